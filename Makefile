@@ -1,0 +1,107 @@
+# medusa: GNU make.  `make`, `make check`, `make demo`, `make bench`,
+# `make install PREFIX=/usr/local DESTDIR=`.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/medusa
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS    = json-c sqlite3 libcurl libavformat libavcodec libavfilter libavutil \
+          libswscale libswresample libsodium
+
+# B is the build directory; SAN=1 builds with ASan+UBSan into build-san.
+SAN     ?=
+ifeq ($(SAN),1)
+B       ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B       ?= build
+SANFLAGS =
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -Ilib $(PKG_CFLAGS) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+TOOL_SRC  := $(sort $(wildcard tools/medusa-*.c))
+TOOLS     := $(TOOL_SRC:tools/%.c=$(B)/%)
+SCRIPTS   := $(sort $(wildcard tools/medusa-*.sh))
+SCRIPT_BINS := $(SCRIPTS:tools/%.sh=$(B)/%)
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+UNITS     := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+MANS      := $(sort $(wildcard man/*.[1-8]))
+
+all: $(TOOLS) $(SCRIPT_BINS)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libmedusa.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/%: tools/%.c $(B)/libmedusa.a $(wildcard lib/*.h)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
+
+$(B)/%: tools/%.sh | $(B)
+	sed 's|@SHAREDIR@|$(SHAREDIR)|g' $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+
+$(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libmedusa.a | $(B)/unit
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
+
+$(B) $(B)/lib $(B)/unit:
+	mkdir -p $@
+
+units: $(UNITS)
+
+deps:
+	@sh mk/deps.sh
+
+# The test suite: unit tests, shell tests, then both again under ASan+UBSan,
+# then the man page lint.
+check: deps
+	$(MAKE) all units
+	$(MAKE) test-run
+	$(MAKE) SAN=1 all units
+	$(MAKE) SAN=1 test-run
+	$(MAKE) lint
+
+SHELL_TESTS ?= $(sort $(wildcard tests/t/*.t))
+PROVE_JOBS ?= 2
+test-run: all units
+	MEDUSA_BIN=$(CURDIR)/$(B) MEDUSA_SRC=$(CURDIR) MEDUSA_SAN=$(SAN) \
+	  prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
+
+test: all units
+	$(MAKE) test-run
+
+lint:
+	mandoc -Tlint -Wwarning $(MANS)
+	@echo "mandoc lint: $(words $(MANS)) pages clean"
+
+bench: deps all
+	@set -e; for b in tests/bench/*; do [ -x "$$b" ] || continue; \
+	  echo "== $$b"; MEDUSA_BIN=$(CURDIR)/$(B) MEDUSA_SRC=$(CURDIR) "$$b"; done
+
+demo: deps all
+	MEDUSA_BIN=$(CURDIR)/$(B) sh examples/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
+	install -m 755 $(TOOLS) $(SCRIPT_BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	if [ -d web ]; then cp -R web $(DESTDIR)$(SHAREDIR)/; fi
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all units deps check test test-run lint bench demo install clean
+.DELETE_ON_ERROR:

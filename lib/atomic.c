@@ -1,0 +1,176 @@
+#include "atomic.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	/* some filesystems cannot fsync a directory; that is not an error */
+	return r < 0 && errno != EINVAL && errno != EROFS ? -1 : 0;
+}
+
+int tmpfile_beside(const char *path, char **tmp_path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	char *tmp = xasprintf("%.*s.%s.tmp.XXXXXX", dirlen, path, base);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	*tmp_path = tmp;
+	return fd;
+}
+
+int commit_tmpfile(int fd, const char *tmp, const char *path)
+{
+	int e;
+	if (fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		e = errno;
+		goto fail;
+	}
+	char *dir = path_dirname(path);
+	int r = fsync_dir(dir);
+	e = errno;
+	free(dir);
+	errno = e;
+	return r;
+fail:
+	unlink(tmp);
+	errno = e;
+	return -1;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int atomic_write(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char *tmp;
+	int fd = tmpfile_beside(path, &tmp);
+	if (fd < 0)
+		return -1;
+	int e;
+	if (fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	int r = commit_tmpfile(fd, tmp, path);
+	e = errno;
+	free(tmp);
+	errno = e;
+	return r;
+}
+
+int read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
+	if (cap > max + 1)
+		cap = max + 1;
+	char *p = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > max) {
+				free(p);
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			p = xrealloc(p, cap);
+		}
+		ssize_t r = read(fd, p + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			free(p);
+			errno = e;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	p[n] = '\0';
+	*buf = p;
+	if (len)
+		*len = n;
+	return 0;
+fail:;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int dir_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void dir_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,39 @@
+/* tags.h: tag values, their validation against the tag set, and
+ * inheritance (default <- folders root to leaf <- video <- clip). */
+#ifndef MEDUSA_TAGS_H
+#define MEDUSA_TAGS_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+#include "backyard.h"
+
+/* Checks one value against a tag definition. 0, or -1 with why filled
+ * ("must be an integer", "\"x\" is not one of a, b"). */
+int tag_value_check(const struct tagdef *t, json_object *v, char *why, size_t n);
+
+/* Checks a tags object as written in a sidecar or folder file: every key a
+ * known tag, every value of its type (null means "inherit"). On error, why
+ * names the tag. 0 or -1. */
+int tags_check_partial(const struct config *cfg, json_object *tags, char *why, size_t n);
+
+/* Checks effective tags: as above, and every required tag has a value. */
+int tags_check_complete(const struct config *cfg, json_object *tags, char *why, size_t n);
+
+/* One layer of tag values and where it comes from ("default",
+ * "folder:a/b", "video", "clip"). */
+struct tag_layer {
+	const char *source;
+	json_object *tags;   /* may be NULL */
+};
+
+/* Effective tags: defaults, then each layer in order. Returns a new object.
+ * When sources is not NULL it receives a new object mapping each tag name to
+ * the source of its value. */
+json_object *tags_effective(const struct config *cfg, const struct tag_layer *layers,
+    size_t nlayers, json_object **sources);
+
+/* Parses "tag=value" from the command line into a value of the tag's type
+ * (integers, numbers, true/false, comma-separated lists). NULL with why. */
+json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *why, size_t n);
+
+#endif

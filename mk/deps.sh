@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages medusa needs to build and test; a no-op when
+# every one is there.
+set -eu
+pkgs="build-essential pkg-config clang libjson-c-dev libsqlite3-dev
+libcurl4-openssl-dev libavformat-dev libavcodec-dev libavfilter-dev
+libavutil-dev libswscale-dev libswresample-dev libsodium-dev ffmpeg mandoc
+sqlite3 jq curl perl util-linux openbsd-inetd ucspi-tcp lighttpd"
+missing=
+for p in $pkgs; do
+	st=$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true)
+	case $st in *" installed") ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
