@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void drop_empty_parents(struct store *s, char *p);
+
 static char *key_path(struct store *s, const char *key)
 {
 	return path_join(s->root, key);
@@ -271,6 +273,8 @@ static int dir_put_file(struct store *s, const char *key, const char *path, cons
 	}
 	r = copy_in(path, dst, hash, key);
 out:
+	if (r < 0)
+		drop_empty_parents(s, dst);
 	free(dst);
 	return r;
 }
@@ -301,6 +305,17 @@ static int dir_get_file(struct store *s, const char *key, const char *path)
 	return r;
 }
 
+/* Drops the directories that path's removal left empty, up to the root. */
+static void drop_empty_parents(struct store *s, char *p)
+{
+	size_t rootlen = strlen(s->root);
+	for (char *slash; (slash = strrchr(p, '/')) && (size_t)(slash - p) > rootlen;) {
+		*slash = '\0';
+		if (rmdir(p) < 0)
+			break;
+	}
+}
+
 static int dir_remove(struct store *s, const char *const *keys, size_t nkeys)
 {
 	int r = 0;
@@ -310,13 +325,7 @@ static int dir_remove(struct store *s, const char *const *keys, size_t nkeys)
 			mwarnerr("%s", p);
 			r = -1;
 		}
-		/* drop the directories the key leaves empty, up to the root */
-		size_t rootlen = strlen(s->root);
-		for (char *slash; (slash = strrchr(p, '/')) && (size_t)(slash - p) > rootlen;) {
-			*slash = '\0';
-			if (rmdir(p) < 0)
-				break;
-		}
+		drop_empty_parents(s, p);
 		free(p);
 	}
 	return r;

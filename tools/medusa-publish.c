@@ -263,24 +263,33 @@ static int add_oldkey(void *arg, const char *key)
 }
 
 /* Puts a clip's files into storage; a clip whose row already holds exactly
- * this needs only its keys to exist. 0 or -1 (item failed). */
+ * this needs only its keys to exist. On a failure the keys this call added
+ * go again, so a failed clip leaves nothing behind. 0 or -1 (item failed). */
 static int put_files(struct pub *p, struct item *it, int unchanged)
 {
+	const char **added = xcalloc(it->c.nr, sizeof *added);
+	size_t nadded = 0;
+	int r = 0;
 	for (size_t i = 0; i < it->c.nr; i++) {
-		const struct ms_rendition *r = &it->r[i];
-		if (unchanged) {
-			long long size = -1;
-			int s = store_stat(p->st, r->key, &size, NULL, 0);
-			if (s == 1 && size == r->bytes)
-				continue;
-		}
+		const struct ms_rendition *rd = &it->r[i];
+		long long size = -1;
+		int s = store_stat(p->st, rd->key, &size, NULL, 0);
+		if (unchanged && s == 1 && size == rd->bytes)
+			continue;
 		json_object *o = json_object_array_get_idx(json_object_object_get(it->rec, "renditions"), i);
-		if (store_put_file(p->st, r->key, jstr(o, "file"), r->mime, r->hash, 1) < 0) {
-			fail_item(p, it, "%s: cannot put into storage %s", r->key, p->st->url);
-			return -1;
+		if (store_put_file(p->st, rd->key, jstr(o, "file"), rd->mime, rd->hash, 1) < 0) {
+			if (nadded && store_remove(p->st, added, nadded) < 0)
+				mwarn("%s: some files of a failed clip stay (a later --prune removes them)",
+				    p->st->url);
+			fail_item(p, it, "%s: cannot put into storage %s", rd->key, p->st->url);
+			r = -1;
+			break;
 		}
+		if (s == 0)
+			added[nadded++] = rd->key;
 	}
-	return 0;
+	free(added);
+	return r;
 }
 
 static void remove_keys(struct pub *p, char **keys, size_t n)
