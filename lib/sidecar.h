@@ -51,8 +51,10 @@ char *sidecar_path(const char *video_abs);
 /* Tag layers of a video, for tags_effective: each folder file from the root
  * down to the video's folder ("folder:" + relative dir, "folder:." for the
  * root), then the video's own tags ("video"). The layers hold references
- * into *owned, which the caller frees with json_object_put. A folder file
- * that cannot be read or parsed: -1 with why naming the file. */
+ * into *owned, which the caller frees with json_object_put; *layers is the
+ * caller's to free() and has room for one more layer after *nlayers (the
+ * clip's). A folder file that cannot be read, parsed or validated: -1 with
+ * why naming the file relative to the root ("a/folder.medusa.json: ..."). */
 struct tag_layer;
 int meta_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
     struct tag_layer **layers, size_t *nlayers, json_object **owned, char *why, size_t n);
