@@ -361,3 +361,35 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 	*owned = keep;
 	return 0;
 }
+
+int sidecar_check_effective(const struct config *cfg, const char *video_rel,
+    json_object *doc, char *why, size_t n)
+{
+	struct tag_layer *layers;
+	size_t nl;
+	json_object *owned;
+	if (meta_video_layers(cfg, video_rel, doc, &layers, &nl, &owned, why, n) < 0)
+		return -1;
+	json_object *clips = json_object_object_get(doc, "clips");
+	size_t nclips = json_object_is_type(clips, json_type_array) ? json_object_array_length(clips) : 0;
+	int r = 0;
+	for (size_t i = 0; i < nclips && r == 0; i++) {
+		json_object *c = json_object_array_get_idx(clips, i);
+		layers[nl].source = "clip";
+		layers[nl].tags = json_object_object_get(c, "tags");
+		json_object *eff = tags_effective(cfg, layers, nl + 1, NULL);
+		char w[512];
+		if (tags_check_complete(cfg, eff, w, sizeof w) < 0) {
+			const char *id = jstr(c, "id");
+			if (id)
+				vfail(why, n, "clips[%zu] (id %s): %s", i, id, w);
+			else
+				vfail(why, n, "clips[%zu]: %s", i, w);
+			r = -1;
+		}
+		json_object_put(eff);
+	}
+	free(layers);
+	json_object_put(owned);
+	return r;
+}
