@@ -255,19 +255,115 @@ static int current_etag(const char *path, char etag[ETAG_LEN + 1], mode_t *mode)
 	return 0;
 }
 
+/* A growable output buffer for the printer below. */
+struct obuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void ob_add(struct obuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void ob_str(struct obuf *b, const char *s) { ob_add(b, s, strlen(s)); }
+
+static void ob_scalar(struct obuf *b, json_object *v)
+{
+	ob_str(b, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* One line: {"a": 1, "b": [1, 2]} */
+static void ob_inline(struct obuf *b, json_object *v)
+{
+	if (json_object_is_type(v, json_type_object)) {
+		int first = 1;
+		ob_str(b, "{");
+		json_object_object_foreach(v, k, x) {
+			json_object *key = json_object_new_string(k);
+			ob_str(b, first ? "" : ", ");
+			ob_scalar(b, key);
+			json_object_put(key);
+			ob_str(b, ": ");
+			ob_inline(b, x);
+			first = 0;
+		}
+		ob_str(b, "}");
+	} else if (json_object_is_type(v, json_type_array)) {
+		ob_str(b, "[");
+		size_t n = json_object_array_length(v);
+		for (size_t i = 0; i < n; i++) {
+			ob_str(b, i ? ", " : "");
+			ob_inline(b, json_object_array_get_idx(v, i));
+		}
+		ob_str(b, "]");
+	} else {
+		ob_scalar(b, v);
+	}
+}
+
+/* Pretty, for people who edit the files by hand: a container that fits in
+ * what is left of 80 columns stays on one line (a clip per line, usually). */
+static void ob_pretty(struct obuf *b, json_object *v, int indent)
+{
+	size_t mark = b->len;
+	ob_inline(b, v);
+	int container = json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array);
+	if (!container || b->len - mark + (size_t)indent <= 80)
+		return;
+	b->len = mark;
+	char pad[128];
+	int in = indent + 2 < 120 ? indent + 2 : 120;
+	memset(pad, ' ', (size_t)in);
+	pad[in] = '\0';
+	int first = 1;
+	if (json_object_is_type(v, json_type_object)) {
+		ob_str(b, "{\n");
+		json_object_object_foreach(v, k, x) {
+			json_object *key = json_object_new_string(k);
+			ob_str(b, first ? "" : ",\n");
+			ob_str(b, pad);
+			ob_scalar(b, key);
+			json_object_put(key);
+			ob_str(b, ": ");
+			ob_pretty(b, x, in);
+			first = 0;
+		}
+	} else {
+		ob_str(b, "[\n");
+		size_t n = json_object_array_length(v);
+		for (size_t i = 0; i < n; i++) {
+			ob_str(b, i ? ",\n" : "");
+			ob_str(b, pad);
+			ob_pretty(b, json_object_array_get_idx(v, i), in);
+		}
+	}
+	ob_str(b, "\n");
+	pad[indent < 120 ? indent : 120] = '\0';
+	ob_str(b, pad);
+	ob_str(b, json_object_is_type(v, json_type_object) ? "}" : "]");
+}
+
+char *meta_format(json_object *doc, size_t *len)
+{
+	struct obuf b = {0};
+	ob_pretty(&b, doc, 0);
+	ob_str(&b, "\n");
+	*len = b.len;
+	return b.p;
+}
+
 int meta_write(const char *path, json_object *doc, const char *expect_etag,
     char new_etag[ETAG_LEN + 1])
 {
 	size_t len;
-	const char *s = json_object_to_json_string_length(doc,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (!s) {
-		errno = ENOMEM;
-		return -1;
-	}
-	char *buf = xmalloc(len + 2);
-	memcpy(buf, s, len);
-	buf[len++] = '\n';
+	char *buf = meta_format(doc, &len);
 	char *dir = path_dirname(path);
 	int lock = dir_lock(dir), r = -1, e = 0;
 	if (lock < 0) {

@@ -45,6 +45,10 @@ void sidecar_assign_ids(json_object *doc, const char *video_rel, int derived);
 int meta_write(const char *path, json_object *doc, const char *expect_etag,
     char new_etag[ETAG_LEN + 1]);
 
+/* doc as meta_write writes it: indented, a container on one line when it
+ * fits in 80 columns, a final newline. Free the result. */
+char *meta_format(json_object *doc, size_t *len);
+
 /* The path of a video's sidecar (video + ".medusa.json"). */
 char *sidecar_path(const char *video_abs);
 
