@@ -465,7 +465,7 @@ int sidecar_check_effective(const struct config *cfg, const char *video_rel,
 	size_t nl;
 	json_object *owned;
 	if (meta_video_layers(cfg, video_rel, doc, &layers, &nl, &owned, why, n) < 0)
-		return -1;
+		return -2;
 	json_object *clips = json_object_object_get(doc, "clips");
 	size_t nclips = json_object_is_type(clips, json_type_array) ? json_object_array_length(clips) : 0;
 	int r = 0;

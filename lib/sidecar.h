@@ -66,7 +66,8 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 /* Checks that every clip of a validated sidecar has complete effective
  * tags (every required tag has a value from the clip, the video, its folders
  * or a default). -1 with why ("clips[0] (id k3v9q2): tag \"kind\":
- * required, and no value is set", or a folder file's problem). */
+ * required, and no value is set"); -2 when a folder file above is broken
+ * (why names it as meta_video_layers does). */
 int sidecar_check_effective(const struct config *cfg, const char *video_rel,
     json_object *doc, char *why, size_t n);
 

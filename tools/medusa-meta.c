@@ -123,12 +123,16 @@ static int target_validate(struct target *t, json_object *doc)
 	long long dur = -1;
 	if (probe_file(t->abs, &p, why, sizeof why) == 0)
 		dur = p.duration_ms;
-	if (sidecar_validate(&cfg, doc, dur, why, sizeof why) < 0 ||
-	    sidecar_check_effective(&cfg, t->rel, doc, why, sizeof why) < 0) {
+	if (sidecar_validate(&cfg, doc, dur, why, sizeof why) < 0) {
 		mwarn("%s: %s", t->file_rel, why);
 		return -1;
 	}
-	return 0;
+	int r = sidecar_check_effective(&cfg, t->rel, doc, why, sizeof why);
+	if (r == -2)
+		mwarn("%s", why); /* a folder file above, named in why */
+	else if (r < 0)
+		mwarn("%s: %s", t->file_rel, why);
+	return r < 0 ? -1 : 0;
 }
 
 static int print_record(json_object *rec)
