@@ -12,7 +12,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <libavutil/log.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -688,7 +687,6 @@ int main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "cannot initialise libsodium");
-	av_log_set_level(AV_LOG_QUIET);
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
