@@ -552,8 +552,13 @@ static int clips_of_video(json_object *rec, int *failed)
 		snprintf(why, sizeof why, "%s", pwhy);
 		goto fail;
 	}
-	scpath = sidecar_path(abs);
 	char *screl = xasprintf("%s%s", rel, SIDECAR_SUFFIX);
+	/* a sidecar that is a symlink out of the backyard is not read */
+	if (safepath_resolve(cfg.root, screl, strlen(screl), 0, &scpath, NULL, &pwhy) != SAFEPATH_OK) {
+		snprintf(why, sizeof why, "%s: %s", screl, pwhy);
+		free(screl);
+		goto fail;
+	}
 	if (meta_read(scpath, &m, w, sizeof w) < 0) {
 		snprintf(why, sizeof why, "%s: %s", screl, w);
 		free(screl);
