@@ -399,6 +399,17 @@ out:
 	return r;
 }
 
+/* True when the symlink at path resolves to a place inside root. */
+static int link_inside(const char *root, const char *path)
+{
+	char *r = realpath(root, NULL), *p = realpath(path, NULL);
+	size_t n = r ? strlen(r) : 0;
+	int in = r && p && strncmp(p, r, n) == 0 && p[n] == '/';
+	free(r);
+	free(p);
+	return in;
+}
+
 int meta_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
     struct tag_layer **layers, size_t *nlayers, json_object **owned, char *why, size_t n)
 {
@@ -416,11 +427,22 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 		char *fdir = path_join(cfg->root, dir);
 		char *fpath = path_join(fdir, FOLDER_META);
 		free(fdir);
-		struct meta_file m;
+		struct meta_file m = {0};
 		char w[512];
-		int r = meta_read(fpath, &m, w, sizeof w);
-		if (r == 0 && m.exists)
-			r = folder_validate(cfg, m.doc, w, sizeof w);
+		struct stat st;
+		int r = 0;
+		if (lstat(fpath, &st) < 0 && errno == ENOENT) {
+			free(fpath);
+			goto next; /* the common case: no folder file here */
+		}
+		if (S_ISLNK(st.st_mode) && !link_inside(cfg->root, fpath)) {
+			snprintf(w, sizeof w, "a symbolic link leads out of the backyard");
+			r = -1;
+		} else {
+			r = meta_read(fpath, &m, w, sizeof w);
+			if (r == 0 && m.exists)
+				r = folder_validate(cfg, m.doc, w, sizeof w);
+		}
 		if (r < 0) {
 			vfail(why, n, "%s%s%s: %s", dir, *dir ? "/" : "", FOLDER_META, w);
 			meta_file_free(&m);
@@ -443,6 +465,7 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 		}
 		meta_file_free(&m);
 		free(fpath);
+next:
 		/* next folder down, or stop at the video's own folder */
 		strcpy(dir, video_rel);
 		const char *next = strchr(video_rel + dlen + (dlen ? 1 : 0), '/');
