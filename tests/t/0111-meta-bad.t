@@ -138,6 +138,20 @@ like "$(lasterr)" "^medusa-meta: $S: Permission denied$" "unreadable: message"
 is "$(snapshot "$B")" "$before" "nothing changed"
 chmod 644 "$S"
 
+# a malformed or invalid config: exit 2, nothing written
+cp backyard.medusa.json "$T/cfg.good"
+printf '{"tags": {"kind": {"type": "enum"}}}' > backyard.medusa.json
+before=$(snapshot "$B")
+fails "invalid config: exit 2" 2 sh -c "echo '{}' | medusa-meta set a/v.mp4"
+like "$(lasterr)" "^medusa-meta: $B/backyard.medusa.json: tags.kind: values: an enum needs its values$" "invalid config: file and JSON path"
+is "$(snapshot "$B")" "$before" "invalid config: nothing changed"
+printf '{"tags": {\n  "kind": {"type": "enum",}\n}}' > backyard.medusa.json
+before=$(snapshot "$B")
+fails "malformed config: exit 2" 2 medusa-meta add a/v.mp4 0 1
+like "$(lasterr)" "^medusa-meta: $B/backyard.medusa.json: malformed JSON: line 2: " "malformed config: file and line"
+is "$(snapshot "$B")" "$before" "malformed config: nothing changed"
+cp "$T/cfg.good" backyard.medusa.json
+
 # no backyard root
 mkdir "$T/elsewhere"
 cd "$T/elsewhere"
