@@ -137,6 +137,14 @@ static int video_stream(AVFormatContext *ic)
 	return best;
 }
 
+/* Where clip times count from, in AV_TIME_BASE: the file's first
+ * timestamp (an MPEG-TS starts anywhere), but never before 0 (audio codec
+ * delay makes some files start a little before it). */
+static int64_t file_start(const AVFormatContext *ic)
+{
+	return ic->start_time == AV_NOPTS_VALUE || ic->start_time < 0 ? 0 : ic->start_time;
+}
+
 /* Checks the clip against the file's length. 0 or -1. */
 static int check_range(const AVFormatContext *ic, long long start_ms, long long end_ms,
     char *err, size_t errlen)
@@ -401,7 +409,7 @@ int media_cut(const char *path, long long start_ms, long long end_ms, size_t n,
 	c.src.vtb = vst->time_base;
 	c.src.frame_rate = av_guess_frame_rate(c.ic, vst, NULL);
 	c.src.rotation = stream_rotation(vst);
-	int64_t base_us = c.ic->start_time == AV_NOPTS_VALUE ? 0 : c.ic->start_time;
+	int64_t base_us = file_start(c.ic);
 	c.base = av_rescale_q(base_us, AV_TIME_BASE_Q, c.src.vtb);
 	c.start = c.base + av_rescale_q(start_ms, (AVRational){1, 1000}, c.src.vtb);
 	c.end = c.base + av_rescale_q(end_ms, (AVRational){1, 1000}, c.src.vtb);
@@ -469,6 +477,34 @@ out:
 	return r;
 }
 
+/* Seeks so that the first video keyframe read is at or before start: a
+ * seek may land on a later one (MPEG-TS), then it tries 1, 2, 4 ... seconds
+ * earlier, down to the beginning. */
+static int copy_seek(AVFormatContext *ic, int vi, int64_t start, int64_t base, AVPacket *pkt)
+{
+	AVRational tb = ic->streams[vi]->time_base;
+	int64_t back = 0, one = av_rescale_q(1, (AVRational){1, 1}, tb);
+	for (;;) {
+		int64_t target = start - back;
+		if (target <= base)
+			target = base;
+		int e = av_seek_frame(ic, vi, target, AVSEEK_FLAG_BACKWARD);
+		if (e < 0)
+			return avformat_seek_file(ic, -1, INT64_MIN, 0, 0, 0);
+		if (target == base)
+			return 0;
+		int64_t kf = AV_NOPTS_VALUE;
+		while (kf == AV_NOPTS_VALUE && (e = av_read_frame(ic, pkt)) >= 0) {
+			if (pkt->stream_index == vi && (pkt->flags & AV_PKT_FLAG_KEY))
+				kf = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+			av_packet_unref(pkt);
+		}
+		if (kf != AV_NOPTS_VALUE && kf <= start)
+			return av_seek_frame(ic, vi, target, AVSEEK_FLAG_BACKWARD);
+		back = back ? 2 * back : one;
+	}
+}
+
 /* Stream copy. A copy must start on a keyframe: the last one at or before
  * the asked start. Packets from there are held until the start is passed
  * (a later keyframe at or before start replaces them), then everything
@@ -495,7 +531,7 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 		goto out;
 	int ai = pick_audio(ic);
 	AVStream *vst = ic->streams[vi];
-	int64_t base_us = ic->start_time == AV_NOPTS_VALUE ? 0 : ic->start_time;
+	int64_t base_us = file_start(ic);
 	int64_t base = av_rescale_q(base_us, AV_TIME_BASE_Q, vst->time_base);
 	int64_t start = base + av_rescale_q(start_ms, (AVRational){1, 1000}, vst->time_base);
 	int64_t end = base + av_rescale_q(end_ms, (AVRational){1, 1000}, vst->time_base);
@@ -533,13 +569,12 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 		}
 		map[i] = o->index;
 	}
-	if ((e = av_seek_frame(ic, vi, start, AVSEEK_FLAG_BACKWARD)) < 0 &&
-	    (e = avformat_seek_file(ic, -1, INT64_MIN, 0, 0, 0)) < 0) {
-		merr(err, errlen, e, "cannot seek");
-		goto out;
-	}
 	if (!(pkt = av_packet_alloc())) {
 		merr(err, errlen, AVERROR(ENOMEM), "packet");
+		goto out;
+	}
+	if ((e = copy_seek(ic, vi, start, base, pkt)) < 0) {
+		merr(err, errlen, e, "cannot seek");
 		goto out;
 	}
 	int64_t kf = AV_NOPTS_VALUE, vend = AV_NOPTS_VALUE; /* vtb */

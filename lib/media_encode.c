@@ -258,7 +258,7 @@ static int open_audio(struct mout *o, char *err, size_t errlen)
 
 	/* the graph cuts the window to the sample and resamples for the encoder */
 	char inl[128], outl[128], args[512], desc[512];
-	AVChannelLayout il;
+	AVChannelLayout il = {0};
 	if (src->layout.order == AV_CHANNEL_ORDER_UNSPEC)
 		av_channel_layout_default(&il, src->layout.nb_channels);
 	else if ((e = av_channel_layout_copy(&il, &src->layout)) < 0)
