@@ -93,7 +93,8 @@ static int pick_audio(const AVFormatContext *ic)
 	return first;
 }
 
-static int open_decoder(AVFormatContext *ic, int idx, AVCodecContext **out, char *err, size_t errlen)
+static int open_decoder(AVFormatContext *ic, int idx, int threads, AVCodecContext **out,
+    char *err, size_t errlen)
 {
 	AVStream *st = ic->streams[idx];
 	const AVCodec *dec = avcodec_find_decoder(st->codecpar->codec_id);
@@ -105,7 +106,7 @@ static int open_decoder(AVFormatContext *ic, int idx, AVCodecContext **out, char
 	if ((e = avcodec_parameters_to_context(*out, st->codecpar)) < 0)
 		return merr(err, errlen, e, "decoder parameters");
 	(*out)->pkt_timebase = st->time_base;
-	(*out)->thread_count = 0;
+	(*out)->thread_count = threads;
 	if ((e = avcodec_open2(*out, dec, NULL)) < 0)
 		return merr(err, errlen, e, "opening the %s decoder", dec->name);
 	return 0;
@@ -295,6 +296,15 @@ static int decode(struct cut *c, AVCodecContext *dec, AVPacket *pkt, char *err, 
 		}
 		if (e < 0)
 			return merr(err, errlen, e, "decoding");
+		if (c->frame->decode_error_flags || (c->frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+			if (++c->corrupt > MAX_CORRUPT)
+				return merr(err, errlen, 0, "too many corrupt frames");
+			AVRational tb = dec == c->vdec ? c->src.vtb : c->ic->streams[c->ai]->time_base;
+			int64_t t = c->frame->best_effort_timestamp;
+			t = t == AV_NOPTS_VALUE ? 0 : t - av_rescale_q(c->base, c->src.vtb, tb);
+			mwarn("%s: corrupt %s data near %.3f s, concealed", c->path,
+			    dec == c->vdec ? "video" : "audio", t * av_q2d(tb));
+		}
 		int r = dec == c->vdec ? on_video(c, c->frame, err, errlen)
 		    : on_audio(c, c->frame, err, errlen);
 		av_frame_unref(c->frame);
@@ -343,7 +353,16 @@ static int run(struct cut *c, long long start_ms, long long end_ms, char *err, s
 		if (e < 0)
 			return merr(err, errlen, e, "reading");
 		int r = 0;
-		if (c->pkt->stream_index == c->vi && !all_video_done(c))
+		if (c->pkt->flags & AV_PKT_FLAG_CORRUPT &&
+		    (c->pkt->stream_index == c->vi || c->pkt->stream_index == c->ai)) {
+			AVRational tb = c->ic->streams[c->pkt->stream_index]->time_base;
+			mwarn("%s: corrupt packet at %.3f s skipped", c->path, c->pkt->pts == AV_NOPTS_VALUE ?
+			    0 : (c->pkt->pts - av_rescale_q(c->base, c->src.vtb, tb)) * av_q2d(tb));
+			if (++c->corrupt > MAX_CORRUPT) {
+				av_packet_unref(c->pkt);
+				return merr(err, errlen, 0, "too many corrupt packets");
+			}
+		} else if (c->pkt->stream_index == c->vi && !all_video_done(c))
 			r = decode(c, c->vdec, c->pkt, err, errlen);
 		else if (c->pkt->stream_index == c->ai && c->adec && !c->audio_done)
 			r = decode(c, c->adec, c->pkt, err, errlen);
@@ -418,9 +437,9 @@ int media_cut(const char *path, long long start_ms, long long end_ms, size_t n,
 		for (size_t i = 0; i < n; i++)
 			need_audio |= profiles[i]->kind == PROFILE_VIDEO;
 		c.ai = need_audio ? pick_audio(c.ic) : -1;
-		if (open_decoder(c.ic, c.vi, &c.vdec, err, errlen) < 0)
+		if (open_decoder(c.ic, c.vi, 0, &c.vdec, err, errlen) < 0)
 			goto out;
-		if (c.ai >= 0 && open_decoder(c.ic, c.ai, &c.adec, err, errlen) < 0) {
+		if (c.ai >= 0 && open_decoder(c.ic, c.ai, 0, &c.adec, err, errlen) < 0) {
 			/* an audio track we cannot decode: go on without audio */
 			mwarn("%s: %s; the renditions get no audio", path, err);
 			avcodec_free_context(&c.adec);
@@ -477,10 +496,31 @@ out:
 	return r;
 }
 
+/* Whether a packet flagged as a keyframe really starts a picture on its
+ * own: some demuxers flag P-frames (MPEG-2 in MPEG-TS), so it is decoded
+ * alone. Without a decoder the flag is believed. */
+static int really_key(AVCodecContext *dec, AVFrame *f, const AVPacket *pkt)
+{
+	if (!(pkt->flags & AV_PKT_FLAG_KEY))
+		return 0;
+	if (!dec)
+		return 1;
+	avcodec_flush_buffers(dec);
+	int key = 0;
+	if (avcodec_send_packet(dec, pkt) >= 0 && avcodec_send_packet(dec, NULL) >= 0 &&
+	    avcodec_receive_frame(dec, f) >= 0)
+		key = f->key_frame && (f->pict_type == AV_PICTURE_TYPE_I ||
+		    f->pict_type == AV_PICTURE_TYPE_NONE);
+	av_frame_unref(f);
+	avcodec_flush_buffers(dec);
+	return key;
+}
+
 /* Seeks so that the first video keyframe read is at or before start: a
  * seek may land on a later one (MPEG-TS), then it tries 1, 2, 4 ... seconds
  * earlier, down to the beginning. */
-static int copy_seek(AVFormatContext *ic, int vi, int64_t start, int64_t base, AVPacket *pkt)
+static int copy_seek(AVFormatContext *ic, int vi, int64_t start, int64_t base, AVPacket *pkt,
+    AVCodecContext *dec, AVFrame *f)
 {
 	AVRational tb = ic->streams[vi]->time_base;
 	int64_t back = 0, one = av_rescale_q(1, (AVRational){1, 1}, tb);
@@ -495,7 +535,7 @@ static int copy_seek(AVFormatContext *ic, int vi, int64_t start, int64_t base, A
 			return 0;
 		int64_t kf = AV_NOPTS_VALUE;
 		while (kf == AV_NOPTS_VALUE && (e = av_read_frame(ic, pkt)) >= 0) {
-			if (pkt->stream_index == vi && (pkt->flags & AV_PKT_FLAG_KEY))
+			if (pkt->stream_index == vi && really_key(dec, f, pkt))
 				kf = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
 			av_packet_unref(pkt);
 		}
@@ -515,6 +555,8 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 {
 	AVFormatContext *ic = NULL, *oc = NULL;
 	AVPacket *pkt = NULL, **held = NULL;
+	AVCodecContext *dec = NULL;
+	AVFrame *f = NULL;
 	size_t nheld = 0, cap = 0;
 	int *map = NULL, r = -1, e, vi;
 	struct profile_settings s;
@@ -573,7 +615,15 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 		merr(err, errlen, AVERROR(ENOMEM), "packet");
 		goto out;
 	}
-	if ((e = copy_seek(ic, vi, start, base, pkt)) < 0) {
+	/* one frame at a time, so that a keyframe comes out at once */
+	char why[256];
+	if (open_decoder(ic, vi, 1, &dec, why, sizeof why) < 0)
+		avcodec_free_context(&dec);
+	if (!(f = av_frame_alloc())) {
+		merr(err, errlen, AVERROR(ENOMEM), "frame");
+		goto out;
+	}
+	if ((e = copy_seek(ic, vi, start, base, pkt, dec, f)) < 0) {
 		merr(err, errlen, e, "cannot seek");
 		goto out;
 	}
@@ -599,7 +649,7 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 		    av_rescale_q(pkt->dts, vst->time_base, vst->time_base) >= end && started)
 			break;
 		if (!started) {
-			if (si == vi && (pkt->flags & AV_PKT_FLAG_KEY) && tv != AV_NOPTS_VALUE && tv <= start) {
+			if (si == vi && tv != AV_NOPTS_VALUE && tv <= start && really_key(dec, f, pkt)) {
 				for (size_t i = 0; i < nheld; i++)
 					av_packet_free(&held[i]);
 				nheld = 0;
@@ -711,6 +761,8 @@ out:
 	free(map);
 	av_dict_free(&opts);
 	av_packet_free(&pkt);
+	av_frame_free(&f);
+	avcodec_free_context(&dec);
 	if (oc) {
 		if (oc->pb)
 			avio_closep(&oc->pb);
