@@ -86,9 +86,9 @@ static void fit_size(const AVFrame *f, int rotation, int bw, int bh, int *ow, in
 		scale = bw / w;
 	int x = (int)floor(w * scale / 2 + 0.5) * 2, y = (int)floor(h * scale / 2 + 0.5) * 2;
 	/* rounding up must not grow an odd source: 1921 becomes 1920 */
-	if (x > w * scale)
+	if (x > w)
 		x -= 2;
-	if (y > h * scale)
+	if (y > h)
 		y -= 2;
 	*ow = x < 2 ? 2 : x;
 	*oh = y < 2 ? 2 : y;

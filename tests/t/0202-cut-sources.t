@@ -64,7 +64,7 @@ is "$(ffprobe -v error -select_streams v -show_entries stream_side_data=rotation
 bot=$(ffprobe -v error -f lavfi -i "movie=$f,crop=iw:ih/2:0:ih/2,signalstats" -show_entries frame_tags=lavfi.signalstats.YAVG -of csv=p=0 | head -1)
 ok "rotated: upright (bottom half white: $bot)" near "$bot" 235 20
 cutone poster phone.mp4 0 0.8
-is "$(vprobe "$f" width,height)" "160,212" "rotated poster: 160 wide, upright"
+is "$(vprobe "$f" width,height)" "160,214" "rotated poster: 160 wide, upright"
 
 # 10-bit HEVC
 $FF -f lavfi -i "$SRC:duration=1" -c:v libx265 -preset ultrafast -pix_fmt yuv420p10le -x265-params log-level=error hevc10.mp4
