@@ -47,5 +47,5 @@ moov_first() {
 # rend JSON PROFILE FIELD: a field of one rendition of a cut record
 rend() { printf '%s\n' "$1" | jq -r --arg p "$2" ".renditions[] | select(.profile == \$p) | .$3"; }
 
-# the files under a directory with size and mtime, to see that nothing changed
-snapshot() { (cd "$1" 2>/dev/null && find . -printf '%p %s %T@\n' | sort); }
+# the files under a directory with size and mtime: nothing rewritten
+cut_tree() { (cd "$1" 2>/dev/null && find . -printf '%p %s %T@\n' | sort); }

@@ -57,10 +57,10 @@ is "$(aprobe "$f" codec_name)" "" "preview: muted"
 
 is "$(find "$W" -name '*.tmp.*' | wc -l | tr -d ' ')" 0 "no temporary files left"
 
-before=$(snapshot "$W")
+before=$(cut_tree "$W")
 ok "a second run" medusa-cut < clips.ndjson
 is "$(lastout)" "$rec" "makes the same record"
-is "$(snapshot "$W")" "$before" "and touches no file"
+is "$(cut_tree "$W")" "$before" "and touches no file"
 
 # the clip moved: new versions beside the old ones
 clip "trip one.mp4" k1 0.4 2.3 > moved.ndjson
