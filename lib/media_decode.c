@@ -114,7 +114,9 @@ static int open_decoder(AVFormatContext *ic, int idx, int threads, AVCodecContex
 
 static int open_source(const char *path, AVFormatContext **ic, char *err, size_t errlen)
 {
-	int e = avformat_open_input(ic, path, NULL, NULL);
+	char *url = media_url(path);
+	int e = avformat_open_input(ic, url, NULL, NULL);
+	free(url);
 	if (e < 0)
 		return merr(err, errlen, e, "cannot open");
 	if ((e = avformat_find_stream_info(*ic, NULL)) < 0)
@@ -577,7 +579,10 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 	int64_t base = av_rescale_q(base_us, AV_TIME_BASE_Q, vst->time_base);
 	int64_t start = base + av_rescale_q(start_ms, (AVRational){1, 1000}, vst->time_base);
 	int64_t end = base + av_rescale_q(end_ms, (AVRational){1, 1000}, vst->time_base);
-	if ((e = avformat_alloc_output_context2(&oc, NULL, s.format, out)) < 0 || !oc) {
+	char *url = media_url(out);
+	e = avformat_alloc_output_context2(&oc, NULL, s.format, url);
+	free(url);
+	if (e < 0 || !oc) {
 		merr(err, errlen, e, "output format %s", s.format);
 		goto out;
 	}
@@ -678,7 +683,7 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 			}
 			/* the start is settled: write the header and what was held */
 			av_dict_set(&opts, "movflags", "+faststart", 0);
-			if ((e = avio_open(&oc->pb, out, AVIO_FLAG_WRITE)) < 0 ||
+			if ((e = avio_open(&oc->pb, oc->url, AVIO_FLAG_WRITE)) < 0 ||
 			    (e = avformat_write_header(oc, strcmp(s.format, "mp4") ? NULL : &opts)) < 0) {
 				merr(err, errlen, e, "%s", out);
 				goto out;

@@ -52,6 +52,11 @@ struct mout {
 	AVFrame *cand;
 };
 
+char *media_url(const char *path)
+{
+	return xasprintf("file:%s", path);
+}
+
 int merr(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	char what[256];
@@ -330,7 +335,9 @@ struct mout *mout_new(const struct profile *p, const char *path, const struct ms
 	}
 	if (o->s.kind == PROFILE_IMAGE)
 		return o;
-	int e = avformat_alloc_output_context2(&o->oc, NULL, o->s.format, path);
+	char *url = media_url(path);
+	int e = avformat_alloc_output_context2(&o->oc, NULL, o->s.format, url);
+	free(url);
 	if (e < 0 || !o->oc) {
 		merr(err, errlen, e, "output format %s", o->s.format);
 		goto fail;
@@ -456,7 +463,7 @@ static int setup_video(struct mout *o, const AVFrame *f, char *err, size_t errle
 	AVDictionary *opts = NULL;
 	if (strcmp(o->s.format, "mp4") == 0)
 		av_dict_set(&opts, "movflags", "+faststart", 0);
-	e = avio_open(&o->oc->pb, o->path, AVIO_FLAG_WRITE);
+	e = avio_open(&o->oc->pb, o->oc->url, AVIO_FLAG_WRITE);
 	if (e < 0) {
 		av_dict_free(&opts);
 		return merr(err, errlen, e, "%s", o->path);

@@ -42,6 +42,10 @@ int media_copy(const char *src, long long start_ms, long long end_ms,
     const struct profile *p, const char *out, struct media_result *res,
     char *err, size_t errlen);
 
+/* A file name for libavformat: "file:" in front, so that a name with a
+ * colon ("a:b.mp4", ".x:y.tmp") is never taken for a protocol. Free it. */
+char *media_url(const char *path);
+
 /* "what: av_err2str(e)" into err; returns -1. */
 int merr(char *err, size_t errlen, int e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

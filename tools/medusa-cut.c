@@ -30,6 +30,7 @@ static struct {
 	const struct profile **profiles;
 	size_t nprofiles;
 	int quiet, tty;
+	mode_t mode;                  /* of renditions: 0666 less the umask */
 	pthread_mutex_t mu;           /* stdout, stderr lines, the queue, counters */
 	pthread_cond_t cv;
 	struct job *head, *tail;
@@ -196,6 +197,10 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 			goto out;
 		}
 		int fd = tmpfile_beside(files[i], &tmps[i]);
+		if (fd >= 0 && fchmod(fd, g.mode) < 0) {
+			close(fd);
+			fd = -1;
+		}
 		if (fd < 0) {
 			msg = xasprintf("%s: %s", files[i], strerror(errno));
 			goto out;
@@ -408,8 +413,13 @@ static int single(const char *out, char **argv)
 		mdie(EXIT_USAGE, "end \"%s\": %s", argv[2], why);
 	char *tmp = NULL, err[512];
 	int fd = tmpfile_beside(out, &tmp);
-	if (fd < 0) {
+	if (fd < 0 || fchmod(fd, g.mode) < 0) {
 		mwarnerr("%s", out);
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+			free(tmp);
+		}
 		return EXIT_SOME;
 	}
 	close(fd);
@@ -470,6 +480,9 @@ int main(int argc, char **argv)
 		mdie(EXIT_USAGE, "libsodium does not start");
 	media_init(verbose);
 	g.tty = isatty(2);
+	mode_t mask = umask(0);
+	umask(mask);
+	g.mode = 0666 & ~mask;
 	config_open(dir, &g.cfg);
 	select_profiles(plist);
 	if (out) {

@@ -60,6 +60,10 @@ like "$(lasterr)" "end \"1:75\": " "names the time"
 fails "single clip: a missing video" 1 medusa-cut -p v -o "$T/x.mkv" "$T/nope.mp4" 0 1
 like "$(lasterr)" "^medusa-cut: $T/nope.mp4: cannot open: No such file or directory" "names the video"
 ok "and leaves no file" test -z "$(find "$T" -maxdepth 1 -name '*x.mkv*')"
+cp "$T/in put.mp4" "$T/a:b.mp4"
+ok "names with a colon are files, not protocols" medusa-cut -p w -o "c:d.webp" "$T/a:b.mp4" 0 1
+ok "the file is there" test -s "c:d.webp"
+is "$(umask 022; medusa-cut -p w -o "$T/m.webp" "$T/in put.mp4" 0 1; stat -c %a "$T/m.webp")" 644 "the file is readable by all, as the umask allows"
 fails "usage" 2 medusa-cut -Z
 like "$(lasterr)" "^usage: medusa-cut" "prints the usage"
 done_testing
