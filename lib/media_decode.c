@@ -547,6 +547,112 @@ static int copy_seek(AVFormatContext *ic, int vi, int64_t start, int64_t base, A
 	}
 }
 
+/* Stream copy: the state of one copy. */
+struct copy {
+	AVFormatContext *ic, *oc;
+	AVStream *vst;
+	int vi, *map;
+	int64_t kf, end, vend;       /* vtb: the real start, the asked end, the video's end */
+	AVPacket **held;             /* from the keyframe until the start is settled */
+	size_t nheld, cap;
+	const char *out;
+};
+
+/* Shifts a packet to start at the keyframe and writes it. */
+static int copy_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
+{
+	int si = p->stream_index;
+	AVRational tb = c->ic->streams[si]->time_base;
+	int64_t shift = av_rescale_q(c->kf, c->vst->time_base, tb);
+	int64_t t = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
+	/* audio outside the copied video has nothing to go with */
+	if (si != c->vi && t != AV_NOPTS_VALUE &&
+	    (t < shift || av_rescale_q(t, tb, c->vst->time_base) >= c->end))
+		return 0;
+	if (si == c->vi && p->pts != AV_NOPTS_VALUE &&
+	    (c->vend == AV_NOPTS_VALUE || p->pts + p->duration > c->vend))
+		c->vend = p->pts + p->duration;
+	if (p->pts != AV_NOPTS_VALUE)
+		p->pts -= shift;
+	if (p->dts != AV_NOPTS_VALUE)
+		p->dts -= shift;
+	av_packet_rescale_ts(p, tb, c->oc->streams[c->map[si]]->time_base);
+	p->stream_index = c->map[si];
+	p->pos = -1;
+	int e = av_interleaved_write_frame(c->oc, p);
+	return e < 0 ? merr(err, errlen, e, "%s: writing", c->out) : 0;
+}
+
+static void copy_drop_held(struct copy *c)
+{
+	for (size_t i = 0; i < c->nheld; i++)
+		av_packet_free(&c->held[i]);
+	c->nheld = 0;
+}
+
+static int copy_hold(struct copy *c, const AVPacket *p, char *err, size_t errlen)
+{
+	if (c->nheld == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->held = xrealloc(c->held, c->cap * sizeof *c->held);
+	}
+	if (!(c->held[c->nheld] = av_packet_clone(p)))
+		return merr(err, errlen, AVERROR(ENOMEM), "packet");
+	c->nheld++;
+	return 0;
+}
+
+/* The start is settled: the header, then what was held. */
+static int copy_begin(struct copy *c, const struct profile_settings *s, char *err, size_t errlen)
+{
+	AVDictionary *opts = NULL;
+	int e;
+	if (strcmp(s->format, "mp4") == 0)
+		av_dict_set(&opts, "movflags", "+faststart", 0);
+	if ((e = avio_open(&c->oc->pb, c->oc->url, AVIO_FLAG_WRITE)) < 0 ||
+	    (e = avformat_write_header(c->oc, &opts)) < 0) {
+		av_dict_free(&opts);
+		return merr(err, errlen, e, "%s", c->out);
+	}
+	av_dict_free(&opts);
+	for (size_t i = 0; i < c->nheld; i++)
+		if (copy_write(c, c->held[i], err, errlen) < 0)
+			return -1;
+	copy_drop_held(c);
+	return 0;
+}
+
+/* Output streams for the video and the default audio track. */
+static int copy_streams(struct copy *c, int ai, const char *format, char *err, size_t errlen)
+{
+	c->map = xcalloc(c->ic->nb_streams, sizeof *c->map);
+	for (unsigned i = 0; i < c->ic->nb_streams; i++) {
+		c->map[i] = -1;
+		if ((int)i != c->vi && (int)i != ai)
+			continue;
+		AVStream *in = c->ic->streams[i], *o = avformat_new_stream(c->oc, NULL);
+		int e = o ? avcodec_parameters_copy(o->codecpar, in->codecpar) : AVERROR(ENOMEM);
+		if (e < 0)
+			return merr(err, errlen, e, "output stream");
+		o->codecpar->codec_tag = 0;
+		o->time_base = in->time_base;
+		if (avformat_query_codec(c->oc->oformat, o->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1)
+			return merr(err, errlen, 0, "%s cannot go into %s without re-encoding",
+			    avcodec_get_name(o->codecpar->codec_id), format);
+		/* keep the rotation: a copy is the same picture */
+		size_t sz;
+		const uint8_t *dm = av_stream_get_side_data(in, AV_PKT_DATA_DISPLAYMATRIX, &sz);
+		if (dm) {
+			uint8_t *d = av_stream_new_side_data(o, AV_PKT_DATA_DISPLAYMATRIX, sz);
+			if (!d)
+				return merr(err, errlen, AVERROR(ENOMEM), "side data");
+			memcpy(d, dm, sz);
+		}
+		c->map[i] = o->index;
+	}
+	return 0;
+}
+
 /* Stream copy. A copy must start on a keyframe: the last one at or before
  * the asked start. Packets from there are held until the start is passed
  * (a later keyframe at or before start replaces them), then everything
@@ -555,224 +661,125 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
     const struct profile *p, const char *out, struct media_result *res,
     char *err, size_t errlen)
 {
-	AVFormatContext *ic = NULL, *oc = NULL;
-	AVPacket *pkt = NULL, **held = NULL;
+	struct copy c = {.vi = -1, .kf = AV_NOPTS_VALUE, .vend = AV_NOPTS_VALUE, .out = out};
+	AVPacket *pkt = NULL;
 	AVCodecContext *dec = NULL;
 	AVFrame *f = NULL;
-	size_t nheld = 0, cap = 0;
-	int *map = NULL, r = -1, e, vi;
+	int r = -1, e, started = 0;
 	struct profile_settings s;
-	AVDictionary *opts = NULL;
 	profile_settings(p, &s);
 	memset(res, 0, sizeof *res);
-	if (open_source(path, &ic, err, errlen) < 0)
+	if (open_source(path, &c.ic, err, errlen) < 0)
 		goto out;
-	if ((vi = video_stream(ic)) < 0) {
+	if ((c.vi = video_stream(c.ic)) < 0) {
 		merr(err, errlen, 0, "no video stream");
 		goto out;
 	}
-	if (check_range(ic, start_ms, end_ms, err, errlen) < 0)
+	if (check_range(c.ic, start_ms, end_ms, err, errlen) < 0)
 		goto out;
-	int ai = pick_audio(ic);
-	AVStream *vst = ic->streams[vi];
-	int64_t base_us = file_start(ic);
-	int64_t base = av_rescale_q(base_us, AV_TIME_BASE_Q, vst->time_base);
-	int64_t start = base + av_rescale_q(start_ms, (AVRational){1, 1000}, vst->time_base);
-	int64_t end = base + av_rescale_q(end_ms, (AVRational){1, 1000}, vst->time_base);
+	c.vst = c.ic->streams[c.vi];
+	AVRational vtb = c.vst->time_base;
+	int64_t base = av_rescale_q(file_start(c.ic), AV_TIME_BASE_Q, vtb);
+	int64_t start = base + av_rescale_q(start_ms, (AVRational){1, 1000}, vtb);
+	c.end = base + av_rescale_q(end_ms, (AVRational){1, 1000}, vtb);
 	char *url = media_url(out);
-	e = avformat_alloc_output_context2(&oc, NULL, s.format, url);
+	e = avformat_alloc_output_context2(&c.oc, NULL, s.format, url);
 	free(url);
-	if (e < 0 || !oc) {
+	if (e < 0 || !c.oc) {
 		merr(err, errlen, e, "output format %s", s.format);
 		goto out;
 	}
-	map = xcalloc(ic->nb_streams, sizeof *map);
-	for (unsigned i = 0; i < ic->nb_streams; i++) {
-		map[i] = -1;
-		if ((int)i != vi && (int)i != ai)
-			continue;
-		AVStream *o = avformat_new_stream(oc, NULL);
-		if (!o || (e = avcodec_parameters_copy(o->codecpar, ic->streams[i]->codecpar)) < 0) {
-			merr(err, errlen, o ? e : AVERROR(ENOMEM), "output stream");
-			goto out;
-		}
-		o->codecpar->codec_tag = 0;
-		o->time_base = ic->streams[i]->time_base;
-		if (avformat_query_codec(oc->oformat, o->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1) {
-			merr(err, errlen, 0, "%s cannot go into %s without re-encoding",
-			    avcodec_get_name(o->codecpar->codec_id), s.format);
-			goto out;
-		}
-		/* keep the rotation: a copy is the same picture */
-		size_t sz;
-		const uint8_t *dm = av_stream_get_side_data(ic->streams[i], AV_PKT_DATA_DISPLAYMATRIX, &sz);
-		if (dm) {
-			uint8_t *d = av_stream_new_side_data(o, AV_PKT_DATA_DISPLAYMATRIX, sz);
-			if (!d) {
-				merr(err, errlen, AVERROR(ENOMEM), "side data");
-				goto out;
-			}
-			memcpy(d, dm, sz);
-		}
-		map[i] = o->index;
-	}
-	if (!(pkt = av_packet_alloc())) {
-		merr(err, errlen, AVERROR(ENOMEM), "packet");
+	if (copy_streams(&c, pick_audio(c.ic), s.format, err, errlen) < 0)
+		goto out;
+	if (!(pkt = av_packet_alloc()) || !(f = av_frame_alloc())) {
+		merr(err, errlen, AVERROR(ENOMEM), "allocating");
 		goto out;
 	}
 	/* one frame at a time, so that a keyframe comes out at once */
 	char why[256];
-	if (open_decoder(ic, vi, 1, &dec, why, sizeof why) < 0)
+	if (open_decoder(c.ic, c.vi, 1, &dec, why, sizeof why) < 0)
 		avcodec_free_context(&dec);
-	if (!(f = av_frame_alloc())) {
-		merr(err, errlen, AVERROR(ENOMEM), "frame");
-		goto out;
-	}
-	if ((e = copy_seek(ic, vi, start, base, pkt, dec, f)) < 0) {
+	if ((e = copy_seek(c.ic, c.vi, start, base, pkt, dec, f)) < 0) {
 		merr(err, errlen, e, "cannot seek");
 		goto out;
 	}
-	int64_t kf = AV_NOPTS_VALUE, vend = AV_NOPTS_VALUE; /* vtb */
-	int started = 0;
 	for (;;) {
-		e = av_read_frame(ic, pkt);
+		e = av_read_frame(c.ic, pkt);
 		if (e == AVERROR_EOF)
 			break;
 		if (e < 0) {
 			merr(err, errlen, e, "reading");
 			goto out;
 		}
-		int si = pkt->stream_index;
-		if (map[si] < 0) {
+		int si = pkt->stream_index, video = si == c.vi;
+		if (c.map[si] < 0) {
 			av_packet_unref(pkt);
 			continue;
 		}
 		int64_t t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-		int64_t tv = t == AV_NOPTS_VALUE ? AV_NOPTS_VALUE :
-		    av_rescale_q(t, ic->streams[si]->time_base, vst->time_base);
-		if (si == vi && pkt->dts != AV_NOPTS_VALUE &&
-		    av_rescale_q(pkt->dts, vst->time_base, vst->time_base) >= end && started)
+		int64_t tv = t == AV_NOPTS_VALUE ? AV_NOPTS_VALUE : av_rescale_q(t, c.ic->streams[si]->time_base, vtb);
+		if (started && video && pkt->dts != AV_NOPTS_VALUE && pkt->dts >= c.end)
 			break;
 		if (!started) {
-			if (si == vi && tv != AV_NOPTS_VALUE && tv <= start && really_key(dec, f, pkt)) {
-				for (size_t i = 0; i < nheld; i++)
-					av_packet_free(&held[i]);
-				nheld = 0;
-				kf = tv;
-			} else if (si == vi && kf != AV_NOPTS_VALUE && tv != AV_NOPTS_VALUE &&
+			if (video && tv != AV_NOPTS_VALUE && tv <= start && really_key(dec, f, pkt)) {
+				copy_drop_held(&c);
+				c.kf = tv;
+			} else if (video && c.kf != AV_NOPTS_VALUE && tv != AV_NOPTS_VALUE &&
 			    (tv > start || (pkt->flags & AV_PKT_FLAG_KEY))) {
+				if (copy_begin(&c, &s, err, errlen) < 0)
+					goto out;
 				started = 1;
 			}
-			if (kf == AV_NOPTS_VALUE) {
-				av_packet_unref(pkt);
-				continue;
-			}
 			if (!started) {
-				if (nheld == cap) {
-					cap = cap ? 2 * cap : 256;
-					held = xrealloc(held, cap * sizeof *held);
-				}
-				held[nheld++] = av_packet_clone(pkt);
+				e = c.kf == AV_NOPTS_VALUE ? 0 : copy_hold(&c, pkt, err, errlen);
 				av_packet_unref(pkt);
-				if (!held[nheld - 1]) {
-					nheld--;
-					merr(err, errlen, AVERROR(ENOMEM), "packet");
+				if (e < 0)
 					goto out;
-				}
 				continue;
 			}
-			/* the start is settled: write the header and what was held */
-			av_dict_set(&opts, "movflags", "+faststart", 0);
-			if ((e = avio_open(&oc->pb, oc->url, AVIO_FLAG_WRITE)) < 0 ||
-			    (e = avformat_write_header(oc, strcmp(s.format, "mp4") ? NULL : &opts)) < 0) {
-				merr(err, errlen, e, "%s", out);
-				goto out;
-			}
-			if (nheld == cap) {
-				cap = cap ? 2 * cap : 256;
-				held = xrealloc(held, cap * sizeof *held);
-			}
-			held[nheld++] = av_packet_clone(pkt);
-			av_packet_unref(pkt);
-			if (!held[nheld - 1]) {
-				nheld--;
-				merr(err, errlen, AVERROR(ENOMEM), "packet");
-				goto out;
-			}
-			for (size_t i = 0; i < nheld; i++) {
-				AVPacket *h = held[i];
-				AVRational tb = ic->streams[h->stream_index]->time_base;
-				int64_t shift = av_rescale_q(kf, vst->time_base, tb);
-				/* audio before the keyframe has nothing to go with */
-				if (h->stream_index != vi && h->pts != AV_NOPTS_VALUE && h->pts < shift)
-					continue;
-				if (h->stream_index == vi && h->pts != AV_NOPTS_VALUE) {
-					int64_t ve = h->pts + h->duration;
-					if (vend == AV_NOPTS_VALUE || ve > vend)
-						vend = ve;
-				}
-				if (h->pts != AV_NOPTS_VALUE)
-					h->pts -= shift;
-				if (h->dts != AV_NOPTS_VALUE)
-					h->dts -= shift;
-				av_packet_rescale_ts(h, tb, oc->streams[map[h->stream_index]]->time_base);
-				h->stream_index = map[h->stream_index];
-				h->pos = -1;
-				if ((e = av_interleaved_write_frame(oc, h)) < 0) {
-					merr(err, errlen, e, "%s: writing", out);
-					goto out;
-				}
-			}
-			continue;
 		}
-		AVRational tb = ic->streams[si]->time_base;
-		int64_t shift = av_rescale_q(kf, vst->time_base, tb);
-		if (si != vi && tv != AV_NOPTS_VALUE && tv >= end) {
-			av_packet_unref(pkt);
-			continue;
-		}
-		if (si == vi && pkt->pts != AV_NOPTS_VALUE && (vend == AV_NOPTS_VALUE || pkt->pts + pkt->duration > vend))
-			vend = pkt->pts + pkt->duration;
-		if (pkt->pts != AV_NOPTS_VALUE)
-			pkt->pts -= shift;
-		if (pkt->dts != AV_NOPTS_VALUE)
-			pkt->dts -= shift;
-		av_packet_rescale_ts(pkt, tb, oc->streams[map[si]]->time_base);
-		pkt->stream_index = map[si];
-		pkt->pos = -1;
-		if ((e = av_interleaved_write_frame(oc, pkt)) < 0) {
-			merr(err, errlen, e, "%s: writing", out);
+		e = copy_write(&c, pkt, err, errlen);
+		av_packet_unref(pkt);
+		if (e < 0)
 			goto out;
-		}
+	}
+	/* a clip in the last frames: the file ended before the start was passed */
+	if (!started && c.kf != AV_NOPTS_VALUE) {
+		if (copy_begin(&c, &s, err, errlen) < 0)
+			goto out;
+		started = 1;
 	}
 	if (!started) {
 		merr(err, errlen, 0, "no keyframe at or before %.3f s", start_ms / 1000.0);
 		goto out;
 	}
-	if ((e = av_write_trailer(oc)) < 0 || (e = avio_closep(&oc->pb)) < 0) {
+	if ((e = av_write_trailer(c.oc)) < 0 || (e = avio_closep(&c.oc->pb)) < 0) {
 		merr(err, errlen, e, "%s: finishing", out);
 		goto out;
 	}
-	int w = vst->codecpar->width, h = vst->codecpar->height, rot = stream_rotation(vst);
+	int w = c.vst->codecpar->width, h = c.vst->codecpar->height, rot = stream_rotation(c.vst);
+	if (rot && strcmp(s.format, "mp4")) {
+		/* the matroska muxer here writes no display matrix */
+		mwarn("%s: a %s copy cannot keep the rotation: it is not upright", path, s.format);
+		rot = 0;
+	}
 	res->width = rot == 90 || rot == 270 ? h : w;
 	res->height = rot == 90 || rot == 270 ? w : h;
-	res->start_ms = av_rescale_q(kf - base, vst->time_base, (AVRational){1, 1000});
-	res->duration_ms = vend == AV_NOPTS_VALUE ? 0 : av_rescale_q(vend - kf, vst->time_base, (AVRational){1, 1000});
+	res->start_ms = av_rescale_q(c.kf - base, vtb, (AVRational){1, 1000});
+	res->duration_ms = c.vend == AV_NOPTS_VALUE ? 0 : av_rescale_q(c.vend - c.kf, vtb, (AVRational){1, 1000});
 	r = 0;
 out:
-	for (size_t i = 0; i < nheld; i++)
-		av_packet_free(&held[i]);
-	free(held);
-	free(map);
-	av_dict_free(&opts);
+	copy_drop_held(&c);
+	free(c.held);
+	free(c.map);
 	av_packet_free(&pkt);
 	av_frame_free(&f);
 	avcodec_free_context(&dec);
-	if (oc) {
-		if (oc->pb)
-			avio_closep(&oc->pb);
-		avformat_free_context(oc);
+	if (c.oc) {
+		if (c.oc->pb)
+			avio_closep(&c.oc->pb);
+		avformat_free_context(c.oc);
 	}
-	avformat_close_input(&ic);
+	avformat_close_input(&c.ic);
 	return r;
 }

@@ -43,7 +43,7 @@ static struct {
 static noreturn void usage(void)
 {
 	fprintf(stderr,
-	    "usage: medusa-cut [-fqv] [-C dir] [-j jobs] [-p profile[,profile...]] [-w workdir]\n"
+	    "usage: medusa-cut [-qv] [-C dir] [-j jobs] [-p profile[,profile...]] [-w workdir]\n"
 	    "       medusa-cut [-qv] [-C dir] -p profile -o file video start end\n");
 	exit(EXIT_USAGE);
 }

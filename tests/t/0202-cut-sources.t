@@ -11,7 +11,8 @@ cat > "$T/by/backyard.medusa.json" <<'JSON'
   "360p":   {"kind": "video", "height": 360, "crf": 35, "preset": "ultrafast", "audio_bitrate": 64000},
   "full":   {"kind": "video", "crf": 40, "preset": "ultrafast", "audio": "none"},
   "poster": {"kind": "image", "width": 160},
-  "orig":   {"kind": "copy", "container": "mkv"}
+  "orig":   {"kind": "copy", "container": "mkv"},
+  "orig4":  {"kind": "copy"}
 }}
 JSON
 cd "$T/by"
@@ -46,6 +47,10 @@ ok "ts copy: starts on the keyframe at or before 1.1 (frame 15, 0.6 s)" near "$(
 is "$(vprobe "$f" codec_name | tr -d ,)" mpeg2video "ts copy: the stream copied"
 ok "ts copy: its first frame is that keyframe" near "$(lumas "$f" | cut -d' ' -f1)" 60 3
 
+cutone orig ramp.ts 2.9 3.0
+ok "ts copy: a clip in the last frames" test -s "$f"
+ok "ts copy: from the last keyframe (frame 60, 2.4 s)" near "$(rend "$rec" orig start)" 2.4 0.02
+
 # MKV with two audio tracks: the second (stereo) is the default
 $FF -f lavfi -i "$SRC:duration=2" -f lavfi -i sine=f=440:duration=2 -f lavfi -i "sine=f=880:duration=2,pan=stereo|c0=c0|c1=c0" \
   -map 0 -map 1 -map 2 -c:v libx264 -preset ultrafast -c:a aac -disposition:a:0 0 -disposition:a:1 default two.mkv
@@ -63,6 +68,12 @@ is "$(vprobe "$f" width,height)" "240,320" "rotated: comes out 240x320"
 is "$(ffprobe -v error -select_streams v -show_entries stream_side_data=rotation -of csv=p=0 "$f")" "" "rotated: no rotation left in the file"
 bot=$(ffprobe -v error -f lavfi -i "movie=$f,crop=iw:ih/2:0:ih/2,signalstats" -show_entries frame_tags=lavfi.signalstats.YAVG -of csv=p=0 | head -1)
 ok "rotated: upright (bottom half white: $bot)" near "$bot" 235 20
+cutone orig4 phone.mp4 0 0.8
+is "$(ffprobe -v error -select_streams v -show_entries stream_side_data=rotation -of csv=p=0 "$f" | tr -d ,)" "90" "rotated copy: keeps its rotation"
+is "$(rend "$rec" orig4 width)x$(rend "$rec" orig4 height)" "240x320" "rotated copy: the record gives the size as shown"
+cutone orig phone.mp4 0 0.8
+like "$(cat "$T/err")" "phone.mp4: a matroska copy cannot keep the rotation" "rotated copy into mkv: a warning"
+is "$(rend "$rec" orig width)x$(rend "$rec" orig height)" "320x240" "and the record gives the size as stored"
 cutone poster phone.mp4 0 0.8
 is "$(vprobe "$f" width,height)" "160,214" "rotated poster: 160 wide, upright"
 
