@@ -184,7 +184,7 @@ struct cut {
 	size_t naq, aqcap;
 	int confirmed;               /* a keyframe at or before start came out */
 	int64_t last_ts, seek_back;  /* vtb */
-	int audio_done, corrupt;
+	int audio_done, corrupt, nonkey;
 	long long frames;
 	int64_t t0;
 	media_progress_fn *progress;
@@ -218,13 +218,20 @@ static int all_video_done(const struct cut *c)
 static int on_video(struct cut *c, AVFrame *f, char *err, size_t errlen)
 {
 	int64_t ts = f->best_effort_timestamp;
-	if (ts == AV_NOPTS_VALUE)
-		ts = c->last_ts == AV_NOPTS_VALUE ? c->base : c->last_ts + 1;
+	if (ts == AV_NOPTS_VALUE) {
+		/* no timestamps (a raw stream): count frames */
+		int64_t step = c->src.frame_rate.num > 0 ?
+		    av_rescale_q(1, av_inv_q(c->src.frame_rate), c->src.vtb) : 1;
+		ts = c->last_ts == AV_NOPTS_VALUE ? c->base : c->last_ts + (step > 0 ? step : 1);
+	}
 	if (!c->confirmed) {
-		/* frames before the first keyframe after a seek may be broken */
-		if (!f->key_frame)
+		/* frames before the first keyframe after a seek may be broken;
+		 * from the start of the file, or when no frame says it is a
+		 * keyframe, take what comes */
+		int from_start = c->seek_back < 0;
+		if (!f->key_frame && !from_start && ++c->nonkey < 250)
 			return 0;
-		if (ts > c->start && c->seek_back >= 0)
+		if (ts > c->start && !from_start)
 			return 1;
 		c->confirmed = 1;
 		for (size_t i = 0; i < c->naq; i++)
@@ -327,6 +334,7 @@ static int seek(struct cut *c, char *err, size_t errlen)
 		avcodec_flush_buffers(c->adec);
 	drop_audio_queue(c);
 	c->confirmed = 0;
+	c->nonkey = 0;
 	c->audio_done = 0;
 	c->last_ts = AV_NOPTS_VALUE;
 	int e = av_seek_frame(c->ic, c->vi, target, AVSEEK_FLAG_BACKWARD);
