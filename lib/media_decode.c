@@ -184,7 +184,7 @@ struct cut {
 	size_t naq, aqcap;
 	int confirmed;               /* a keyframe at or before start came out */
 	int64_t last_ts, seek_back;  /* vtb */
-	int audio_done, corrupt, nonkey;
+	int audio_done, corrupt;
 	long long frames;
 	int64_t t0;
 	media_progress_fn *progress;
@@ -228,11 +228,14 @@ static int on_video(struct cut *c, AVFrame *f, char *err, size_t errlen)
 		/* frames before the first keyframe after a seek may be broken;
 		 * from the start of the file, or when no frame says it is a
 		 * keyframe, take what comes */
-		int from_start = c->seek_back < 0;
-		if (!f->key_frame && !from_start && ++c->nonkey < 250)
-			return 0;
-		if (ts > c->start && !from_start)
-			return 1;
+		if (c->seek_back >= 0) {
+			/* past the clip without a keyframe, or a keyframe after
+			 * the start: seek further back */
+			if (!f->key_frame)
+				return ts >= c->end;
+			if (ts > c->start)
+				return 1;
+		}
 		c->confirmed = 1;
 		for (size_t i = 0; i < c->naq; i++)
 			if (feed_audio(c, c->aq[i], err, errlen) < 0)
@@ -334,7 +337,6 @@ static int seek(struct cut *c, char *err, size_t errlen)
 		avcodec_flush_buffers(c->adec);
 	drop_audio_queue(c);
 	c->confirmed = 0;
-	c->nonkey = 0;
 	c->audio_done = 0;
 	c->last_ts = AV_NOPTS_VALUE;
 	int e = av_seek_frame(c->ic, c->vi, target, AVSEEK_FLAG_BACKWARD);
@@ -348,6 +350,14 @@ static int seek(struct cut *c, char *err, size_t errlen)
 	return e < 0 ? merr(err, errlen, e, "cannot seek") : 0;
 }
 
+/* The seek landed after the start: try a second earlier, then 2, 4 ... */
+static int back_off(struct cut *c, char *err, size_t errlen)
+{
+	int64_t one = av_rescale_q(1, (AVRational){1, 1}, c->src.vtb);
+	c->seek_back = c->seek_back ? 2 * c->seek_back : one;
+	return seek(c, err, errlen);
+}
+
 static int run(struct cut *c, long long start_ms, long long end_ms, char *err, size_t errlen)
 {
 	int e;
@@ -358,6 +368,14 @@ static int run(struct cut *c, long long start_ms, long long end_ms, char *err, s
 		if (all_video_done(c) && (c->ai < 0 || c->audio_done))
 			break;
 		e = av_read_frame(c->ic, c->pkt);
+		if (e == AVERROR_EOF && !c->confirmed && c->seek_back >= 0) {
+			/* the end, and no keyframe came out: from further back */
+			e = 0;
+			av_packet_unref(c->pkt);
+			if (back_off(c, err, errlen) < 0)
+				return -1;
+			continue;
+		}
 		if (e == AVERROR_EOF)
 			break;
 		if (e < 0)
@@ -379,13 +397,8 @@ static int run(struct cut *c, long long start_ms, long long end_ms, char *err, s
 		av_packet_unref(c->pkt);
 		if (r < 0)
 			return -1;
-		if (r == 1) {
-			/* the seek landed after the start: try a second, then 2, 4 ... */
-			int64_t one = av_rescale_q(1, (AVRational){1, 1}, c->src.vtb);
-			c->seek_back = c->seek_back ? 2 * c->seek_back : one;
-			if (seek(c, err, errlen) < 0)
-				return -1;
-		}
+		if (r == 1 && back_off(c, err, errlen) < 0)
+			return -1;
 	}
 	/* the end of the file (or of the window): drain the decoders */
 	if ((e = decode(c, c->vdec, NULL, err, errlen)) < 0 || (c->adec && decode(c, c->adec, NULL, err, errlen) < 0))
@@ -563,7 +576,7 @@ struct copy {
 	int64_t kf, end, vend;       /* vtb: the real start, the asked end, the video's end */
 	AVPacket **held;             /* from the keyframe until the start is settled */
 	size_t nheld, cap;
-	const char *out;
+	const char *out, *path;
 };
 
 /* Shifts a packet to start at the keyframe and writes it. */
@@ -638,15 +651,22 @@ static int copy_streams(struct copy *c, int ai, const char *format, char *err, s
 		c->map[i] = -1;
 		if ((int)i != c->vi && (int)i != ai)
 			continue;
-		AVStream *in = c->ic->streams[i], *o = avformat_new_stream(c->oc, NULL);
+		AVStream *in = c->ic->streams[i];
+		enum AVCodecID id = in->codecpar->codec_id;
+		if (avformat_query_codec(c->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 0) {
+			if ((int)i == c->vi)
+				return merr(err, errlen, 0, "%s cannot go into %s without re-encoding",
+				    avcodec_get_name(id), format);
+			mwarn("%s: %s audio cannot go into %s: the copy has no audio", c->path,
+			    avcodec_get_name(id), format);
+			continue;
+		}
+		AVStream *o = avformat_new_stream(c->oc, NULL);
 		int e = o ? avcodec_parameters_copy(o->codecpar, in->codecpar) : AVERROR(ENOMEM);
 		if (e < 0)
 			return merr(err, errlen, e, "output stream");
 		o->codecpar->codec_tag = 0;
 		o->time_base = in->time_base;
-		if (avformat_query_codec(c->oc->oformat, o->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1)
-			return merr(err, errlen, 0, "%s cannot go into %s without re-encoding",
-			    avcodec_get_name(o->codecpar->codec_id), format);
 		/* keep the rotation: a copy is the same picture */
 		size_t sz;
 		const uint8_t *dm = av_stream_get_side_data(in, AV_PKT_DATA_DISPLAYMATRIX, &sz);
@@ -669,7 +689,7 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
     const struct profile *p, const char *out, struct media_result *res,
     char *err, size_t errlen)
 {
-	struct copy c = {.vi = -1, .kf = AV_NOPTS_VALUE, .vend = AV_NOPTS_VALUE, .out = out};
+	struct copy c = {.vi = -1, .kf = AV_NOPTS_VALUE, .vend = AV_NOPTS_VALUE, .out = out, .path = path};
 	AVPacket *pkt = NULL;
 	AVCodecContext *dec = NULL;
 	AVFrame *f = NULL;
