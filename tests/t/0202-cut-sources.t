@@ -107,6 +107,17 @@ $FF -f lavfi -i "$SRC:duration=1" -c:v mpeg2video -flags +ildct+ilme -top 1 -q:v
 cutone 360p inter.mpg 0.2 0.8
 is "$(vprobe "$f" codec_name,width,height,field_order)" "h264,320,240,progressive" "interlaced: deinterlaced"
 
+# other containers: AVI (MPEG-4 part 2, MP3), Ogg (Theora, Vorbis), and an
+# H.264 MPEG-TS with one keyframe, whose seek lands where no keyframe follows
+$FF -f lavfi -i "$SRC:duration=2" -f lavfi -i sine=duration=2 -c:v mpeg4 -c:a libmp3lame x.avi
+$FF -f lavfi -i "$SRC:duration=2" -f lavfi -i sine=duration=2 -c:v libtheora -c:a libvorbis x.ogv
+$FF -f lavfi -i "$SRC:duration=2" -f lavfi -i sine=duration=2 -c:v libx264 -preset ultrafast -g 250 -c:a ac3 x.m2ts
+for v in x.avi x.ogv x.m2ts; do
+	cutone 360p $v 0.5 1.5
+	is "$(vprobe "$f" codec_name,width,height):$(aprobe "$f" codec_name)" "h264,320,240:aac" "$v: h264 and aac"
+	ok "$v: a second long, to one frame" near "$(vprobe "$f" duration)" 1 0.04
+done
+
 # corrupt data in the middle: concealed with a warning, the clip made
 $FF -f lavfi -i "$SRC:duration=2" -c:v libx264 -preset ultrafast -g 10 -f h264 raw.h264
 perl -e 'open F, "+<:raw", $ARGV[0] or die; seek F, 30000, 0; print F "\xff" x 3000' raw.h264
