@@ -68,6 +68,11 @@ ok "storage untouched" cmp before after
 # a missing backyard: usage error, nothing touched
 fails "reconcile a missing backyard" 2 medusa-reconcile -C "$T/nope"
 like "$(lasterr)" "$T/nope" "names it"
+sed 's/^{/{"frontyard": {"dir": "fy"},/' by/backyard.medusa.json > inside.json
+mkdir inside && cp inside.json inside/backyard.medusa.json
+fails "a frontyard inside the backyard" 2 medusa-reconcile -C inside
+like "$(lasterr)" 'inside the backyard' "says why"
+ok "nothing made there" test ! -e inside/fy
 fails "bad -j" 2 medusa-reconcile -C by -j 0
 fails "unknown option" 2 medusa-reconcile -Z
 like "$(lasterr)" 'usage: medusa-reconcile' "usage"
