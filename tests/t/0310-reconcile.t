@@ -92,4 +92,18 @@ exec 8>&-
 st=0; wait $bg || st=$?
 is "$st" 0 "and runs when the first is done"
 is "$(ids "$M")" "a1 b1 b2 c1 c2 " "all there"
+
+# -r without medusa-recache installed: said, not fatal
+mkdir bin
+for t in medusa-scan medusa-meta medusa-tags medusa-cut medusa-publish medusa-reconcile; do
+	ln -s "$(command -v $t)" bin/$t
+done
+ok "-r without medusa-recache" env PATH="$T/bin:/usr/bin:/bin" medusa-reconcile -C by -r http://127.0.0.1:9/
+like "$(lasterr)" 'medusa-recache is not installed: http://127.0.0.1:9/ not told' "says so"
+
+# a backyard whose path has spaces and quotes
+mkdir -p "odd 'name' \$x"
+cp -R by "odd 'name' \$x/by"
+ok "reconcile under an odd path" medusa-reconcile -C "odd 'name' \$x/by"
+is "$(ids "odd 'name' \$x/frontyard/metastore.sqlite")" "a1 b1 b2 c1 c2 " "published there"
 done_testing
