@@ -22,6 +22,10 @@ typedef void media_progress_fn(void *arg, double done, double fps, double speed)
 /* Once per process: library log level (verbose shows FFmpeg's warnings). */
 void media_init(int verbose);
 
+/* Async-signal-safe: every media_cut running or to come stops soon with
+ * the error "interrupted". */
+void media_interrupt(void);
+
 /* Cuts [start_ms, end_ms) of the video at src (times from the start of the
  * file) into profiles[i], written to outs[i] (existing files, truncated and
  * rewritten; the caller renames them into place). On success fills res[i]

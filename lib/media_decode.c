@@ -9,6 +9,7 @@
 #include <libavutil/display.h>
 #include <libavutil/time.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,9 +17,16 @@
 
 #define MAX_CORRUPT 100 /* skipped packets before a source counts as broken */
 
+static volatile sig_atomic_t interrupted;
+
 void media_init(int verbose)
 {
 	av_log_set_level(verbose ? AV_LOG_WARNING : AV_LOG_FATAL);
+}
+
+void media_interrupt(void)
+{
+	interrupted = 1;
 }
 
 int media_fingerprint(const char *path, char hex[HASH_HEX_LEN + 1])
@@ -367,6 +375,8 @@ static int run(struct cut *c, long long start_ms, long long end_ms, char *err, s
 	for (;;) {
 		if (all_video_done(c) && (c->ai < 0 || c->audio_done))
 			break;
+		if (interrupted)
+			return merr(err, errlen, 0, "interrupted");
 		e = av_read_frame(c->ic, c->pkt);
 		if (e == AVERROR_EOF && !c->confirmed && c->seek_back >= 0) {
 			/* the end, and no keyframe came out: from further back */
@@ -732,6 +742,10 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 		goto out;
 	}
 	for (;;) {
+		if (interrupted) {
+			merr(err, errlen, 0, "interrupted");
+			goto out;
+		}
 		e = av_read_frame(c.ic, pkt);
 		if (e == AVERROR_EOF)
 			break;

@@ -40,6 +40,16 @@ static struct {
 	int write_failed;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+static volatile sig_atomic_t stop_signal;
+
+/* SIGINT, SIGTERM: stop the clips under way (their temporary files are
+ * removed), read no more, then die of the same signal. */
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+	media_interrupt();
+}
+
 static noreturn void usage(void)
 {
 	fprintf(stderr,
@@ -476,6 +486,10 @@ int main(int argc, char **argv)
 		usage();
 	/* a full disk or a file size limit must fail a write, not kill us */
 	signal(SIGXFSZ, SIG_IGN);
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: reads stop */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "libsodium does not start");
 	media_init(verbose);
@@ -503,7 +517,12 @@ int main(int argc, char **argv)
 	struct ndjson_reader *rd = ndjson_open(stdin, "stdin");
 	json_object *rec, *summary = NULL;
 	int st, ioerr = 0;
-	while ((st = ndjson_next(rd, &rec)) != NDJSON_EOF) {
+	while (!stop_signal && (st = ndjson_next(rd, &rec)) != NDJSON_EOF) {
+		if (stop_signal) {
+			if (st == NDJSON_RECORD)
+				json_object_put(rec);
+			break;
+		}
 		if (st == NDJSON_IOERR) {
 			ioerr = 1;
 			break;
@@ -539,6 +558,11 @@ int main(int argc, char **argv)
 	}
 	config_free(&g.cfg);
 	free(g.profiles);
+	if (stop_signal) {
+		fflush(stdout);
+		signal(stop_signal, SIG_DFL);
+		raise(stop_signal);
+	}
 	if (close_stdout() < 0 || g.write_failed) {
 		mwarnerr("stdout");
 		return EXIT_SOME;
