@@ -172,7 +172,9 @@ static void video_desc(const struct mout *o, const AVFrame *f, const char *pixfm
 	if (o->s.fps > 0 && o->s.kind != PROFILE_IMAGE &&
 	    (fr.num <= 0 || fr.den <= 0 || av_q2d(fr) > o->s.fps + 0.01))
 		l += snprintf(buf + l, n - l, "fps=%g,", o->s.fps);
-	l += snprintf(buf + l, n - l, "scale=%d:%d:flags=bicubic,setsar=1,", w, h);
+	/* the range too: a full-range source must come out limited (video) */
+	l += snprintf(buf + l, n - l, "scale=%d:%d:flags=bicubic:out_range=%s,setsar=1,", w, h,
+	    strcmp(pixfmt, "yuvj420p") == 0 ? "full" : "limited");
 	if (is_hdr(f))
 		/* PQ or HLG: to linear light, tone-mapped into BT.709, after the
 		 * scale so that the costly part works on the small picture */
