@@ -32,7 +32,7 @@ void media_interrupt(void)
 int media_fingerprint(const char *path, char hex[HASH_HEX_LEN + 1])
 {
 	enum { MIB = 1 << 20 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	struct stat st;
@@ -41,6 +41,10 @@ int media_fingerprint(const char *path, char hex[HASH_HEX_LEN + 1])
 	int r = -1, e = 0;
 	if (fstat(fd, &st) < 0)
 		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto out;
+	}
 	char head[64];
 	int n = snprintf(head, sizeof head, "%lld %lld.%09ld", (long long)st.st_size,
 	    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
@@ -122,6 +126,12 @@ static int open_decoder(AVFormatContext *ic, int idx, int threads, AVCodecContex
 
 static int open_source(const char *path, AVFormatContext **ic, char *err, size_t errlen)
 {
+	struct stat st;
+	/* a FIFO or a device would block or never end */
+	if (stat(path, &st) < 0)
+		return merr(err, errlen, 0, "cannot open: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return merr(err, errlen, 0, "not a regular file");
 	char *url = media_url(path);
 	int e = avformat_open_input(ic, url, NULL, NULL);
 	free(url);

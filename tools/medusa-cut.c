@@ -185,7 +185,8 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 	size_t *tidx = xcalloc(np, sizeof *tidx);
 	struct media_result *res = xcalloc(np, sizeof *res);
 	if (media_fingerprint(src, fp) < 0) {
-		msg = xasprintf("cannot read the video: %s", strerror(errno));
+		msg = errno == EINVAL ? xstrdup("cannot read the video: not a regular file") :
+		    xasprintf("cannot read the video: %s", strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < np; i++) {

@@ -33,6 +33,14 @@ clip notes.mp4 notes 0 1 > notes.ndjson
 fails "a text file named .mp4: exit 1" 1 medusa-cut < notes.ndjson
 like "$(lasterr)" "^medusa-cut: notes.mp4 clip notes: cannot open: Invalid data found" "says it is not media"
 
+mkfifo pipe.mp4; mkdir dir.mp4
+{ clip pipe.mp4 pipe 0 1; clip dir.mp4 dir 0 1; } > odd.ndjson
+fails "a FIFO and a directory named .mp4: exit 1" 1 medusa-cut < odd.ndjson
+like "$(lasterr)" "^medusa-cut: pipe.mp4 clip pipe: cannot read the video: not a regular file" "the FIFO: not a regular file (and no hang)"
+like "$(lasterr)" "^medusa-cut: dir.mp4 clip dir: cannot read the video: Is a directory" "the directory: says so"
+fails "single clip: a FIFO" 1 medusa-cut -p 360p -o "$T/x.mp4" pipe.mp4 0 1
+like "$(lasterr)" "^medusa-cut: pipe.mp4: not a regular file" "not a regular file"
+
 $FF -f lavfi -i sine=duration=1 -c:a aac sound.mp4
 clip sound.mp4 sound 0 1 > sound.ndjson
 fails "audio only: exit 1" 1 medusa-cut < sound.ndjson
