@@ -23,15 +23,18 @@ is "$(finals)" "" "no rendition, no temporary file"
 clip ok.mp4 empty 1 1 > empty.ndjson
 fails "zero-length clip: exit 1" 1 medusa-cut < empty.ndjson
 like "$(lasterr)" "clip empty: the clip is empty (end 1.000 is not after start 1.000)" "says so"
+is "$(finals)" "" "nothing made"
 
 clip gone.mp4 gone 0 1 > gone.ndjson
 fails "missing video: exit 1" 1 medusa-cut < gone.ndjson
 like "$(lasterr)" "^medusa-cut: gone.mp4 clip gone: cannot read the video: No such file or directory" "says so"
+is "$(finals)" "" "nothing made"
 
 echo "this is not a video" > notes.mp4
 clip notes.mp4 notes 0 1 > notes.ndjson
 fails "a text file named .mp4: exit 1" 1 medusa-cut < notes.ndjson
 like "$(lasterr)" "^medusa-cut: notes.mp4 clip notes: cannot open: Invalid data found" "says it is not media"
+is "$(finals)" "" "nothing made"
 
 mkfifo pipe.mp4; mkdir dir.mp4
 { clip pipe.mp4 pipe 0 1; clip dir.mp4 dir 0 1; } > odd.ndjson
@@ -45,6 +48,7 @@ $FF -f lavfi -i sine=duration=1 -c:a aac sound.mp4
 clip sound.mp4 sound 0 1 > sound.ndjson
 fails "audio only: exit 1" 1 medusa-cut < sound.ndjson
 like "$(lasterr)" "sound.mp4 clip sound: no video stream" "says there is no video"
+is "$(finals)" "" "nothing made"
 
 mkvideo fast.mp4 2 -movflags +faststart
 head -c 60000 fast.mp4 > cut-short.mp4

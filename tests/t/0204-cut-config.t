@@ -11,6 +11,7 @@ bad() { # bad DESCRIPTION PROFILE-JSON EXPECTED-MESSAGE
 	printf '{"profiles": {"p": %s}}\n' "$2" > backyard.medusa.json
 	fails "$1: exit 2" 2 medusa-cut < /dev/null
 	like "$(lasterr)" "^medusa-cut: .*backyard.medusa.json: profiles.p\.$3" "$1: message"
+	ok "$1: nothing made" test ! -e "$T/frontyard"
 }
 bad "missing encoder" '{"kind": "video", "codec": "h264", "encoder": "libopenh264"}' \
   'encoder: encoder "libopenh264" is not in this libavcodec'
