@@ -519,10 +519,19 @@ int media_cut(const char *path, long long start_ms, long long end_ms, size_t n,
 		if (run(&c, start_ms, end_ms, err, errlen) < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (profiles[i]->kind == PROFILE_COPY &&
-		    media_copy(path, start_ms, end_ms, profiles[i], outs[i], &res[i], err, errlen) < 0)
-			goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (profiles[i]->kind != PROFILE_COPY)
+			continue;
+		char why[256];
+		if (media_copy(path, start_ms, end_ms, profiles[i], outs[i], &res[i], why, sizeof why) < 0) {
+			if (ncopy == n) {
+				/* nothing else to keep: the copy's error is the clip's */
+				snprintf(err, errlen, "%s", why);
+				goto out;
+			}
+			snprintf(res[i].error, sizeof res[i].error, "%s", why);
+		}
+	}
 	r = 0;
 out:
 	for (size_t i = 0; i < c.nouts; i++)

@@ -247,16 +247,26 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 			done[i] = NULL;
 			continue;
 		}
+		if (res[i].error[0]) {
+			/* the others are kept for the next run; the clip fails */
+			char *m = xasprintf("%s%s%s: %s", msg ? msg : "", msg ? "; " : "", p->name,
+			    res[i].error);
+			free(msg);
+			msg = m;
+			continue;
+		}
 		char hex[HASH_HEX_LEN + 1];
 		struct stat st;
 		int fd = open(tmps[i], O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || hash_file_hex(tmps[i], hex) < 0) {
+			free(msg);
 			msg = xasprintf("%s: %s", tmps[i], strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			goto out;
 		}
 		if (commit_tmpfile(fd, tmps[i], files[i]) < 0) {
+			free(msg);
 			msg = xasprintf("%s: %s", files[i], strerror(errno));
 			goto out;
 		}

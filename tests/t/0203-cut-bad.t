@@ -91,6 +91,18 @@ ok "the same clip goes through without the limit" medusa-cut -p 360p < full.ndjs
 f=$(rend "$(lastout)" 360p file)
 ok "and is whole" near "$(vprobe "$f" duration)" 2 0.04
 
+# one profile that cannot be made (a Theora copy into MP4): the clip fails,
+# the renditions that were made are kept for the next run
+$FF -f lavfi -i "testsrc2=size=320x240:rate=25:duration=1" -c:v libtheora theora.ogv
+clip theora.ogv th 0 1 > th.ndjson
+fails "a copy the container cannot hold: exit 1" 1 medusa-cut -p 360p,orig < th.ndjson
+like "$(lasterr)" "^medusa-cut: theora.ogv clip th: orig: theora cannot go into mp4 without re-encoding" "names the profile and why"
+is "$(lastout | jq -r '[.clip, (.error | length > 0)] | @tsv')" "th	true" "an error record for the clip"
+is "$(find "$W/th" -name '*.mp4' | sed 's|.*/||')" "360p.mp4" "the 360p rendition is kept"
+before=$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)
+fails "the next run" 1 medusa-cut -p 360p,orig < th.ndjson
+is "$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)" "$before" "does not make the 360p again"
+
 # an existing rendition whose record beside it is gone is made again
 rm "$(dirname "$f")/.360p.mp4.json"
 : > "$f"
