@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,9 @@ static volatile sig_atomic_t interrupted;
 void media_init(int verbose)
 {
 	av_log_set_level(verbose ? AV_LOG_WARNING : AV_LOG_FATAL);
+	/* SVT-AV1 prints its banner itself, past av_log; 1 keeps its errors */
+	if (!verbose)
+		setenv("SVT_LOG", "1", 0);
 }
 
 void media_interrupt(void)
