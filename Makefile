@@ -25,7 +25,7 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-           -Ilib $(PKG_CFLAGS) $(SANFLAGS)
+           -Ilib $(PKG_CFLAGS) $(SANFLAGS) -DMEDUSA_SHAREDIR='"$(SHAREDIR)"'
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
