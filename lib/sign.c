@@ -51,6 +51,10 @@ int sign_keygen(const char *dir, char *why, size_t n)
 	unsigned char pk[SIGN_PK_BYTES], sk[SIGN_SK_BYTES];
 	char *skp = path_join(dir, SIGN_SECRET_FILE), *pkp = path_join(dir, SIGN_PUBLIC_FILE);
 	int rc = -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(why, n, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
 	if (access(skp, F_OK) == 0 || access(pkp, F_OK) == 0) {
 		snprintf(why, n, "%s: a key pair is already there (remove it first)", dir);
 		goto out;

@@ -15,7 +15,7 @@
 #define SIGN_SECRET_FILE "recache.key"
 #define SIGN_PUBLIC_FILE "recache.pub"
 
-/* Makes a key pair in dir: dir/recache.key (mode 0600) and dir/recache.pub.
+/* Makes a key pair in dir (created when missing): dir/recache.key (mode 0600) and dir/recache.pub.
  * Refuses to overwrite either. 0, or -1 with why. */
 int sign_keygen(const char *dir, char *why, size_t n);
 

@@ -17,7 +17,8 @@
 static noreturn void usage(void)
 {
 	fprintf(stderr, "usage: medusa-recache [-C backyard] [-k secretkey] [-G generation]\n"
-	    "           [-t timeout] [-r retries] url ...\n"
+	    "           [-t timeout] [-r retries] [-T time] url ...\n"
+	    "       medusa-recache -n [-C backyard] [-k secretkey] [-G generation] [-T time]\n"
 	    "       medusa-recache -g dir\n");
 	exit(EXIT_USAGE);
 }
@@ -51,6 +52,13 @@ static char *endpoint(const char *url)
 
 /* One server, with retries and backoff on connection errors and 5xx.
  * 0 ok, -1 failed (after a message). */
+static long long stamp = -1;     /* -T: sign with this time instead of the clock */
+
+static long long now(void)
+{
+	return stamp >= 0 ? stamp : (long long)time(NULL);
+}
+
 static int post(CURL *h, const unsigned char *sk, long long gen, const char *url, long timeout,
     int retries)
 {
@@ -59,7 +67,7 @@ static int post(CURL *h, const unsigned char *sk, long long gen, const char *url
 	for (int attempt = 0;; attempt++) {
 		char sig[SIGN_SIG_B64];
 		/* signed afresh each time: the timestamp must stay current */
-		char *body = sign_recache(sk, gen, (long long)time(NULL), sig);
+		char *body = sign_recache(sk, gen, now(), sig);
 		char *hsig = xasprintf("%s: %s", SIGN_HEADER, sig);
 		struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 		hdrs = curl_slist_append(hdrs, hsig);
@@ -119,13 +127,20 @@ int main(int argc, char *argv[])
 	const char *dir = NULL, *keyfile = NULL, *gendir = NULL;
 	long long gen = -1;
 	long timeout = 10;
-	int retries = 3, ch;
+	int retries = 3, ch, dry = 0;
 	char *end;
-	while ((ch = getopt(argc, argv, "C:k:G:t:r:g:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:k:G:t:r:g:nT:")) != -1) {
 		switch (ch) {
 		case 'C': dir = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'g': gendir = optarg; break;
+		case 'n': dry = 1; break;
+		case 'T':
+			errno = 0;
+			stamp = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || stamp < 0)
+				mdie(EXIT_USAGE, "-T: %s: want unix seconds", optarg);
+			break;
 		case 'G':
 			errno = 0;
 			gen = strtoll(optarg, &end, 10);
@@ -157,7 +172,7 @@ int main(int argc, char *argv[])
 		    gendir, SIGN_SECRET_FILE, gendir, SIGN_PUBLIC_FILE);
 		return EXIT_ALLOK;
 	}
-	if (optind == argc)
+	if (dry ? optind != argc : optind == argc)
 		usage();
 	char *defkey = NULL;
 	if (!keyfile) {
@@ -172,6 +187,15 @@ int main(int argc, char *argv[])
 	if (sign_load_secret(keyfile, sk, why, sizeof why) < 0)
 		mdie(EXIT_USAGE, "%s", why);
 	free(defkey);
+	if (dry) {
+		/* the request without sending it: header line, then body line */
+		char sig[SIGN_SIG_B64];
+		char *body = sign_recache(sk, gen, now(), sig);
+		sodium_memzero(sk, sizeof sk);
+		printf("%s: %s\n%s\n", SIGN_HEADER, sig, body);
+		free(body);
+		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		mdie(EXIT_USAGE, "libcurl failed to initialise");
 	CURL *h = curl_easy_init();
