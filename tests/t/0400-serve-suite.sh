@@ -22,6 +22,22 @@ JSON
 	ln -s /etc "$T/by/etc"
 }
 
+# clip ID VIDEO START END TAGS: a rendition record as medusa-cut writes it,
+# with small stand-in files (the server never decodes them)
+n=0
+clip() {
+	n=$((n + 1))
+	mkdir -p "$T/work/$1"
+	head -c $((20000 + n)) /dev/urandom > "$T/work/$1/360p.mp4"
+	head -c 3000 /dev/urandom > "$T/work/$1/poster.jpg"
+	h1=$(b2sum -l 256 "$T/work/$1/360p.mp4" | cut -d' ' -f1)
+	h2=$(b2sum -l 256 "$T/work/$1/poster.jpg" | cut -d' ' -f1)
+	printf '{"path":"%s","video":"%s","clip":"%s","start":%s,"end":%s,"tags":%s,"renditions":[' "$2" "$2" "$1" "$3" "$4" "$5"
+	printf '{"profile":"360p","kind":"video","file":"%s","version":"00000000000000a%s","key":"clips/%s/00000000000000a%s/360p.mp4","bytes":%s,"hash":"%s","mime":"video/mp4","width":320,"height":240,"duration":%s},' \
+	  "$T/work/$1/360p.mp4" "$n" "$1" "$n" "$(wc -c < "$T/work/$1/360p.mp4")" "$h1" "$(($4 - $3))"
+	printf '{"profile":"poster","kind":"image","file":"%s","version":"00000000000000b%s","key":"clips/%s/00000000000000b%s/poster.jpg","bytes":3000,"hash":"%s","mime":"image/jpeg","width":160,"height":120}]}\n' \
+	  "$T/work/$1/poster.jpg" "$n" "$1" "$n" "$h2"
+}
 # wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s at most)
 wait_port() {
 	_i=0
@@ -37,7 +53,7 @@ start_tcpserver() {
 	_p=$1; shift
 	tcpserver -R -H -l 0 127.0.0.1 "$_p" "$MEDUSA_BIN/medusa-serve" "$@" 2>"$T/tcpserver.err" &
 	_tpid=$!
-	at_exit "kill $_tpid 2>/dev/null; wait $_tpid 2>/dev/null || true"
+	at_exit "kill $_tpid 2>/dev/null || true; wait $_tpid 2>/dev/null || true"
 	wait_port "$_p"
 }
 
@@ -52,7 +68,7 @@ start_inetd() {
 	echo >> "$T/inetd.conf"
 	inetd -d "$T/inetd.conf" 2>"$T/inetd.err" &
 	_ipid=$!
-	at_exit "kill $_ipid 2>/dev/null; wait $_ipid 2>/dev/null || true"
+	at_exit "kill $_ipid 2>/dev/null || true; wait $_ipid 2>/dev/null || true"
 	wait_port "$_p"
 }
 serve_inetd_lock() {
@@ -84,7 +100,7 @@ server.max-request-field-size = 8192
 EOF
 	lighttpd -D -f "$T/lighttpd.conf" 2>"$T/lighttpd.stderr" &
 	_lpid=$!
-	at_exit "kill $_lpid 2>/dev/null; wait $_lpid 2>/dev/null || true"
+	at_exit "kill $_lpid 2>/dev/null || true; wait $_lpid 2>/dev/null || true"
 	wait_port "$_p"
 }
 

@@ -8,22 +8,6 @@
 mkbackyard "$T/by"
 FY=$T/frontyard
 
-# clip ID VIDEO START END TAGS: a rendition record as medusa-cut writes it,
-# with small stand-in files (the server never decodes them)
-n=0
-clip() {
-	n=$((n + 1))
-	mkdir -p "$T/work/$1"
-	head -c $((20000 + n)) /dev/urandom > "$T/work/$1/360p.mp4"
-	head -c 3000 /dev/urandom > "$T/work/$1/poster.jpg"
-	h1=$(b2sum -l 256 "$T/work/$1/360p.mp4" | cut -d' ' -f1)
-	h2=$(b2sum -l 256 "$T/work/$1/poster.jpg" | cut -d' ' -f1)
-	printf '{"path":"%s","video":"%s","clip":"%s","start":%s,"end":%s,"tags":%s,"renditions":[' "$2" "$2" "$1" "$3" "$4" "$5"
-	printf '{"profile":"360p","kind":"video","file":"%s","version":"00000000000000a%s","key":"clips/%s/00000000000000a%s/360p.mp4","bytes":%s,"hash":"%s","mime":"video/mp4","width":320,"height":240,"duration":%s},' \
-	  "$T/work/$1/360p.mp4" "$n" "$1" "$n" "$(wc -c < "$T/work/$1/360p.mp4")" "$h1" "$(($4 - $3))"
-	printf '{"profile":"poster","kind":"image","file":"%s","version":"00000000000000b%s","key":"clips/%s/00000000000000b%s/poster.jpg","bytes":3000,"hash":"%s","mime":"image/jpeg","width":160,"height":120}]}\n' \
-	  "$T/work/$1/poster.jpg" "$n" "$1" "$n" "$h2"
-}
 {
 	clip k1 trips/kyoto.mp4 0 4 '{"place":"Kyoto","people":["Ann","Bo"],"rating":5,"kind":"travel","public":true}'
 	clip k2 trips/nara.mp4 1 3 '{"place":"Nara","people":["Bo"],"rating":2,"kind":"travel","public":false}'
