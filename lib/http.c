@@ -36,6 +36,8 @@ void http_limits_default(struct http_limits *l)
 	l->max_requests = 1000;
 }
 
+static int wait_fd(int fd, short ev, long long deadline);
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -126,6 +128,30 @@ static void req_clear(struct http_req *r)
 	r->minor = 1;
 	r->query = "";
 	r->method = "";
+}
+
+void http_conn_close(struct http_conn *c)
+{
+	if (!c->sock || c->cgi)
+		return;
+	/* a lingering close: closing with unread bytes (a body we refused)
+	 * would reset the connection and the client might lose our answer */
+	if (shutdown(c->out, SHUT_WR) < 0)
+		return;
+	long long deadline = now_ms() + 1000;
+	size_t drained = 0;
+	char buf[4096];
+	while (drained < (256u << 10)) {
+		ssize_t n = read(c->in, buf, sizeof buf);
+		if (n > 0) {
+			drained += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			break;
+		if (errno != EINTR && wait_fd(c->in, POLLIN, deadline) != 1)
+			break;
+	}
 }
 
 void http_conn_free(struct http_conn *c)

@@ -67,6 +67,9 @@ struct http_conn {
  * otherwise wait for a delayed ACK. */
 void http_conn_init(struct http_conn *c, int in, int out, const struct http_limits *l);
 void http_conn_free(struct http_conn *c);
+/* Ends the connection politely: no more writes, then the client's unread
+ * bytes are drained for up to a second, so that it reads our last answer. */
+void http_conn_close(struct http_conn *c);
 
 /* Reads the next request into c->req. Returns 1 for a request, 0 when the
  * connection ended quietly (EOF or the idle timeout between requests), or

@@ -204,6 +204,7 @@ int main(int argc, char *argv[])
 		if (serve_request(&s, &c) < 0 || !c.keep || c.cgi)
 			break;
 	}
+	http_conn_close(&c);
 	http_conn_free(&c);
 	serve_frontyard_free(&s);
 	if (s.token)

@@ -202,6 +202,11 @@ serve_suite() {
 	is "\"$(jq -r .etag "$T/body")\"" "$(hdr ETag)" "$K: PUT answers the new etag"
 	is "$(code -X PUT -H "If-Match: $met" --data-binary '{"clips":[]}' "$B/api/videos/a/v.mp4/meta")" 412 \
 	  "$K: the old etag is stale now"
+	code "$B/api/videos/a/v.mp4/meta" >/dev/null; cet=$(hdr ETag)
+	printf '{"tags":{"place":"Uji"},"clips":[]}' > "$T/chunked"
+	is "$(code -X PUT -H "If-Match: $cet" -H 'Transfer-Encoding: chunked' --data-binary @"$T/chunked" \
+	  "$B/api/videos/a/v.mp4/meta")" 200 "$K: a chunked PUT body"
+	like "$(cat "$T/by/a/v.mp4.medusa.json")" Uji "$K: the chunked body was written"
 	is "$(code "$B/api/folders/a/meta")" 200 "$K: GET a folder file"
 	like "$(cat "$T/body")" '"meta":{"tags":{"kind":"travel"}}' "$K: the folder doc"
 	is "$(code "$B/api/folders/meta")" 200 "$K: the root folder"
