@@ -841,9 +841,6 @@ static int status_head(struct http_conn *c, int status, char *out, size_t n)
 	char date[64];
 	http_date(time(NULL), date, sizeof date);
 	c->status = status;
-	if (status >= 400 && status != 404 && status != 405 && status != 412 &&
-	    status != 416 && status != 422 && status != 401 && status != 403)
-		c->keep = 0;    /* after a broken request the stream is not to be trusted */
 	if (c->cgi)
 		return snprintf(out, n, "Status: %d %s\r\n", status, http_reason(status));
 	return snprintf(out, n, "HTTP/1.%d %d %s\r\nDate: %s\r\nServer: medusa\r\n%s",

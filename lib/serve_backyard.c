@@ -132,7 +132,7 @@ static int error_422(struct http_conn *c, const char *why)
 	return rc;
 }
 
-/* If-Match: "E" -> E in out. 0, or -1 when absent or unreadable. */
+/* If-Match: "E" -> E in out. 0, or -1 when it is not one of our etags. */
 static int if_match(const struct http_conn *c, char out[ETAG_LEN + 1])
 {
 	const char *h = http_header(&c->req, "If-Match");
@@ -202,8 +202,12 @@ static int meta_endpoint(struct serve *s, struct http_conn *c, int folder, const
 		goto out;
 	}
 	char want[ETAG_LEN + 1];
-	if (if_match(c, want) < 0) {
+	if (!http_header(&c->req, "If-Match")) {
 		rc = http_error(c, 428, "PUT needs If-Match: \"ETAG\" (from a GET of the same path)");
+		goto out;
+	}
+	if (if_match(c, want) < 0) {
+		rc = http_error(c, 412, "If-Match does not hold this file's etag: read it again");
 		goto out;
 	}
 	doc = json_parse_strict(c->req.body, c->req.body_len, w, sizeof w);
