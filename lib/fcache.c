@@ -59,13 +59,13 @@ static int newest_first(const void *a, const void *b)
 	return strcmp(ix ? ix : "", iy ? iy : "");
 }
 
-static void facet_add(json_object *facets, const char *tag, json_object *v)
+void fcache_facet_add(json_object *facets, const char *tag, json_object *v)
 {
 	if (!v || json_object_is_type(v, json_type_object))
 		return;
 	if (json_object_is_type(v, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			facet_add(facets, tag, json_object_array_get_idx(v, i));
+			fcache_facet_add(facets, tag, json_object_array_get_idx(v, i));
 		return;
 	}
 	if (json_object_is_type(v, json_type_double))
@@ -111,7 +111,7 @@ static int build(const char *metastore, const char *base_url, const struct confi
 	json_object *facets = json_object_new_object();
 	for (size_t i = 0; i < b.n; i++) {
 		json_object_object_foreach(json_object_object_get(b.clips[i], "tags"), k, v)
-			facet_add(facets, k, v);
+			fcache_facet_add(facets, k, v);
 	}
 	json_object *head = json_object_new_object();
 	json_object_object_add(head, "generation", json_object_new_int64(*gen));

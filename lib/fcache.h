@@ -40,6 +40,9 @@ void fcache_free(struct fcache *fc);
 
 /* Line i parsed (owned by the cache). NULL when it does not parse. */
 json_object *fcache_clip(struct fcache *fc, size_t i);
+/* Counts tag value v (a list: each element) into facets[tag][value]. */
+void fcache_facet_add(json_object *facets, const char *tag, json_object *v);
+
 /* The line of clip id, or -1. */
 long fcache_find(const struct fcache *fc, const char *id);
 

@@ -187,92 +187,132 @@ static int cmp_index(const void *a, const void *b)
 	return i < j ? -1 : i > j;
 }
 
-static int get_clips(struct serve *s, struct http_conn *c, struct fcache *fc)
+/* A listing query: filters, text, sort, page. */
+struct query {
+	struct filter *f;
+	size_t nf;
+	char *q, *sort;
+	long limit, off;
+	struct sorter so;
+	char *msg;              /* what is wrong with it, or NULL */
+};
+
+static void query_free(struct query *qy)
 {
-	struct filter *f = NULL;
-	size_t nf = 0;
-	char *q = NULL, *sort = NULL, *k, *v;
-	long limit = LIMIT_DEFAULT, off = 0;
+	for (size_t i = 0; i < qy->nf; i++) {
+		free(qy->f[i].tag);
+		free(qy->f[i].value);
+	}
+	free(qy->f);
+	free(qy->q);
+	free(qy->sort);
+	free(qy->msg);
+}
+
+static void query_parse(struct serve *s, struct http_conn *c, struct fcache *fc, struct query *qy)
+{
+	memset(qy, 0, sizeof *qy);
+	qy->limit = LIMIT_DEFAULT;
+	qy->so.fc = fc;
 	const char *qs = c->req.query;
-	int r, rc = 0;
-	size_t *idx = NULL, nidx = 0;
-	char *msg = NULL;
+	char *k, *v;
+	int r;
 	json_object *tags = tagset(s, fc);
 	while ((r = http_query_next(&qs, &k, &v)) == 1) {
 		char *end;
 		if (strcmp(k, "limit") == 0) {
 			errno = 0;
-			limit = strtol(v, &end, 10);
-			if (errno || end == v || *end || limit < 1 || limit > LIMIT_MAX)
-				msg = xasprintf("limit: want 1 to %d", LIMIT_MAX);
+			qy->limit = strtol(v, &end, 10);
+			if (errno || end == v || *end || qy->limit < 1 || qy->limit > LIMIT_MAX)
+				qy->msg = xasprintf("limit: want 1 to %d", LIMIT_MAX);
 		} else if (strcmp(k, "cursor") == 0) {
 			errno = 0;
-			off = strtol(v, &end, 10);
-			if (errno || end == v || *end || off < 0)
-				msg = xasprintf("cursor: not a cursor from \"next\"");
+			qy->off = strtol(v, &end, 10);
+			if (errno || end == v || *end || qy->off < 0)
+				qy->msg = xasprintf("cursor: not a cursor from \"next\"");
 		} else if (strcmp(k, "q") == 0) {
-			free(q);
-			q = v;
+			free(qy->q);
+			qy->q = v;
 			v = NULL;
 		} else if (strcmp(k, "sort") == 0) {
-			free(sort);
-			sort = v;
+			free(qy->sort);
+			qy->sort = v;
 			v = NULL;
 		} else if (strcmp(k, "fields") == 0) {
 			/* reserved */
 		} else if (!known_tag(tags, k)) {
-			msg = xasprintf("%s: no such tag", k);
+			qy->msg = xasprintf("%s: no such tag", k);
 		} else {
-			f = xrealloc(f, (nf + 1) * sizeof *f);
-			f[nf].tag = k;
-			f[nf++].value = v;
+			qy->f = xrealloc(qy->f, (qy->nf + 1) * sizeof *qy->f);
+			qy->f[qy->nf].tag = k;
+			qy->f[qy->nf++].value = v;
 			k = v = NULL;
 		}
 		free(k);
 		free(v);
-		if (msg)
-			break;
+		if (qy->msg)
+			return;
 	}
-	if (r < 0 && !msg)
-		msg = xstrdup("bad percent-encoding in the query");
-	struct sorter so = {fc, NULL, 0, 0};
-	if (!msg && sort && strcmp(sort, "-updated") != 0) {
-		so.desc = *sort == '-';
-		so.field = sort + so.desc;
+	if (r < 0) {
+		qy->msg = xstrdup("bad percent-encoding in the query");
+		return;
+	}
+	if (qy->sort && *qy->sort && strcmp(qy->sort, "-updated") != 0) {
+		struct sorter *so = &qy->so;
+		so->desc = *qy->sort == '-';
+		so->field = qy->sort + so->desc;
 		static const char *fields[] = {"id", "start", "end", "duration", "updated", NULL};
 		int ok = 0;
 		for (const char **fl = fields; *fl; fl++)
-			ok |= strcmp(*fl, so.field) == 0;
-		if (!ok && tags && known_tag(tags, so.field) && *so.field)
-			ok = so.tag = 1;
+			ok |= strcmp(*fl, so->field) == 0;
+		if (!ok && tags && *so->field && known_tag(tags, so->field))
+			ok = so->tag = 1;
 		if (!ok)
-			msg = xasprintf("sort: %s: want id, start, end, duration, updated or a tag, "
-			    "with '-' for descending", sort);
+			qy->msg = xasprintf("sort: %s: want id, start, end, duration, updated or a tag, "
+			    "with '-' for descending", qy->sort);
 	}
-	if (msg) {
-		rc = http_error(c, 400, msg);
+	if (qy->nf > 1)
+		qsort(qy->f, qy->nf, sizeof *qy->f, cmp_filter);
+}
+
+static int query_plain(const struct query *qy)
+{
+	return qy->nf == 0 && (!qy->q || !*qy->q) && !qy->so.field;
+}
+
+/* The lines that match, in the query's order: a new array (*n of them). */
+static size_t *query_select(struct fcache *fc, struct query *qy, size_t *n)
+{
+	size_t *idx = xmalloc((fc->n ? fc->n : 1) * sizeof *idx), k = 0;
+	for (size_t i = 0; i < fc->n; i++) {
+		json_object *clip = fcache_clip(fc, i);
+		if (clip && clip_matches(clip, qy->f, qy->nf, qy->q))
+			idx[k++] = i;
+	}
+	if (qy->so.field && k > 1) {
+		sort_ctx = &qy->so;
+		qsort(idx, k, sizeof *idx, cmp_index);
+		sort_ctx = NULL;
+	}
+	*n = k;
+	return idx;
+}
+
+static int get_clips(struct serve *s, struct http_conn *c, struct fcache *fc)
+{
+	struct query qy;
+	query_parse(s, c, fc, &qy);
+	int rc;
+	size_t *idx = NULL, total;
+	if (qy.msg) {
+		rc = http_error(c, 400, qy.msg);
 		goto out;
 	}
-	if (nf > 1)
-		qsort(f, nf, sizeof *f, cmp_filter);
-	size_t total;
-	int plain = nf == 0 && (!q || !*q) && !so.field;
-	if (plain) {
+	int plain = query_plain(&qy);
+	if (plain)
 		total = fc->n;
-	} else {
-		idx = xmalloc((fc->n ? fc->n : 1) * sizeof *idx);
-		for (size_t i = 0; i < fc->n; i++) {
-			json_object *clip = fcache_clip(fc, i);
-			if (clip && clip_matches(clip, f, nf, q))
-				idx[nidx++] = i;
-		}
-		if (so.field) {
-			sort_ctx = &so;
-			qsort(idx, nidx, sizeof *idx, cmp_index);
-			sort_ctx = NULL;
-		}
-		total = nidx;
-	}
+	else
+		idx = query_select(fc, &qy, &total);
 	/* {"generation":G,"total":N,"clips":[lines...],"next":C} from the
 	 * cache's own bytes: no clip is parsed for a plain listing */
 	char *text = NULL;
@@ -281,10 +321,10 @@ static int get_clips(struct serve *s, struct http_conn *c, struct fcache *fc)
 	if (!out)
 		mdie(EXIT_USAGE, "out of memory");
 	fprintf(out, "{\"generation\":%lld,\"total\":%zu,\"clips\":[", fc->generation, total);
-	size_t end = (size_t)off + (size_t)limit;
-	for (size_t i = (size_t)off; i < end && i < total; i++) {
+	size_t off = (size_t)qy.off, end = off + (size_t)qy.limit;
+	for (size_t i = off; i < end && i < total; i++) {
 		size_t li = plain ? i : idx[i];
-		if (i > (size_t)off)
+		if (i > off)
 			fputc(',', out);
 		fwrite(fc->line[li], 1, fc->linelen[li], out);
 	}
@@ -297,15 +337,39 @@ static int get_clips(struct serve *s, struct http_conn *c, struct fcache *fc)
 	rc = http_json_text(c, 200, text, len, s->api_max_age, NULL);
 	free(text);
 out:
-	for (size_t i = 0; i < nf; i++) {
-		free(f[i].tag);
-		free(f[i].value);
-	}
-	free(f);
-	free(q);
-	free(sort);
+	query_free(&qy);
 	free(idx);
-	free(msg);
+	return rc;
+}
+
+/* Facets of the clips a query selects (all clips: the cache's own). */
+static int get_facets(struct serve *s, struct http_conn *c, struct fcache *fc)
+{
+	struct query qy;
+	query_parse(s, c, fc, &qy);
+	int rc;
+	if (qy.msg) {
+		rc = http_error(c, 400, qy.msg);
+		query_free(&qy);
+		return rc;
+	}
+	json_object *o = json_object_new_object(), *facets;
+	json_object_object_add(o, "generation", json_object_new_int64(fc->generation));
+	if (qy.nf == 0 && (!qy.q || !*qy.q)) {
+		facets = json_object_get(json_object_object_get(fc->head, "facets"));
+	} else {
+		size_t n, *idx = query_select(fc, &qy, &n);
+		facets = json_object_new_object();
+		for (size_t i = 0; i < n; i++) {
+			json_object_object_foreach(json_object_object_get(fcache_clip(fc, idx[i]), "tags"), k, v)
+				fcache_facet_add(facets, k, v);
+		}
+		free(idx);
+	}
+	json_object_object_add(o, "facets", facets);
+	query_free(&qy);
+	rc = http_json(c, 200, o, s->api_max_age, NULL);
+	json_object_put(o);
 	return rc;
 }
 
@@ -373,6 +437,8 @@ int serve_frontyard(struct serve *s, struct http_conn *c)
 		return rc;
 	if (strcmp(p, "/api/clips") == 0)
 		return get_clips(s, c, fc);
+	if (strcmp(p, "/api/facets") == 0)
+		return get_facets(s, c, fc);
 	if (strncmp(p, "/api/clips/", 11) == 0) {
 		const char *id = p + 11;
 		long i = clip_id_valid(id) ? fcache_find(fc, id) : -1;
@@ -387,10 +453,6 @@ int serve_frontyard(struct serve *s, struct http_conn *c)
 	if (strcmp(p, "/api/generation") == 0) {
 		json_object_object_add(o, "generation", json_object_new_int64(fc->generation));
 		json_object_object_add(o, "updated", json_object_new_int64(fc->updated));
-	} else if (strcmp(p, "/api/facets") == 0) {
-		json_object_object_add(o, "generation", json_object_new_int64(fc->generation));
-		json_object_object_add(o, "facets",
-		    json_object_get(json_object_object_get(fc->head, "facets")));
 	} else {
 		json_object *t = tagset(s, fc);
 		json_object_object_add(o, "tags", t ? json_object_get(t) : json_object_new_array());

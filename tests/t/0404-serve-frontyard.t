@@ -66,6 +66,9 @@ is "$(code "$B/api/generation")" 200 "GET /api/generation"
 gen=$(jq .generation "$T/body")
 is "$(code "$B/api/facets")" 200 "GET /api/facets"
 is "$(jq -c .facets.kind "$T/body")" '{"travel":2,"family":1}' "facet counts"
+is "$(code "$B/api/facets?kind=travel&sort=id")" 200 "facets of a filtered listing"
+is "$(jq -c .facets.people "$T/body")" '{"Ann":1,"Bo":2}' "count only the clips it selects"
+is "$(code "$B/api/facets?nope=1")" 400 "facets: an unknown tag: 400"
 is "$(code "$B/api/tags")" 200 "GET /api/tags"
 is "$(jq -r '.tags[0].name' "$T/body")" place "the tag set"
 
