@@ -431,6 +431,11 @@ int serve_frontyard(struct serve *s, struct http_conn *c)
 		return SERVE_NEXT;
 	if (!get)
 		return serve_405(c, "GET, HEAD");
+	if (strcmp(p, "/api/tags") == 0 && s->cfg) {
+		/* the tag set is the config's: no need to wait for a publish */
+		json_object *o = serve_tags_json(s->cfg);
+		return api_object(s, c, o);
+	}
 	int rc = 0;
 	struct fcache *fc = cache(s, c, 0, &rc);
 	if (!fc)

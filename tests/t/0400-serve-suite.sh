@@ -117,7 +117,7 @@ raw() {
 	perl -MIO::Socket::INET -e '
 	  my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1]) or die "connect: $!";
 	  local $/; my $in = <STDIN>; print $s $in; shutdown($s, 1) if $ARGV[2];
-	  local $SIG{ALRM} = sub { exit 0 }; alarm 10; print while <$s>;' "$@"
+	  local $SIG{ALRM} = sub { print "<timeout>\n"; exit 0 }; alarm 10; print while <$s>; print "<EOF>\n";' "$@"
 }
 
 # slow PORT BYTES_PER_SECOND...: a client sending one byte a second; prints
@@ -275,6 +275,10 @@ serve_hostile_raw() {
 	# two pipelined requests, then a chunked PUT body
 	out=$(printf 'GET /api/tags HTTP/1.1\r\nHost: x\r\n\r\nGET /api/tags HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw 127.0.0.1 "$P")
 	is "$(printf '%s\n' "$out" | grep -c '^HTTP/1.1 200')" 2 "$K: pipelined requests"
+	# a kept-alive connection that stays idle is closed by the server (-i)
+	out=$(printf 'GET /api/tags HTTP/1.1\r\nHost: x\r\n\r\n' | raw 127.0.0.1 "$P")
+	like "$out" "HTTP/1.1 200" "$K: keep-alive: answered"
+	like "$out" "<EOF>" "$K: an idle connection is closed"
 }
 
 # no_sanitizer_reports FILE...: the servers' stderr holds no ASan/UBSan report

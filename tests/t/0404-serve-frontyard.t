@@ -72,6 +72,12 @@ is "$(code "$B/api/facets?nope=1")" 400 "facets: an unknown tag: 400"
 is "$(code "$B/api/tags")" 200 "GET /api/tags"
 is "$(jq -r '.tags[0].name' "$T/body")" place "the tag set"
 
+# a cache directory that cannot be made: the cache stays in memory
+: > "$T/afile"
+out=$(printf 'GET /api/clips HTTP/1.0\r\n\r\n' | medusa-serve frontyard -C "$T/by" -c "$T/afile/cache" 2>"$T/err")
+like "$out" '"total":3' "an unwritable cache directory: served from memory"
+like "$(cat "$T/err")" "medusa-serve: $T/afile/cache/clips.ndjson: cannot write the cache, keeping it in memory" "and says so"
+
 # files
 is "$(code "$B/files/clips/$key")" 200 "GET a file"
 like "$(hdr Cache-Control)" "public, max-age=31536000, immutable" "files are immutable"
