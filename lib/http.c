@@ -765,6 +765,8 @@ int http_next(struct http_conn *c)
 			return begun ? 400 : 0;
 	}
 head:
+	if (head_len > c->lim.max_head)
+		return 431;
 	c->nreq++;
 	r->raw = xmalloc(head_len + 1);
 	memcpy(r->raw, c->buf + c->off, head_len);
