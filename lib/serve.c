@@ -39,8 +39,8 @@ json_object *serve_tags_json(const struct config *cfg)
 	return o;
 }
 
-int serve_file_under(struct http_conn *c, const char *root, const char *rel, const char *cache,
-    int (*allow)(const char *clean, void *arg), void *arg)
+int serve_file_under(struct http_conn *c, const char *root, const char *rel, const char *type,
+    const char *cache, int (*allow)(const char *clean, void *arg), void *arg)
 {
 	char *abs = NULL, *clean = NULL;
 	const char *why = NULL;
@@ -82,7 +82,7 @@ int serve_file_under(struct http_conn *c, const char *root, const char *rel, con
 		rc = http_error(c, errno == ENOENT ? 404 : 403, "not found");
 		goto out;
 	}
-	rc = http_send_fd(c, fd, http_mime_of(clean), cache, NULL);
+	rc = http_send_fd(c, fd, type ? type : http_mime_of(clean), cache, NULL);
 out:
 	free(abs);
 	free(clean);
@@ -103,7 +103,7 @@ static int serve_static(struct serve *s, struct http_conn *c)
 		return serve_405(c, "GET, HEAD");
 	if (!s->webdir)
 		return http_error(c, 404, "not found");
-	return serve_file_under(c, s->webdir, c->req.path + 1, "no-cache", not_hidden, NULL);
+	return serve_file_under(c, s->webdir, c->req.path + 1, NULL, "no-cache", not_hidden, NULL);
 }
 
 /* Constant time over the token: compare BLAKE2b digests, so neither the

@@ -40,9 +40,10 @@ int serve_frontyard(struct serve *s, struct http_conn *c);
 void serve_frontyard_free(struct serve *s);
 
 /* Static file under root at the decoded relative path rel ("" or a
- * directory: index.html). Never leaves root. */
-int serve_file_under(struct http_conn *c, const char *root, const char *rel, const char *cache,
-    int (*allow)(const char *clean, void *arg), void *arg);
+ * directory: index.html). Never leaves root. type: the Content-Type, or
+ * NULL for the one of the file's extension. */
+int serve_file_under(struct http_conn *c, const char *root, const char *rel, const char *type,
+    const char *cache, int (*allow)(const char *clean, void *arg), void *arg);
 
 /* 405 with Allow. */
 int serve_405(struct http_conn *c, const char *allow);

@@ -265,7 +265,7 @@ int serve_backyard(struct serve *s, struct http_conn *c)
 	if (strncmp(p, "/media/", 7) == 0) {
 		if (!is_get(c))
 			return serve_405(c, "GET, HEAD");
-		return serve_file_under(c, s->cfg->root, p + 7, "private, no-cache", is_video,
+		return serve_file_under(c, s->cfg->root, p + 7, NULL, "private, no-cache", is_video,
 		    (void *)s->cfg);
 	}
 	if (strcmp(p, "/api/tags") == 0) {

@@ -24,9 +24,9 @@ void serve_frontyard_free(struct serve *s)
 	s->cache = NULL;
 }
 
-/* The cache, reloaded when it is older than the refresh interval. NULL
- * after answering 503. */
-static struct fcache *cache(struct serve *s, struct http_conn *c, int force, int *rc)
+/* The cache, reloaded when it is older than the refresh interval; NULL
+ * after a message when there is none. */
+static struct fcache *cache_load(struct serve *s, int force)
 {
 	long long now = time(NULL);
 	if (s->cache && !force && now - s->cache_at < s->refresh)
@@ -36,12 +36,20 @@ static struct fcache *cache(struct serve *s, struct http_conn *c, int force, int
 	    s->refresh, force, why, sizeof why);
 	if (!fc) {
 		mwarn("%s", why);
-		*rc = http_error(c, 503, "no clips to serve yet (the metastore cannot be read)");
 		return NULL;
 	}
 	fcache_free(s->cache);
 	s->cache = fc;
 	s->cache_at = now;
+	return fc;
+}
+
+/* The same, answering 503 when there is none. */
+static struct fcache *cache(struct serve *s, struct http_conn *c, int force, int *rc)
+{
+	struct fcache *fc = cache_load(s, force);
+	if (!fc)
+		*rc = http_error(c, 503, "no clips to serve yet (the metastore cannot be read)");
 	return fc;
 }
 
@@ -399,6 +407,35 @@ static int recache(struct serve *s, struct http_conn *c)
 	return rc;
 }
 
+/* The mime type a file was published with, when its extension does not
+ * say: found in the clip whose rendition URL ends with the key. */
+static char *file_type(struct serve *s, const char *key)
+{
+	const char *t = http_mime_of(key);
+	if (strcmp(t, "application/octet-stream") != 0)
+		return xstrdup(t);
+	struct fcache *fc = cache_load(s, 0);
+	if (!fc)
+		return xstrdup(t);
+	char *quoted = xasprintf("%s\"", key);
+	size_t qn = strlen(quoted);
+	char *type = NULL;
+	for (size_t i = 0; i < fc->n && !type; i++) {
+		if (!memmem(fc->line[i], fc->linelen[i], quoted, qn))
+			continue;
+		json_object *r = json_object_object_get(fcache_clip(fc, i), "renditions");
+		for (size_t j = 0; r && j < json_object_array_length(r) && !type; j++) {
+			json_object *o = json_object_array_get_idx(r, j);
+			const char *url = jstr(o, "url"), *mime = jstr(o, "mime");
+			size_t un = url ? strlen(url) : 0, kn = strlen(key);
+			if (mime && un >= kn && strcmp(url + un - kn, key) == 0)
+				type = xstrdup(mime);
+		}
+	}
+	free(quoted);
+	return type ? type : xstrdup(t);
+}
+
 static int api_object(struct serve *s, struct http_conn *c, json_object *o)
 {
 	int rc = http_json(c, 200, o, s->api_max_age, NULL);
@@ -415,7 +452,10 @@ int serve_frontyard(struct serve *s, struct http_conn *c)
 			return serve_405(c, "GET, HEAD");
 		if (!s->files_root)
 			return http_error(c, 404, "files are not served here (object storage)");
-		return serve_file_under(c, s->files_root, p + 7, FILES_CACHE, NULL, NULL);
+		char *type = file_type(s, p + 7);
+		int rc = serve_file_under(c, s->files_root, p + 7, type, FILES_CACHE, NULL, NULL);
+		free(type);
+		return rc;
 	}
 	if (strcmp(p, "/api/recache") == 0) {
 		if (strcmp(c->req.method, "POST") != 0)
