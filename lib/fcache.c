@@ -3,6 +3,19 @@
 #include "atomic.h"
 #include "metastore.h"
 #include "ndjson.h"
+#include "util.h"
+/* rmeta (the remote metastore) comes with medusa-sync's branch */
+#if __has_include("rmeta.h")
+#include "rmeta.h"
+#else
+static int rmeta_fetch_url(const char *remote, const char *local, long long *generation)
+{
+	(void)local;
+	(void)generation;
+	mwarn("%s: remote metastores are not built in", remote);
+	return -1;
+}
+#endif
 #include "serve.h"
 #include "util.h"
 
@@ -239,8 +252,8 @@ static int mkdir_p(const char *dir)
 	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-struct fcache *fcache_get(const char *cachedir, const char *metastore, const char *base_url,
-    const struct config *cfg, int refresh, int force, char *why, size_t n)
+struct fcache *fcache_get(const char *cachedir, const char *metastore, const char *remote,
+    const char *base_url, const struct config *cfg, int refresh, int force, char *why, size_t n)
 {
 	char *path = path_join(cachedir, FCACHE_FILE);
 	struct fcache *fc = NULL;
@@ -255,6 +268,10 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 		lock = dir_lock(cachedir);
 	long long cur = -1, upd;
 	char w[512];
+	/* a replica: bring the local copy up to the remote generation (under
+	 * the lock: one download, not one per process) */
+	if (remote && rmeta_fetch_url(remote, metastore, NULL) < 0)
+		mwarn("%s: keeping the local copy of the metastore", remote);
 	struct metastore *ms = metastore_open(metastore, MS_READONLY, w, sizeof w);
 	if (!ms || metastore_generation(ms, &cur, &upd) < 0) {
 		metastore_close(ms);

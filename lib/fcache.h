@@ -31,11 +31,13 @@ struct fcache {
 /* The cache for metastore in cachedir: loaded as it is, or rebuilt first
  * when it is missing, when force is set, or when it is older than refresh
  * seconds and the metastore's generation moved. A cachedir that cannot be
- * written leaves the cache in memory only. base_url (or NULL) replaces the
+ * written leaves the cache in memory only. With remote (a URL, rmeta.h),
+ * metastore is the local copy of a remote metastore, fetched first when the
+ * remote generation moved (a failed fetch keeps the old copy). base_url (or NULL) replaces the
  * published file URLs' base. cfg (or NULL) gives the tag set. NULL with why
  * on error (no metastore, unreadable file). */
-struct fcache *fcache_get(const char *cachedir, const char *metastore, const char *base_url,
-    const struct config *cfg, int refresh, int force, char *why, size_t n);
+struct fcache *fcache_get(const char *cachedir, const char *metastore, const char *remote,
+    const char *base_url, const struct config *cfg, int refresh, int force, char *why, size_t n);
 void fcache_free(struct fcache *fc);
 
 /* Line i parsed (owned by the cache). NULL when it does not parse. */

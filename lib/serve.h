@@ -16,7 +16,8 @@ struct serve {
 	char *token;            /* backyard: required Bearer token; NULL: loopback only */
 	int api_max_age;        /* Cache-Control max-age of /api/ answers */
 	/* frontyard */
-	char *metastore;        /* the SQLite metastore */
+	char *metastore;        /* the SQLite metastore (a remote one: its local copy) */
+	char *remote;           /* a remote metastore's URL (rmeta.h), or NULL */
 	char *files_root;       /* directory storage served under /files/, or NULL */
 	char *cachedir;         /* where the listing cache lives */
 	int refresh;            /* seconds between checks of the metastore generation */

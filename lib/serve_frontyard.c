@@ -32,7 +32,7 @@ static struct fcache *cache_load(struct serve *s, int force)
 	if (s->cache && !force && now - s->cache_at < s->refresh)
 		return s->cache;
 	char why[1024];
-	struct fcache *fc = fcache_get(s->cachedir, s->metastore, s->base_url, s->cfg,
+	struct fcache *fc = fcache_get(s->cachedir, s->metastore, s->remote, s->base_url, s->cfg,
 	    s->refresh, force, why, sizeof why);
 	if (!fc) {
 		mwarn("%s", why);

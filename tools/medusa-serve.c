@@ -167,6 +167,16 @@ int main(int argc, char *argv[])
 			if (!s.files_root && errno != ENOENT)
 				mdie(EXIT_USAGE, "%s: storage: %s", p, strerror(errno));
 		}
+		if (strstr(s.metastore, "://")) {
+			/* a replica: a local copy of the remote metastore in the cache */
+			if (!s.cachedir && !s.cfg)
+				mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory (-c)",
+				    s.metastore);
+			if (!s.cachedir)
+				s.cachedir = path_join(cfg.frontyard_dir, "cache");
+			s.remote = s.metastore;
+			s.metastore = path_join(s.cachedir, "metastore.sqlite");
+		}
 		if (!s.cachedir) {
 			char *md = path_dirname(s.metastore);
 			s.cachedir = path_join(md, "cache");
@@ -212,6 +222,7 @@ int main(int argc, char *argv[])
 	free(s.token);
 	free(s.webdir);
 	free(s.metastore);
+	free(s.remote);
 	free(s.files_root);
 	free(s.cachedir);
 	free(s.base_url);
