@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* What this file reads of the metastore schema (medusa-files(5)). */
-#define SQL_GENERATION "SELECT value FROM meta WHERE name = 'generation'"
+#define SQL_GENERATION "SELECT value FROM meta WHERE key = 'generation'"
 #define SQL_KEYS "SELECT key, bytes, hash, mime FROM renditions ORDER BY key"
 
 static sqlite3 *db_open(const char *path, int flags)
@@ -146,7 +146,7 @@ static const char *const work_files[] = {"snapshot.sqlite", "snapshot.sqlite-jou
 
 /* A consistent copy of the metastore: VACUUM INTO reads it in one
  * transaction, so a publish running at the same time cannot tear it. */
-static int make_snapshot(const char *metastore, const char *out, long long *generation)
+int rmeta_snapshot(const char *metastore, const char *out, long long *generation)
 {
 	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
 	sqlite3_stmt *st = NULL;
@@ -215,7 +215,7 @@ static json_object *get_genobj(struct store *s, const char *dir, int *missing)
 static long long genobj_generation(json_object *o)
 {
 	long long g = -1;
-	if (!o || !jint64(o, "generation", &g))
+	if (!o || jint64(o, "generation", &g) < 0)
 		return -1;
 	return g;
 }
@@ -234,7 +234,7 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 	snap = path_join(dir, "snapshot.sqlite");
 	manifest = path_join(dir, "manifest");
 	genfile = path_join(dir, "generation");
-	if (make_snapshot(metastore, snap, &gen) < 0)
+	if (rmeta_snapshot(metastore, snap, &gen) < 0)
 		goto out;
 	old = get_genobj(s, dir, &missing);
 	if (!old && !missing)

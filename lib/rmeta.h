@@ -28,6 +28,11 @@ int rmeta_keys(const char *metastore, FILE *out);
 /* The generation recorded in a metastore file. 0 or -1. */
 int rmeta_db_generation(const char *metastore, long long *generation);
 
+/* A consistent copy of metastore at out (which must not exist), in rollback
+ * journal mode so that it can be read where it lies; *generation gets its
+ * generation. 0 or -1. */
+int rmeta_snapshot(const char *metastore, const char *out, long long *generation);
+
 /* Snapshot metastore, upload the snapshot and its manifest, then write the
  * generation object (keeping `keep` older generations in its history).
  * Nothing is uploaded when the remote is already at the local generation; a

@@ -30,7 +30,7 @@ struct s3 {
 	char *token;       /* session token or NULL */
 	char *sigv4;       /* "aws:amz:REGION:s3" */
 	long long part_size;
-	int jobs, retries;
+	int jobs, retries, page;
 	long timeout;
 };
 
@@ -202,6 +202,7 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	c->jobs = (int)envnum("MEDUSA_S3_JOBS", 4, 1, 64);
 	c->retries = (int)envnum("MEDUSA_S3_RETRIES", 4, 0, 20);
 	c->timeout = (long)envnum("MEDUSA_S3_TIMEOUT", 30, 1, 3600);
+	c->page = (int)envnum("MEDUSA_S3_PAGE", 1000, 1, 1000);
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		snprintf(why, n, "s3://%s: cannot start libcurl", bucket);
@@ -224,6 +225,7 @@ struct s3 *s3_dup(const struct s3 *o)
 	c->jobs = o->jobs;
 	c->retries = o->retries;
 	c->timeout = o->timeout;
+	c->page = o->page;
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		mdie(EXIT_USAGE, "cannot start libcurl");
@@ -1097,8 +1099,8 @@ int s3_list(struct s3 *c, const char *prefix,
 		const char *p, *e, *nx;
 		char *item;
 		/* names in sorted order: libcurl 7.88 signs the query as given */
-		q = xasprintf("%s%s%slist-type=2&max-keys=1000&prefix=%s", etok ? "continuation-token=" : "",
-		    etok ? etok : "", etok ? "&" : "", eprefix);
+		q = xasprintf("%s%s%slist-type=2&max-keys=%d&prefix=%s", etok ? "continuation-token=" : "",
+		    etok ? etok : "", etok ? "&" : "", c->page, eprefix);
 		free(etok);
 		req_init(&r, "GET", NULL);
 		r.query = q;

@@ -24,6 +24,7 @@ static void usage(void)
 	    "       medusa-store -s STORE ls [PREFIX]\n"
 	    "       medusa-store -s STORE rm KEY... | rm -\n"
 	    "       medusa-store -s STORE keys -m METASTORE\n"
+	    "       medusa-store -s STORE snapshot -m METASTORE FILE\n"
 	    "       medusa-store -s STORE [-n] [-f] [-k N] push -m METASTORE\n"
 	    "       medusa-store -s STORE generation\n"
 	    "       medusa-store -s STORE [-n] [-k N] [-x KEYFILE] gc\n"
@@ -257,6 +258,13 @@ int main(int argc, char **argv)
 	} else if ((!strcmp(cmd, "keys") || !strcmp(cmd, "push")) && argc == 0 && metastore) {
 	} else if ((!strcmp(cmd, "generation") || !strcmp(cmd, "gc")) && argc == 0) {
 	} else if (!strcmp(cmd, "fetch") && argc == 1) {
+	} else if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
+		/* local only: no store needed */
+		long long gen;
+		if (rmeta_snapshot(metastore, argv[0], &gen) < 0)
+			return EXIT_SOME;
+		printf("{\"generation\":%lld}\n", gen);
+		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else {
 		usage();
 	}
@@ -269,19 +277,21 @@ int main(int argc, char **argv)
 		if (store_get_file(s, argv[0], argv[1]) < 0)
 			rc = EXIT_SOME;
 	} else if (!strcmp(cmd, "stat")) {
-		for (int i = 0; i < argc; i++) {
+		size_t n;
+		char **keys = read_keys(argc, argv, &n);
+		for (size_t i = 0; i < n; i++) {
 			char hash[HASH_HEX_LEN + 1] = "";
 			long long size = 0;
-			int st = store_key_valid(argv[i]) ? store_stat(s, argv[i], &size, hash, sizeof hash) : -1;
+			int st = store_key_valid(keys[i]) ? store_stat(s, keys[i], &size, hash, sizeof hash) : -1;
 			json_object *o;
 			if (st < 0) {
-				if (!store_key_valid(argv[i]))
-					mwarn("%s: not a valid key", argv[i]);
+				if (!store_key_valid(keys[i]))
+					mwarn("%s: not a valid key", keys[i]);
 				rc = EXIT_SOME;
 				continue;
 			}
 			o = json_object_new_object();
-			json_object_object_add(o, "key", json_object_new_string(argv[i]));
+			json_object_object_add(o, "key", json_object_new_string(keys[i]));
 			if (st == 1) {
 				json_object_object_add(o, "size", json_object_new_int64(size));
 				json_object_object_add(o, "hash", hash[0] ? json_object_new_string(hash) : NULL);
@@ -293,6 +303,9 @@ int main(int argc, char **argv)
 				rc = EXIT_SOME;
 			json_object_put(o);
 		}
+		for (size_t i = 0; i < n; i++)
+			free(keys[i]);
+		free(keys);
 	} else if (!strcmp(cmd, "ls")) {
 		if (store_list(s, argc ? argv[0] : "", print_entry, NULL) != 0)
 			rc = EXIT_SOME;
