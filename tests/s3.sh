@@ -36,12 +36,13 @@ s3_start() {
 	mkdir -p "$S3_DIR"
 	if [ -n "$_fork" ]; then
 		# shellcheck disable=SC2086
-		(cd "$MEDUSA_SRC/tests/node" && exec node -e \
+		(cd "$MEDUSA_SRC/tests/node" && exec node --openssl-legacy-provider -e \
 		  'require("@20minutes/s3rver/lib/cli.js").parseAsync(["node","s3rver"].concat(process.argv.slice(1)))' \
 		  -- -d "$S3_DIR" -a 127.0.0.1 -p "$S3_PORT" $_buckets) >> "$T/s3rver.log" 2>&1 &
 	else
 		# shellcheck disable=SC2086
-		node "$S3_NODE/s3rver/bin/s3rver.js" -d "$S3_DIR" -a 127.0.0.1 -p "$S3_PORT" \
+		# s3rver 3.7 makes continuation tokens with a cipher OpenSSL 3 hides
+		node --openssl-legacy-provider "$S3_NODE/s3rver/bin/s3rver.js" -d "$S3_DIR" -a 127.0.0.1 -p "$S3_PORT" \
 		  $_buckets >> "$T/s3rver.log" 2>&1 &
 	fi
 	S3_PID=$!

@@ -11,6 +11,9 @@
 --fail-every N answer every Nth request with 503 SlowDown (not forwarded).
 --fail-match R answer 500 to every request whose "METHOD PATH?QUERY" matches R.
 --slow MS      wait MS milliseconds before forwarding each request.
+--hold REGEX   never answer a request whose "METHOD PATH?QUERY" matches
+               (logs "held ..."): the client hangs there until killed.
+--log FILE     a line "METHOD PATH?QUERY" per request, as it arrives.
 Prints "ready" on stdout once it listens.
 """
 import hashlib
@@ -27,7 +30,7 @@ from botocore.credentials import Credentials
 
 port, upstream = int(sys.argv[1]), int(sys.argv[2])
 opts = sys.argv[3:]
-verify_log = fail_every = slow = fail_match = None
+verify_log = fail_every = slow = fail_match = hold = req_log = None
 while opts:
     o = opts.pop(0)
     if o == '--verify':
@@ -36,6 +39,10 @@ while opts:
         fail_every = int(opts.pop(0))
     elif o == '--slow':
         slow = int(opts.pop(0)) / 1000.0
+    elif o == '--hold':
+        hold = re.compile(opts.pop(0))
+    elif o == '--log':
+        req_log = opts.pop(0)
     elif o == '--fail-match':
         fail_match = re.compile(opts.pop(0))
     else:
@@ -46,8 +53,8 @@ lock = threading.Lock()
 count = [0]
 
 
-def log(line):
-    with lock, open(verify_log, 'a') as f:
+def log(line, path=None):
+    with lock, open(path or verify_log, 'a') as f:
         f.write(line + '\n')
 
 
@@ -109,6 +116,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with lock:
             count[0] += 1
             k = count[0]
+        what = '%s %s' % (self.command, self.path)
+        if req_log:
+            log(what, req_log)
+        if hold and hold.search(what):
+            if req_log:
+                log('held ' + what, req_log)
+            time.sleep(3600)
+            return
         if fail_every and k % fail_every == 0:
             return self.reply(503, 'SlowDown')
         if fail_match and fail_match.search('%s %s' % (self.command, self.path)):
