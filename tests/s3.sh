@@ -107,7 +107,7 @@ fy_add() {
 	head -c "$3" /dev/urandom > "$1/files/$2"
 	_h=$(b2sum -l 256 "$1/files/$2" | cut -d' ' -f1)
 	_k=$(printf '%s' "$2" | sed "s/'/''/g")
-	sqlite3 "$1/metastore.sqlite" "INSERT INTO renditions VALUES ((SELECT count(*) FROM renditions), 'p', 'video',
+	sqlite3 "$1/metastore.sqlite" "INSERT INTO renditions VALUES ((SELECT coalesce(max(clip), 0) + 1 FROM renditions), 'p', 'video',
 	  '$_k', 'v', '', $3, '$_h', 'video/mp4', 1, 1, 1, NULL);
 	  UPDATE meta SET value = value + 1 WHERE key = 'generation';"
 }
