@@ -444,7 +444,42 @@ static int gc_each(void *arg, const char *key, long long size)
 	return rc < 0 ? -1 : 0;
 }
 
-int rmeta_gc(struct store *s, int keep, const char *keyfile, int dry)
+/* Walks a listing that medusa-store ls wrote, as store_list would. */
+static int walk_listing(const char *path, int (*each)(void *arg, const char *key, long long size),
+    void *arg)
+{
+	FILE *f = fopen(path, "r");
+	struct ndjson_reader *r;
+	json_object *o;
+	int st, rc = 0;
+	if (!f) {
+		mwarnerr("%s", path);
+		return -1;
+	}
+	r = ndjson_open(f, path);
+	while (rc == 0 && (st = ndjson_next(r, &o)) != NDJSON_EOF) {
+		long long size = -1;
+		const char *k;
+		if (st < 0) {
+			rc = -1;
+			break;
+		}
+		k = jstr(o, "key");
+		(void)jint64(o, "size", &size);
+		if (!k || !store_key_valid(k)) {
+			mwarn("%s:%lu: not a listing record", path, ndjson_lineno(r));
+			rc = -1;
+		} else {
+			rc = each(arg, k, size);
+		}
+		json_object_put(o);
+	}
+	ndjson_close(r);
+	fclose(f);
+	return rc;
+}
+
+int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry)
 {
 	char *dir = work_dir();
 	struct keyset ks = {0};
@@ -471,7 +506,7 @@ int rmeta_gc(struct store *s, int keep, const char *keyfile, int dry)
 					goto out;
 	}
 	qsort(ks.k, ks.n, sizeof *ks.k, cmpstr);
-	if (store_list(s, "", gc_each, &w) != 0)
+	if ((listing ? walk_listing(listing, gc_each, &w) : store_list(s, "", gc_each, &w)) != 0)
 		goto out;
 	rc = 0;
 	if (!dry && w.del.n > 0 && store_remove(s, (const char *const *)w.del.k, w.del.n) < 0)

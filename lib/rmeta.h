@@ -47,8 +47,10 @@ int rmeta_show(struct store *s);
  * (at most keep) reference, nor any key listed in keyfile (one a line; may
  * be NULL): only under clips/ and meta/snapshots/. Prints each deleted key
  * as {"delete":K,"size":N}; dry: prints and deletes nothing. Refuses when
- * there is no generation object and no keyfile. */
-int rmeta_gc(struct store *s, int keep, const char *keyfile, int dry);
+ * there is no generation object and no keyfile. listing (may be NULL): the
+ * store's keys as "medusa-store ls" printed them a moment ago, to save
+ * listing the store again (keys put since are not in it, so not deleted). */
+int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry);
 
 /* The remote-metastore mode of a frontyard server: reads the generation
  * object; when it is newer than the local copy, downloads the snapshot

@@ -1,6 +1,7 @@
 /* The S3 backend of store.h: "s3://bucket/prefix" over the client in s3.h.
  * Store keys live under the prefix; renditions and snapshots are immutable
- * (Cache-Control says so), the generation object is not. */
+ * (Cache-Control says so), the objects of meta/ outside meta/snapshots/ are
+ * not. */
 #include "atomic.h"
 #include "hash.h"
 #include "s3.h"
@@ -84,6 +85,13 @@ static int s3s_stat(struct store *s, const char *key, long long *size, char *has
 	return rc;
 }
 
+/* Keys are immutable (renditions, snapshots) but for the small state
+ * objects under meta/ (the generation object) that are rewritten. */
+static int mutable_key(const char *key)
+{
+	return !strncmp(key, "meta/", 5) && strncmp(key, "meta/snapshots/", 15);
+}
+
 static int s3s_put_file(struct store *s, const char *key, const char *path, const char *mime,
     const char *hash, int may_move)
 {
@@ -109,8 +117,7 @@ static int s3s_put_file(struct store *s, const char *key, const char *path, cons
 		free(k);
 		return 0;
 	}
-	rc = s3_put_file(p->c, k, path, mime,
-	    strcmp(key, "meta/generation") ? CACHE_IMMUTABLE : CACHE_MUTABLE, hash);
+	rc = s3_put_file(p->c, k, path, mime, mutable_key(key) ? CACHE_MUTABLE : CACHE_IMMUTABLE, hash);
 	free(k);
 	(void)may_move; /* an upload always copies */
 	return rc;

@@ -27,7 +27,7 @@ static void usage(void)
 	    "       medusa-store -s STORE snapshot -m METASTORE FILE\n"
 	    "       medusa-store -s STORE [-n] [-f] [-k N] push -m METASTORE\n"
 	    "       medusa-store -s STORE generation\n"
-	    "       medusa-store -s STORE [-n] [-k N] [-x KEYFILE] gc\n"
+	    "       medusa-store -s STORE [-n] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
 	    "       medusa-store -s STORE fetch LOCAL-METASTORE\n");
 	exit(EXIT_USAGE);
 }
@@ -197,13 +197,13 @@ static char **read_keys(int argc, char **argv, size_t *n)
 int main(int argc, char **argv)
 {
 	int c, jobs = 8, keep = 2, dry = 0, force = 0, rc = EXIT_ALLOK;
-	const char *metastore = NULL, *keyfile = NULL, *cmd;
+	const char *metastore = NULL, *keyfile = NULL, *listing = NULL, *cmd;
 	struct store *s;
 	static const struct option longopts[] = {
 		{"keep", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
-	while ((c = getopt_long(argc, argv, "+s:j:k:m:nfx:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:j:k:l:m:nfx:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': store_url = optarg; break;
 		case 'j':
@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 			if (keep < 0 || keep > 1000)
 				mdie(EXIT_USAGE, "--keep %s: want 0 to 1000", optarg);
 			break;
+		case 'l': listing = optarg; break;
 		case 'm': metastore = optarg; break;
 		case 'n': dry = 1; break;
 		case 'f': force = 1; break;
@@ -329,7 +330,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "generation")) {
 		rc = rmeta_show(s) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "gc")) {
-		rc = rmeta_gc(s, keep, keyfile, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
+		rc = rmeta_gc(s, keep, keyfile, listing, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "fetch")) {
 		rc = rmeta_fetch(s, argv[0], NULL) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	}

@@ -10,7 +10,7 @@ set -u -o pipefail
 prog=medusa-sync
 
 usage() {
-	echo "usage: $prog [-fnq] [-m metastore] [-s storage] -t s3://bucket/prefix" \
+	echo "usage: $prog [-afnq] [-m metastore] [-s storage] -t s3://bucket/prefix" \
 	    "[-r frontyard-url ...] [-k signing-key] [-j N] [--keep N]" >&2
 	exit 2
 }
@@ -29,9 +29,9 @@ while [ $# -gt 0 ]; do
 done
 set -- "${args[@]+"${args[@]}"}"
 
-metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet=
+metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet= all=
 recache=()
-while getopts m:s:t:r:k:j:K:fnqh opt; do
+while getopts m:s:t:r:k:j:K:afnqh opt; do
 	case $opt in
 	m) metastore=$OPTARG ;;
 	s) storage=$OPTARG ;;
@@ -40,6 +40,7 @@ while getopts m:s:t:r:k:j:K:fnqh opt; do
 	k) key=$OPTARG ;;
 	j) jobs=$OPTARG ;;
 	K) keep=$OPTARG ;;
+	a) all=1 ;;
 	f) force=-f ;;
 	n) dry=-n ;;
 	q) quiet=1 ;;
@@ -111,6 +112,21 @@ gen=$(printf '%s\n' "$snapinfo" | jq -r .generation)
 ms keys -m "$work/snap.sqlite" > "$work/local.ndjson" || fail "cannot read the keys of $metastore"
 jq -r .key "$work/local.ndjson" > "$work/local.keys" || fail "cannot read the keys of $metastore"
 
+# The fast path of a no-op: the remote switched to this generation (so
+# every file it references went up first) and a gc with the same --keep
+# finished after that (meta/clean holds both). -a checks the full listing
+# anyway.
+if [ -z "$all$force$dry" ]; then
+	rgen=$(ms generation | jq -r .generation) || fail "cannot read the generation object of $target"
+	if [ "$rgen" = "$gen" ] && ms stat meta/clean > /dev/null 2>&1 &&
+	    ms get meta/clean "$work/clean" && [ "$(cat "$work/clean")" = "$gen $keep" ]; then
+		progress ""
+		[ -t 2 ] && [ -z "$quiet" ] && printf '\r\033[K' >&2
+		[ -n "$quiet" ] || warn "$target is at generation $gen already: nothing to do"
+		exit 0
+	fi
+fi
+
 # (1) what the remote has
 progress "listing $target"
 ms ls > "$work/remote.ndjson" || fail "cannot list $target"
@@ -137,7 +153,8 @@ if [ -n "$dry" ]; then
 	else
 		snapup=0
 	fi
-	ms -n -k "$keep" -x "$work/local.keys" gc > "$work/gc.ndjson" || fail "cannot plan the deletes"
+	ms -n -k "$keep" -x "$work/local.keys" -l "$work/remote.ndjson" gc > "$work/gc.ndjson" ||
+		fail "cannot plan the deletes"
 	cat "$work/gc.ndjson"
 	ndel=$(wc -l < "$work/gc.ndjson")
 	warn "plan: upload $nup files ($bup bytes)$([ "$snapup" = 1 ] && echo " and the snapshot of generation $gen"), delete $ndel files; nothing changed (-n)"
@@ -180,8 +197,10 @@ done
 
 # (6) what no kept generation references
 progress "removing unused files from $target"
-ms -k "$keep" gc > "$work/gc.ndjson" || fail "removing unused files from $target failed (the next sync retries)"
+ms -k "$keep" -l "$work/remote.ndjson" gc > "$work/gc.ndjson" || fail "removing unused files from $target failed (the next sync retries)"
 ndel=$(wc -l < "$work/gc.ndjson")
+echo "$rgen $keep" > "$work/clean"
+ms put meta/clean "$work/clean" text/plain || fail "cannot write meta/clean to $target (the next sync checks again)"
 
 t1=$(date +%s%N)
 e=$(( (t1 - t0) / 1000000 ))

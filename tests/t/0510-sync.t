@@ -38,7 +38,7 @@ fy_add "$F" clips/d/v1/360p.mp4 12000
 : > "$T/s3rver.log"
 ok "sync after adding a clip" sync
 is "$(remote_whole $R)" 4 "the remote serves generation 4"
-is "$(grep -ac 'Stored object' "$T/s3rver.log")" 4 "uploaded the new file, the snapshot, its manifest and the switch"
+is "$(grep -ac 'Stored object' "$T/s3rver.log")" 5 "uploaded the new file, the snapshot, its manifest, the switch and meta/clean"
 like "$(grep -a 'Stored object' "$T/s3rver.log")" 'clips/d/v1/360p.mp4' "... the new rendition among them"
 
 fy_del "$F" clips/a/v1/360p.mp4
@@ -53,6 +53,13 @@ ok "the others stay" medusa-store -s $R stat clips/a/v1/poster.jpg clips/d/v1/36
 medusa-store -s $R put other/readme.txt "$F/metastore.sqlite" >/dev/null
 ok "sync keep 0 again" sync --keep 0
 ok "files outside clips/ and meta/ are left alone" medusa-store -s $R stat other/readme.txt
+
+# the no-op fast path trusts the switch; -a compares the full listing
+medusa-store -s $R rm clips/d/v1/360p.mp4
+ok "a no-op sync" sync --keep 0
+fails "does not notice a file deleted behind its back" 1 medusa-store -s $R stat clips/d/v1/360p.mp4
+ok "sync -a" sync -a --keep 0
+ok "puts it back" medusa-store -s $R stat clips/d/v1/360p.mp4
 
 fails "no target" 2 medusa-sync -m "$F/metastore.sqlite" -s "$F/files"
 like "$(lasterr)" 'medusa-sync: -t: the remote storage' "names the missing option"
