@@ -3,6 +3,7 @@
 #include "atomic.h"
 #include "hash.h"
 #include "ndjson.h"
+#include "s3.h"
 #include "store.h"
 #include "util.h"
 
@@ -177,31 +178,64 @@ int rmeta_snapshot(const char *metastore, const char *out, long long *generation
 	return rc;
 }
 
+/* Where generation objects and snapshots are read from: a store, or a
+ * public base URL (a CDN in front of the bucket) read without signing. */
+struct source {
+	struct store *st;
+	struct s3 *pub;
+	const char *name;
+};
+
+/* Copies key to path: 1, 0 when there is no such key, -1 on error. */
+static int src_get(struct source *src, const char *key, const char *path)
+{
+	char *tmp;
+	int fd, rc;
+	if (src->st) {
+		long long size;
+		rc = store_stat(src->st, key, &size, NULL, 0);
+		if (rc == 1 && store_get_file(src->st, key, path) < 0)
+			rc = -1;
+		return rc;
+	}
+	fd = tmpfile_beside(path, &tmp);
+	if (fd < 0) {
+		mwarnerr("%s", path);
+		return -1;
+	}
+	rc = s3_get_fd(src->pub, key, fd);
+	if (rc == 1 && commit_tmpfile(fd, tmp, path) < 0) {
+		mwarnerr("%s", path);
+		rc = -1;
+	} else if (rc != 1) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
 /* Reads the generation object: the parsed object, NULL with *missing set
  * when there is none, NULL on error. */
-static json_object *get_genobj(struct store *s, const char *dir, int *missing)
+static json_object *src_genobj(struct source *src, const char *dir, int *missing)
 {
 	char *p, *buf = NULL, why[256];
 	size_t len;
-	long long size;
 	json_object *o = NULL;
-	int st = store_stat(s, RMETA_GENERATION_KEY, &size, NULL, 0);
+	int st;
 	*missing = 0;
-	if (st < 0)
-		return NULL;
-	if (st == 0) {
-		*missing = 1;
-		return NULL;
-	}
 	p = path_join(dir, "generation");
-	if (store_get_file(s, RMETA_GENERATION_KEY, p) == 0) {
+	st = src_get(src, RMETA_GENERATION_KEY, p);
+	if (st == 0)
+		*missing = 1;
+	if (st == 1) {
 		if (read_file(p, 1 << 20, &buf, &len) < 0)
 			mwarnerr("%s", p);
 		else if (!(o = json_parse_strict(buf, len, why, sizeof why)))
-			mwarn("%s: %s: %s", s->url, RMETA_GENERATION_KEY, why);
+			mwarn("%s: %s: %s", src->name, RMETA_GENERATION_KEY, why);
 		else if (!json_object_is_type(o, json_type_object) || !jstr(o, "snapshot") ||
 		    !jstr(o, "hash") || !json_object_object_get_ex(o, "generation", NULL)) {
-			mwarn("%s: %s: not a generation object", s->url, RMETA_GENERATION_KEY);
+			mwarn("%s: %s: not a generation object", src->name, RMETA_GENERATION_KEY);
 			json_object_put(o);
 			o = NULL;
 		}
@@ -210,6 +244,12 @@ static json_object *get_genobj(struct store *s, const char *dir, int *missing)
 	free(p);
 	free(buf);
 	return o;
+}
+
+static json_object *get_genobj(struct store *s, const char *dir, int *missing)
+{
+	struct source src = {s, NULL, s->url};
+	return src_genobj(&src, dir, missing);
 }
 
 static long long genobj_generation(json_object *o)
@@ -519,7 +559,7 @@ out:
 	return rc;
 }
 
-int rmeta_fetch(struct store *s, const char *local, long long *generation)
+static int fetch(struct source *src, const char *local, long long *generation)
 {
 	char *dir = work_dir(), *dl = NULL, hash[HASH_HEX_LEN + 1];
 	const char *want, *skey;
@@ -532,17 +572,17 @@ int rmeta_fetch(struct store *s, const char *local, long long *generation)
 		lgen = -1; /* an unreadable local copy is replaced */
 	if (generation)
 		*generation = lgen;
-	o = get_genobj(s, dir, &missing);
+	o = src_genobj(src, dir, &missing);
 	if (!o) {
 		if (missing)
-			mwarn("%s: no %s yet", s->url, RMETA_GENERATION_KEY);
+			mwarn("%s: no %s yet", src->name, RMETA_GENERATION_KEY);
 		goto out;
 	}
 	rgen = genobj_generation(o);
 	want = jstr(o, "hash");
 	skey = jstr(o, "snapshot");
 	if (rgen < 0 || !store_key_valid(skey)) {
-		mwarn("%s: %s: not a generation object", s->url, RMETA_GENERATION_KEY);
+		mwarn("%s: %s: not a generation object", src->name, RMETA_GENERATION_KEY);
 		goto out;
 	}
 	if (rgen == lgen) {
@@ -550,24 +590,27 @@ int rmeta_fetch(struct store *s, const char *local, long long *generation)
 		goto out;
 	}
 	if (rgen < lgen) {
-		mwarn("%s: the generation went backwards (%lld, have %lld): keeping %s", s->url, rgen,
+		mwarn("%s: the generation went backwards (%lld, have %lld): keeping %s", src->name, rgen,
 		    lgen, local);
 		goto out;
 	}
 	dl = xasprintf("%s.download", local);
-	if (store_get_file(s, skey, dl) < 0)
-		goto out;
+	switch (src_get(src, skey, dl)) {
+	case 1: break;
+	case 0: mwarn("%s/%s: no such key: keeping %s", src->name, skey, local); /* fall through */
+	default: goto out;
+	}
 	if (hash_file_hex(dl, hash) < 0) {
 		mwarnerr("%s", dl);
 		goto out;
 	}
 	if (strcmp(hash, want)) {
-		mwarn("%s: %s: hash mismatch (%.16s..., want %.16s...): keeping %s", s->url, skey, hash,
+		mwarn("%s: %s: hash mismatch (%.16s..., want %.16s...): keeping %s", src->name, skey, hash,
 		    want, local);
 		goto out;
 	}
 	if (rmeta_db_generation(dl, &sgen) < 0 || sgen != rgen) {
-		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", s->url, skey, sgen, rgen, local);
+		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", src->name, skey, sgen, rgen, local);
 		goto out;
 	}
 	if (rename(dl, local) < 0) {
@@ -590,5 +633,44 @@ out:
 	}
 	json_object_put(o);
 	work_dir_remove(dir, work_files);
+	return rc;
+}
+
+int rmeta_fetch(struct store *s, const char *local, long long *generation)
+{
+	struct source src = {s, NULL, s->url};
+	return fetch(&src, local, generation);
+}
+
+int rmeta_fetch_url(const char *remote, const char *local, long long *generation)
+{
+	struct source src = {NULL, NULL, remote};
+	char why[512];
+	int rc;
+	if (!strncmp(remote, "http://", 7) || !strncmp(remote, "https://", 8)) {
+		/* the URL of the prefix, or of its generation object */
+		char *base = xstrdup(remote);
+		size_t l = strlen(base);
+		while (l > 0 && base[l - 1] == '/')
+			base[--l] = '\0';
+		if (l > strlen(RMETA_GENERATION_KEY) &&
+		    !strcmp(base + l - strlen(RMETA_GENERATION_KEY), RMETA_GENERATION_KEY))
+			base[l - strlen(RMETA_GENERATION_KEY)] = '\0';
+		src.pub = s3_new_public(base, why, sizeof why);
+		free(base);
+		if (!src.pub) {
+			mwarn("%s", why);
+			return -1;
+		}
+		rc = fetch(&src, local, generation);
+		s3_free(src.pub);
+		return rc;
+	}
+	if (!(src.st = store_open(remote, why, sizeof why))) {
+		mwarn("%s", why);
+		return -1;
+	}
+	rc = fetch(&src, local, generation);
+	store_close(src.st);
 	return rc;
 }

@@ -59,5 +59,8 @@ int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing
  * backwards is refused. 1 when local changed, 0 when it was current, -1 on
  * error; *generation (may be NULL) gets the generation now in local. */
 int rmeta_fetch(struct store *s, const char *local, long long *generation);
+/* The same from a URL: a store ("s3://bucket/prefix") or the public http(s)
+ * URL of the prefix or of its generation object (a CDN), read unsigned. */
+int rmeta_fetch_url(const char *remote, const char *local, long long *generation);
 
 #endif

@@ -24,6 +24,7 @@
 struct s3 {
 	CURL *curl;
 	char *bucket;
+	char *name;        /* for messages: "s3://bucket", or the public base URL */
 	char *base;        /* "http://host:port/bucket" or "https://bucket.s3.region.amazonaws.com" */
 	char *region;
 	char *userpwd;     /* "AKID:SECRET" */
@@ -157,6 +158,7 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	}
 	c = xcalloc(1, sizeof *c);
 	c->bucket = xstrdup(bucket);
+	c->name = xasprintf("s3://%s", bucket);
 	c->region = envdup("AWS_REGION");
 	if (!c->region)
 		c->region = envdup("AWS_DEFAULT_REGION");
@@ -212,15 +214,49 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	return c;
 }
 
+struct s3 *s3_new_public(const char *base_url, char *why, size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct s3 *c;
+	size_t l = strlen(base_url);
+	(void)pthread_once(&once, global_init);
+	if (strncmp(base_url, "http://", 7) && strncmp(base_url, "https://", 8)) {
+		snprintf(why, n, "%s: not an http:// or https:// URL", base_url);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	while (l > 0 && base_url[l - 1] == '/')
+		l--;
+	c->base = strndup(base_url, l);
+	if (!c->base)
+		mdie(EXIT_USAGE, "out of memory");
+	c->name = xstrdup(c->base);
+	c->bucket = xstrdup(c->base);
+	c->region = xstrdup("");
+	c->part_size = 16 * MiB;
+	c->jobs = 1;
+	c->retries = (int)envnum("MEDUSA_S3_RETRIES", 4, 0, 20);
+	c->timeout = (long)envnum("MEDUSA_S3_TIMEOUT", 30, 1, 3600);
+	c->page = 1000;
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		snprintf(why, n, "%s: cannot start libcurl", base_url);
+		s3_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 struct s3 *s3_dup(const struct s3 *o)
 {
 	struct s3 *c = xcalloc(1, sizeof *c);
 	c->bucket = xstrdup(o->bucket);
+	c->name = xstrdup(o->name);
 	c->base = xstrdup(o->base);
 	c->region = xstrdup(o->region);
-	c->userpwd = xstrdup(o->userpwd);
+	c->userpwd = o->userpwd ? xstrdup(o->userpwd) : NULL;
 	c->token = o->token ? xstrdup(o->token) : NULL;
-	c->sigv4 = xstrdup(o->sigv4);
+	c->sigv4 = o->sigv4 ? xstrdup(o->sigv4) : NULL;
 	c->part_size = o->part_size;
 	c->jobs = o->jobs;
 	c->retries = o->retries;
@@ -243,6 +279,7 @@ void s3_free(struct s3 *c)
 		free(c->userpwd);
 	}
 	free(c->bucket);
+	free(c->name);
 	free(c->base);
 	free(c->region);
 	free(c->token);
@@ -615,8 +652,10 @@ static int perform(struct s3 *c, struct req *r, const char *payload_sha)
 
 		curl_easy_setopt(k, CURLOPT_URL, url);
 		curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(k, CURLOPT_AWS_SIGV4, c->sigv4);
-		curl_easy_setopt(k, CURLOPT_USERPWD, c->userpwd);
+		if (c->userpwd) {
+			curl_easy_setopt(k, CURLOPT_AWS_SIGV4, c->sigv4);
+			curl_easy_setopt(k, CURLOPT_USERPWD, c->userpwd);
+		}
 		curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, c->timeout < 10 ? c->timeout : 10L);
 		curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -679,11 +718,11 @@ static void report(struct s3 *c, const struct req *r, const char *what)
 	char *code = NULL, *msg = NULL;
 	const char *key = r->key ? r->key : "";
 	if (r->out_failed) {
-		mwarn("s3://%s/%s: %s: writing the local file: %s", c->bucket, key, what, strerror(r->out_failed));
+		mwarn("%s/%s: %s: writing the local file: %s", c->name, key, what, strerror(r->out_failed));
 		return;
 	}
 	if (r->cerr != CURLE_OK) {
-		mwarn("s3://%s/%s: %s: %s%s%s", c->bucket, key, what, curl_easy_strerror(r->cerr),
+		mwarn("%s/%s: %s: %s%s%s", c->name, key, what, curl_easy_strerror(r->cerr),
 		    r->cmsg[0] ? ": " : "", r->cmsg);
 		return;
 	}
@@ -693,13 +732,13 @@ static void report(struct s3 *c, const struct req *r, const char *what)
 		msg = xml_get(r->resp.p, end, "Message", NULL);
 	}
 	if (r->status == 403)
-		mwarn("s3://%s/%s: %s: access denied (HTTP 403%s%s%s%s): check AWS_ACCESS_KEY_ID, "
-		    "AWS_SECRET_ACCESS_KEY and the permissions on bucket %s", c->bucket, key, what,
+		mwarn("%s/%s: %s: access denied (HTTP 403%s%s%s%s): check AWS_ACCESS_KEY_ID, "
+		    "AWS_SECRET_ACCESS_KEY and the permissions on bucket %s", c->name, key, what,
 		    code ? " " : "", code ? code : "", msg ? ": " : "", msg ? msg : "", c->bucket);
 	else if (code && !strcmp(code, "NoSuchBucket"))
-		mwarn("s3://%s/%s: %s: bucket %s does not exist", c->bucket, key, what, c->bucket);
+		mwarn("%s/%s: %s: bucket %s does not exist", c->name, key, what, c->bucket);
 	else
-		mwarn("s3://%s/%s: %s: HTTP %ld%s%s%s%s", c->bucket, key, what, r->status,
+		mwarn("%s/%s: %s: HTTP %ld%s%s%s%s", c->name, key, what, r->status,
 		    code ? " " : "", code ? code : "", msg ? ": " : "", msg ? msg : "");
 	free(code);
 	free(msg);
@@ -804,7 +843,7 @@ static int put_part(struct s3 *c, struct mpu *m, int i)
 	long long len = m->size - off < m->part ? m->size - off : m->part;
 	int rc = -1;
 	if (sha256_fd(m->fd, off, len, sha) < 0) {
-		mwarn("s3://%s/%s: reading part %d: %s", c->bucket, m->key, i + 1, strerror(errno));
+		mwarn("%s/%s: reading part %d: %s", c->name, m->key, i + 1, strerror(errno));
 		return -1;
 	}
 	eid = s3_uri_encode(m->upload_id, 0);
@@ -887,7 +926,7 @@ static int put_multipart(struct s3 *c, const char *key, int fd, long long size,
 	pthread_mutex_init(&m.mu, NULL);
 	for (int i = 0; i < c->jobs && i < m.nparts; i++) {
 		if (pthread_create(&th[nth], NULL, part_worker, &m)) {
-			mwarn("s3://%s/%s: cannot start a thread", c->bucket, key);
+			mwarn("%s/%s: cannot start a thread", c->name, key);
 			break;
 		}
 		nth++;
@@ -1019,7 +1058,7 @@ int s3_get_buffer(struct s3 *c, const char *key, size_t max, char **buf, size_t 
 		return 0;
 	}
 	if (r.resp.overflow) {
-		mwarn("s3://%s/%s: larger than %zu bytes", c->bucket, key, max);
+		mwarn("%s/%s: larger than %zu bytes", c->name, key, max);
 		req_done(&r);
 		return -1;
 	}
@@ -1074,7 +1113,7 @@ int s3_delete(struct s3 *c, const char *const *keys, size_t nkeys)
 			while ((err = xml_get(p, e, "Error", &nx))) {
 				char *k = xml_get(err, err + strlen(err), "Key", NULL);
 				char *m = xml_get(err, err + strlen(err), "Message", NULL);
-				mwarn("s3://%s/%s: DELETE: %s", c->bucket, k ? k : "?", m ? m : "failed");
+				mwarn("%s/%s: DELETE: %s", c->name, k ? k : "?", m ? m : "failed");
 				free(k);
 				free(m);
 				free(err);
@@ -1132,8 +1171,8 @@ int s3_list(struct s3 *c, const char *prefix,
 		if (rc == 0 && trunc && !strcmp(trunc, "true")) {
 			token = xml_get(r.resp.p, e, "NextContinuationToken", NULL);
 			if (!token) {
-				mwarn("s3://%s/%s: LIST: truncated reply without a continuation token",
-				    c->bucket, prefix ? prefix : "");
+				mwarn("%s/%s: LIST: truncated reply without a continuation token",
+				    c->name, prefix ? prefix : "");
 				rc = -1;
 			}
 		}

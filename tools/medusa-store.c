@@ -259,6 +259,11 @@ int main(int argc, char **argv)
 	} else if ((!strcmp(cmd, "keys") || !strcmp(cmd, "push")) && argc == 0 && metastore) {
 	} else if ((!strcmp(cmd, "generation") || !strcmp(cmd, "gc")) && argc == 0) {
 	} else if (!strcmp(cmd, "fetch") && argc == 1) {
+		/* a store or a public URL: rmeta opens it */
+		int st = rmeta_fetch_url(store_url, argv[0], NULL);
+		if (close_stdout() < 0)
+			st = -1;
+		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
 		/* local only: no store needed */
 		long long gen;
@@ -331,8 +336,6 @@ int main(int argc, char **argv)
 		rc = rmeta_show(s) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "gc")) {
 		rc = rmeta_gc(s, keep, keyfile, listing, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
-	} else if (!strcmp(cmd, "fetch")) {
-		rc = rmeta_fetch(s, argv[0], NULL) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	}
 	store_close(s);
 	if (close_stdout() < 0)

@@ -31,6 +31,14 @@ ok "sync generation 2" sync
 ok "fetch" medusa-store -s $R fetch "$L"
 is "$(gen_of "$L")" 2 "follows to generation 2"
 cp "$L" "$T/copy2"
+ok "fetch over plain https(s) (a CDN), unsigned" env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+    medusa-store -s "$AWS_ENDPOINT_URL/media/g/" fetch "$T/cdn.sqlite"
+ok "... the same snapshot" cmp "$T/cdn.sqlite" "$L"
+ok "from the URL of the generation object" env -u AWS_ACCESS_KEY_ID \
+    medusa-store -s "$AWS_ENDPOINT_URL/media/g/meta/generation" fetch "$T/cdn2.sqlite"
+ok "... the same snapshot" cmp "$T/cdn2.sqlite" "$L"
+fails "a CDN URL with nothing there" 1 medusa-store -s "$AWS_ENDPOINT_URL/media/none" fetch "$T/cdn3.sqlite"
+like "$(lasterr)" "/media/none: no meta/generation yet" "says so"
 
 # a corrupt snapshot: same key, other bytes
 snap=$(medusa-store -s $R generation | jq -r .snapshot)
