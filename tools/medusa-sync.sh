@@ -10,7 +10,7 @@ set -u -o pipefail
 prog=medusa-sync
 
 usage() {
-	echo "usage: $prog [-afnq] [-m metastore] [-s storage] -t s3://bucket/prefix" \
+	echo "usage: $prog [-afnq] [-C backyard] [-m metastore] [-s storage] -t s3://bucket/prefix" \
 	    "[-r frontyard-url ...] [-k signing-key] [-j N] [--keep N]" >&2
 	exit 2
 }
@@ -29,10 +29,11 @@ while [ $# -gt 0 ]; do
 done
 set -- "${args[@]+"${args[@]}"}"
 
-metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet= all=
+dir= metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet= all=
 recache=()
-while getopts m:s:t:r:k:j:K:afnqh opt; do
+while getopts C:m:s:t:r:k:j:K:afnqh opt; do
 	case $opt in
+	C) dir=$OPTARG ;;
 	m) metastore=$OPTARG ;;
 	s) storage=$OPTARG ;;
 	t) target=$OPTARG ;;
@@ -65,6 +66,7 @@ if [ -z "$metastore" ] || [ -z "$storage" ]; then
 		exit 2
 	fi
 	pargs=()
+	[ -n "$dir" ] && pargs+=(-C "$dir")
 	[ -n "$storage" ] && pargs+=(-s "$storage")
 	[ -n "$metastore" ] && pargs+=(-m "$metastore")
 	settings=$(medusa-publish -E "${pargs[@]+"${pargs[@]}"}") || exit 2
