@@ -130,6 +130,8 @@ static int bucket_valid(const char *b)
 	return 1;
 }
 
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
 static void global_init(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -140,10 +142,9 @@ static void global_init(void)
 
 struct s3 *s3_new(const char *bucket, char *why, size_t n)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct s3 *c;
 	char *endpoint, *akid, *secret;
-	(void)pthread_once(&once, global_init);
+	(void)pthread_once(&global_once, global_init);
 	if (!bucket_valid(bucket)) {
 		snprintf(why, n, "s3://%s: not a valid bucket name", bucket);
 		return NULL;
@@ -216,10 +217,9 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 
 struct s3 *s3_new_public(const char *base_url, char *why, size_t n)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct s3 *c;
 	size_t l = strlen(base_url);
-	(void)pthread_once(&once, global_init);
+	(void)pthread_once(&global_once, global_init);
 	if (strncmp(base_url, "http://", 7) && strncmp(base_url, "https://", 8)) {
 		snprintf(why, n, "%s: not an http:// or https:// URL", base_url);
 		return NULL;
@@ -735,6 +735,10 @@ static void report(struct s3 *c, const struct req *r, const char *what)
 		mwarn("%s/%s: %s: access denied (HTTP 403%s%s%s%s): check AWS_ACCESS_KEY_ID, "
 		    "AWS_SECRET_ACCESS_KEY and the permissions on bucket %s", c->name, key, what,
 		    code ? " " : "", code ? code : "", msg ? ": " : "", msg ? msg : "", c->bucket);
+	else if (r->status == 301 || r->status == 307 || (code && !strcmp(code, "AuthorizationHeaderMalformed")))
+		/* AWS answers a request to another region's bucket so */
+		mwarn("%s/%s: %s: HTTP %ld%s%s: bucket %s is in another region than AWS_REGION=%s",
+		    c->name, key, what, r->status, code ? " " : "", code ? code : "", c->bucket, c->region);
 	else if (code && !strcmp(code, "NoSuchBucket"))
 		mwarn("%s/%s: %s: bucket %s does not exist", c->name, key, what, c->bucket);
 	else
