@@ -183,19 +183,23 @@ ms $force -k "$keep" push -m "$work/snap.sqlite" > "$work/push.ndjson" ||
 	fail "uploading the metastore snapshot to $target failed; the remote still serves its previous generation"
 rgen=$(jq -r .generation "$work/push.ndjson")
 
-# (5) tell the remote servers
+# (5) tell the remote servers (they would notice at their next poll anyway)
 rc=0
-for r in "${recache[@]+"${recache[@]}"}"; do
+if [ ${#recache[@]} -gt 0 ]; then
 	if ! command -v medusa-recache >/dev/null 2>&1; then
-		warn "medusa-recache is not installed: $r was not told to re-cache"
+		warn "medusa-recache is not installed: ${recache[*]} not told to re-cache"
 		rc=1
-		break
+	else
+		progress "re-caching ${#recache[@]} servers"
+		rargs=(-G "$rgen")
+		[ -n "$key" ] && rargs+=(-k "$key")
+		[ -n "$dir" ] && rargs+=(-C "$dir")
+		if ! medusa-recache "${rargs[@]}" "${recache[@]}" > "$work/recache.ndjson"; then
+			warn "re-cache failed for some servers (they pick up generation $rgen when they next poll)"
+			rc=1
+		fi
 	fi
-	if ! medusa-recache ${key:+-k "$key"} "$r"; then
-		warn "$r: re-cache failed (it will notice generation $rgen when it next polls)"
-		rc=1
-	fi
-done
+fi
 
 # (6) what no kept generation references
 progress "removing unused files from $target"

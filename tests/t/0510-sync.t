@@ -45,8 +45,15 @@ fy_del "$F" clips/a/v1/360p.mp4
 ok "sync after removing a clip (keep 1)" sync --keep 1
 is "$(remote_whole $R)" 5 "the remote serves generation 5"
 ok "a file the previous generation uses stays" medusa-store -s $R stat clips/a/v1/360p.mp4
-ok "sync again with keep 0" sync --keep 0
-fails "now it is deleted" 1 medusa-store -s $R stat clips/a/v1/360p.mp4
+fy_del "$F" "clips/b c/v1/360p.mp4"
+s3_proxy --log "$T/req.log"
+ok "sync after removing another, keep 0" sync --keep 0
+s3_proxy_stop
+fails "now the first is deleted" 1 medusa-store -s $R stat clips/a/v1/360p.mp4
+fails "and the second" 1 medusa-store -s $R stat "clips/b c/v1/360p.mp4"
+sw=$(grep -n '^PUT /media/gallery/meta/generation' "$T/req.log" | cut -d: -f1)
+del=$(grep -n '^POST /media?delete=' "$T/req.log" | cut -d: -f1)
+ok "deleted only after the switch (request $del after $sw)" test "${del:-0}" -gt "${sw:-99999}"
 is "$(medusa-store -s $R ls meta/snapshots/ | wc -l)" 2 "old snapshots are deleted too"
 ok "the others stay" medusa-store -s $R stat clips/a/v1/poster.jpg clips/d/v1/360p.mp4
 
