@@ -346,7 +346,7 @@ static int sha256_fd(int fd, long long off, long long len, char hex[65])
 }
 
 /* MD5 (RFC 1321), for the Content-MD5 that DeleteObjects requires. */
-static void md5(const unsigned char *msg, size_t len, unsigned char out[16])
+static void md5(const void *msgv, size_t len, unsigned char out[16])
 {
 	static const uint32_t K[64] = {
 		0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
@@ -362,6 +362,7 @@ static void md5(const unsigned char *msg, size_t len, unsigned char out[16])
 		5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
 		4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
 		6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+	const unsigned char *msg = msgv;
 	uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
 	size_t total = ((len + 8) / 64 + 1) * 64;
 	unsigned char *m = xcalloc(1, total);
@@ -406,6 +407,23 @@ static void md5(const unsigned char *msg, size_t len, unsigned char out[16])
 	for (int i = 0; i < 4; i++)
 		for (int j = 0; j < 4; j++)
 			out[4 * i + j] = (unsigned char)(h[i] >> (8 * j));
+}
+
+void s3_content_md5(const void *buf, size_t len, char out[25])
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char d[16];
+	int o = 0;
+	md5(buf, len, d);
+	for (int i = 0; i < 16; i += 3) {
+		uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < 16 ? (uint32_t)d[i + 1] << 8 : 0) |
+		    (i + 2 < 16 ? d[i + 2] : 0);
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < 16 ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < 16 ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
 }
 
 /* The text of the first <tag>...</tag> at or after p (entities decoded):
@@ -1073,13 +1091,11 @@ int s3_get_buffer(struct s3 *c, const char *key, size_t max, char **buf, size_t 
 
 int s3_delete(struct s3 *c, const char *const *keys, size_t nkeys)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	int rc = 0;
 	for (size_t at = 0; at < nkeys; at += DELETE_BATCH) {
 		size_t end = nkeys - at > DELETE_BATCH ? at + DELETE_BATCH : nkeys;
 		struct buf body = {.max = SIZE_MAX};
 		struct req r;
-		unsigned char d[16];
 		char sha[65], md5h[64], b64s[25];
 		const char *hdrs[] = {"Content-Type: application/xml", md5h, NULL};
 		buf_printf(&body, "<Delete><Quiet>true</Quiet>");
@@ -1089,16 +1105,7 @@ int s3_delete(struct s3 *c, const char *const *keys, size_t nkeys)
 			buf_printf(&body, "</Key></Object>");
 		}
 		buf_printf(&body, "</Delete>");
-		md5((const unsigned char *)body.p, body.len, d);
-		for (int i = 0, o = 0; i < 16; i += 3) {
-			uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < 16 ? (uint32_t)d[i + 1] << 8 : 0) |
-			    (i + 2 < 16 ? d[i + 2] : 0);
-			b64s[o++] = b64[v >> 18 & 63];
-			b64s[o++] = b64[v >> 12 & 63];
-			b64s[o++] = i + 1 < 16 ? b64[v >> 6 & 63] : '=';
-			b64s[o++] = i + 2 < 16 ? b64[v & 63] : '=';
-			b64s[o] = '\0';
-		}
+		s3_content_md5(body.p, body.len, b64s);
 		snprintf(md5h, sizeof md5h, "Content-MD5: %s", b64s);
 		sha256_hex(body.p, body.len, sha);
 		req_init(&r, "POST", NULL);

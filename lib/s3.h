@@ -67,4 +67,7 @@ int s3_list(struct s3 *c, const char *prefix,
  * but A-Z a-z 0-9 - . _ ~ becomes %XX. New string. */
 char *s3_uri_encode(const char *s, int keep_slash);
 
+/* The Content-MD5 header value of a body: base64 of its MD5 (24 chars). */
+void s3_content_md5(const void *buf, size_t len, char out[25]);
+
 #endif

@@ -6,7 +6,8 @@
 
 --verify LOG   recompute the SigV4 signature of every request with botocore's
                S3SigV4Auth (an implementation independent of libcurl's), the
-               payload hash included; a mismatch gets 403 and a line in LOG,
+               payload hash and Content-MD5 included; a mismatch gets 403
+               and a line in LOG,
                a match "ok METHOD PATH" in LOG.
 --fail-every N answer every Nth request with 503 SlowDown (not forwarded).
 --fail-match R answer 500 to every request whose "METHOD PATH?QUERY" matches R.
@@ -16,6 +17,7 @@
 --log FILE     a line "METHOD PATH?QUERY" per request, as it arrives.
 Prints "ready" on stdout once it listens.
 """
+import base64
 import hashlib
 import http.client
 import http.server
@@ -72,6 +74,9 @@ def check_signature(method, path, headers, body):
         return 'no x-amz-content-sha256'
     if declared != 'UNSIGNED-PAYLOAD' and declared != hashlib.sha256(body).hexdigest():
         return 'x-amz-content-sha256 is not the SHA-256 of the body'
+    md5 = headers.get('content-md5')
+    if md5 is not None and md5 != base64.b64encode(hashlib.md5(body).digest()).decode():
+        return 'Content-MD5 is not the MD5 of the body'
     names = signed.split(';')
     hdrs = {}
     for n in names:
