@@ -183,6 +183,10 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 		/* custom endpoints (MinIO, Ceph, s3rver...) want path-style */
 		c->base = xasprintf("%s/%s", endpoint, bucket);
 		free(endpoint);
+	} else if (strchr(bucket, '.')) {
+		/* a dotted name would not match the TLS certificate of
+		 * *.s3.REGION.amazonaws.com: path-style then */
+		c->base = xasprintf("https://s3.%s.amazonaws.com/%s", c->region, bucket);
 	} else {
 		c->base = xasprintf("https://%s.s3.%s.amazonaws.com", bucket, c->region);
 	}

@@ -73,4 +73,11 @@ like "$(lasterr)" 'medusa-sync: -t: the remote storage' "names the missing optio
 fails "a directory target" 2 sync -t "$T/dir"
 fails "missing metastore" 2 medusa-sync -m "$T/nope.sqlite" -s "$F/files" -t $R
 like "$(lasterr)" 'nope.sqlite: the local metastore is not there' "names the metastore"
+printf 'not a database\n' > "$T/bogus.sqlite"
+cp "$T/bogus.sqlite" "$T/bogus.before"
+fails "a metastore that is not one" 1 medusa-sync -m "$T/bogus.sqlite" -s "$F/files" -t $R
+like "$(lasterr)" "bogus.sqlite" "names the file"
+like "$(lasterr)" "medusa-sync: cannot snapshot" "says what failed"
+ok "the file is untouched" cmp "$T/bogus.sqlite" "$T/bogus.before"
+is "$(medusa-store -s $R generation | jq .generation)" 6 "the remote is untouched"
 done_testing
