@@ -18,7 +18,7 @@ function h(spec, attrs, ...kids) {
 		else if (k in el && typeof v !== 'string') el[k] = v;
 		else el.setAttribute(k, v === true ? '' : v);
 	}
-	for (const kid of kids.flat()) {
+	for (const kid of kids.flat(Infinity)) {
 		if (kid === null || kid === undefined || kid === false) continue;
 		el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
 	}
