@@ -97,7 +97,7 @@ async function getJSON(p) {
 function normTags(t) {
 	const list = Array.isArray(t) ? t : Object.entries(t || {}).map(([name, d]) => ({name, ...d}));
 	return list.map(d => ({name: d.name, type: d.type || 'string', values: d.values || [],
-		default: d.default, required: !!d.required}));
+		default: d.default, required: !!d.required, description: d.description || ''}));
 }
 
 /* ---------- the folder tree ---------- */
@@ -195,7 +195,8 @@ function tagField(t, get, set, inh, path) {
 		'Inherit', h('span.vh', {text: ' ' + t.name}));
 	const wrap = h('div.field', {'data-path': path, 'data-tag': t.name});
 	const label = h('label', {for: id}, t.name,
-		t.required ? h('abbr.req', {title: 'required', 'aria-label': '(required)', text: ' *'}) : null);
+		t.required ? h('abbr.req', {title: 'required', 'aria-label': '(required)', text: ' *'}) : null,
+		t.description ? h('span.desc', {text: ' ' + t.description}) : null);
 	const described = id + '-n ' + id + '-e';
 	let ctl, chips;
 	const change = v => { set(t.name, v); sync(); };
@@ -721,7 +722,7 @@ function describe(a, b) {
 		if (!same(ta[k], tb[k])) out.push(`tag ${k}: ${fmtValue(ta[k])} → ${fmtValue(tb[k])}`);
 	if (a.clips || b.clips) {
 		const ca = a.clips || [], cb = b.clips || [];
-		const name = c => c.id || `new clip ${fmtTime(parseTime(c.start))}–${fmtTime(parseTime(c.end))}`;
+		const name = c => c.id ? 'clip ' + c.id : `new clip ${fmtTime(parseTime(c.start))}–${fmtTime(parseTime(c.end))}`;
 		for (const c of cb) {
 			const o = c.id && ca.find(x => x.id === c.id);
 			if (!o) out.push(`added ${name(c)} (${fmtTime(parseTime(c.start))} to ${fmtTime(parseTime(c.end))})`);

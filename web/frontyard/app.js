@@ -183,7 +183,7 @@ function loadMore() {
 	if (S.loading || S.done) return S.loading;
 	const seq = S.seq;
 	const q = new URLSearchParams(S.listKey);
-	q.set('limit', String(PAGE));
+	if (!q.has('limit')) q.set('limit', String(PAGE));
 	if (S.next) q.set('cursor', S.next);
 	$('#more').disabled = true;
 	S.loading = getJSON('api/clips?' + q).then(r => {
