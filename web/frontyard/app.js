@@ -27,8 +27,6 @@ function h(spec, attrs, ...kids) {
 
 const url = p => new URL(p, document.baseURI).href;
 const PAGE = 24;
-// Query parameters that are not tag filters.
-const RESERVED = new Set(['q', 'sort', 'clip', 'limit', 'cursor']);
 
 const S = {
 	tags: [],        // [{name, type, values}]
@@ -199,6 +197,8 @@ function loadMore() {
 			`${S.total} clip${S.total === 1 ? '' : 's'}` + (S.done ? '' : `, ${S.clips.length} shown`);
 		$('#more').hidden = S.done;
 		updateNav();
+		// still in view after this page: observing afresh reports it again
+		if (S.io && !S.done) { S.io.unobserve($('#more')); S.io.observe($('#more')); }
 	}).catch(e => {
 		if (seq !== S.seq) return;
 		$('#count').textContent = 'Cannot load the clips: ' + e.message;
@@ -277,7 +277,7 @@ async function openClip(id) {
 	const video = h('video#player', {controls: true, autoplay: true, playsinline: true, preload: 'auto',
 		poster: pr ? pr.url : null, width: (srcs[0] && srcs[0].width) || null, height: (srcs[0] && srcs[0].height) || null},
 	// every video profile: the browser plays the first it can
-	srcs.filter(r => !r.mime || video_can(r.mime)).map(r => h('source', {src: r.url, type: r.mime || null})),
+	srcs.map(r => h('source', {src: r.url, type: r.mime || null})),
 	h('p', {}, 'This browser plays none of the formats of this clip; download one below.'));
 	const tags = Object.entries(c.tags || {}).filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && !v.length));
 	const files = (c.renditions || []).filter(r => r.url);
@@ -297,7 +297,6 @@ async function openClip(id) {
 	video.focus();
 	video.play().catch(() => { /* autoplay refused: the controls are there */ });
 }
-function video_can(mime) { return document.createElement('video').canPlayType(mime) !== ''; }
 
 function updateNav() {
 	if (!S.open) return;
@@ -364,9 +363,11 @@ function wire() {
 	});
 	$('#more').addEventListener('click', () => loadMore());
 	// infinite scroll: load the next page as the "more" button comes near
-	if ('IntersectionObserver' in window)
-		new IntersectionObserver(es => { if (es.some(e => e.isIntersecting) && !$('#more').hidden) loadMore(); },
-			{rootMargin: '600px'}).observe($('#more'));
+	if ('IntersectionObserver' in window) {
+		S.io = new IntersectionObserver(es => { if (es.some(e => e.isIntersecting) && !$('#more').hidden) loadMore(); },
+			{rootMargin: '600px'});
+		S.io.observe($('#more'));
+	}
 	$('#prev').addEventListener('click', () => step(-1));
 	$('#next').addEventListener('click', () => step(1));
 	$('#close').addEventListener('click', userClose);
