@@ -282,15 +282,15 @@ async function openClip(id) {
 	const tags = Object.entries(c.tags || {}).filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && !v.length));
 	const files = (c.renditions || []).filter(r => r.url);
 	$('#clip-title').textContent = caption(c);
-	$('#clip-body').replaceChildren(video,
-		h('p#now.now', {'aria-live': 'polite'}),
+	const now = h('p.now', {'aria-live': 'polite'});
+	$('#clip-body').replaceChildren(video, now,
 		h('dl.tags', {}, tags.map(([k, v]) => [h('dt', {text: k}), h('dd', {text: fmtVal(v)})]),
 			h('dt', {text: 'length'}), h('dd', {text: fmtDur(c.duration ?? (c.end - c.start))})),
 		files.length ? h('details.files', {}, h('summary', {text: 'Files'}),
 			h('ul', {}, files.map(r => h('li', {}, h('a', {href: r.url, download: ''}, r.profile),
 				` ${r.mime || ''}${r.width ? `, ${r.width}×${r.height}` : ''}${r.bytes ? ', ' + fmtBytes(r.bytes) : ''}`)))) : null);
 	video.addEventListener('loadedmetadata', () => {
-		$('#now').textContent = video.currentSrc ? 'Playing ' + (srcs.find(r => video.currentSrc === new URL(r.url, document.baseURI).href) || {}).profile : '';
+		now.textContent = video.currentSrc ? 'Playing ' + (srcs.find(r => video.currentSrc === new URL(r.url, document.baseURI).href) || {}).profile : '';
 	});
 	updateNav();
 	if (!dlg.open) dlg.showModal();
