@@ -2,7 +2,7 @@
 // BASE (server URL), BACKYARD (its root), WEB_OUT (screenshots).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ok, is, done, launch, newPage, axe, outdir, until } from './lib.mjs';
+import { weight, ok, is, done, launch, newPage, axe, outdir, until } from './lib.mjs';
 
 const BASE = process.env.BASE;
 const BY = process.env.BACKYARD;
@@ -166,6 +166,7 @@ try {
 	await a.keyboard.press('k');
 	const vv = await axe(a);
 	ok(vv.length === 0, 'the video view has no serious accessibility violations', vv);
+	ok(weight(a) > 0 && weight(a) < 100000, `the page weighs under 100 KB without media (${weight(a)} bytes)`, [...a.weight]);
 	ok(a.errors.length === 0 && b.errors.length === 0, 'no console errors', [...a.errors, ...b.errors]);
 } catch (e) {
 	ok(false, 'the test ran to the end', e.stack);

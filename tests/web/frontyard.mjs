@@ -2,7 +2,7 @@
 // reconciled frontyard: BASE (server URL), WEB_OUT (screenshots),
 // SECRETS (strings that must never show: backyard paths).
 import path from 'node:path';
-import { ok, is, todo, done, launch, newPage, axe, outdir, until } from './lib.mjs';
+import { weight, ok, is, todo, done, launch, newPage, axe, outdir, until } from './lib.mjs';
 
 const BASE = process.env.BASE;
 const SECRETS = (process.env.SECRETS || '').split(':').filter(Boolean);
@@ -125,6 +125,7 @@ try {
 	const html = await p.content();
 	const leaks = SECRETS.filter(s => html.includes(s));
 	is(leaks, [], 'no backyard path shows in the page');
+	ok(weight(p) > 0 && weight(p) < 100000, `the page weighs under 100 KB without media (${weight(p)} bytes)`, [...p.weight]);
 	ok(p.errors.length === 0 && p3.errors.length === 0, 'no console errors', [...p.errors, ...p3.errors]);
 } catch (e) {
 	ok(false, 'the test ran to the end', e.stack);

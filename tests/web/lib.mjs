@@ -60,6 +60,12 @@ export async function newPage(ctx) {
 		p.errors.push(t);
 	});
 	p.on('pageerror', e => p.errors.push('uncaught: ' + e.message));
+	// the page's own weight: documents, scripts, style sheets, fonts
+	p.weight = new Map();
+	p.on('response', async r => {
+		if (!['document', 'script', 'stylesheet', 'font'].includes(r.request().resourceType())) return;
+		try { p.weight.set(r.url().replace(/[#?].*/, ''), (await r.body()).length); } catch { /* gone */ }
+	});
 	return p;
 }
 
@@ -73,6 +79,8 @@ export async function axe(p) {
 	});
 	return r.filter(v => v.impact === 'serious' || v.impact === 'critical');
 }
+
+export const weight = p => [...p.weight.values()].reduce((a, b) => a + b, 0);
 
 export function outdir(name) {
 	const d = path.join(process.env.WEB_OUT || '/tmp', name);

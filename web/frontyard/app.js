@@ -279,7 +279,11 @@ async function openClip(id) {
 	// every video profile: the browser plays the first it can
 	srcs.map(r => h('source', {src: r.url, type: r.mime || null})),
 	h('p', {}, 'This browser plays none of the formats of this clip; download one below.'));
-	const tags = Object.entries(c.tags || {}).filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && !v.length));
+	// in the order of the tag set, then any others
+	const order = S.tags.map(t => t.name);
+	const rank = k => { const i = order.indexOf(k); return i < 0 ? order.length : i; };
+	const tags = Object.entries(c.tags || {}).filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && !v.length))
+		.sort(([a], [b]) => rank(a) - rank(b));
 	const files = (c.renditions || []).filter(r => r.url);
 	$('#clip-title').textContent = caption(c);
 	const now = h('p.now', {'aria-live': 'polite'});
