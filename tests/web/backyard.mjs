@@ -13,7 +13,7 @@ const sidecar = () => JSON.parse(fs.readFileSync(SIDECAR, 'utf8'));
 const videoURL = BASE + '/#v=' + encodeURIComponent(VIDEO);
 
 const browser = await launch();
-const ctx = await browser.newContext({viewport: {width: 1100, height: 900}});
+const ctx = await browser.newContext({viewport: {width: 1280, height: 860}});
 
 async function openVideo(p) {
 	await p.goto(videoURL);
@@ -77,6 +77,7 @@ try {
 	await field(a, '#clipform', 'people').locator('input').press('Enter');
 	await field(a, '#clipform', 'public').locator('input').check();
 	ok(await a.locator('#savebar.dirty').count() === 1, 'the page knows it has unsaved changes');
+	await a.evaluate(() => { document.activeElement.blur(); scrollTo(0, 0); });
 	await a.screenshot({path: path.join(out, 'editor.png')});
 	await a.click('#save');
 	ok(await until(a, () => document.querySelector('#status').textContent === 'Saved.'), 'save answers "Saved."',
@@ -117,6 +118,7 @@ try {
 	const ctext = await b.textContent('#conflict');
 	ok(/added/.test(ctext) && /place/.test(ctext), 'the conflict view says what they changed and what you changed', ctext);
 	is(sidecar().tags.place, undefined, 'the refused save changed nothing on disk');
+	await b.locator('#conflict').scrollIntoViewIfNeeded();
 	await b.screenshot({path: path.join(out, 'conflict.png')});
 	await b.getByRole('button', {name: 'Reload and keep my edits'}).click();
 	is(await b.locator('.vtags [data-tag="place"] input').inputValue(), 'Japan', 'after reload the unsaved edit is still there');
