@@ -83,14 +83,17 @@ test: all units
 	$(MAKE) test-run
 
 lint:
+	@[ -n "$(MANS)" ] || { echo "lint: no man pages" >&2; exit 1; }
 	mandoc -Tlint -Wwarning $(MANS)
 	@echo "mandoc lint: $(words $(MANS)) pages clean"
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@set -e; for b in tests/bench/*; do [ -x "$$b" ] || continue; \
 	  echo "== $$b"; MEDUSA_BIN=$(CURDIR)/$(B) MEDUSA_SRC=$(CURDIR) "$$b"; done
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	MEDUSA_BIN=$(CURDIR)/$(B) sh examples/demo.sh
 
 install: all

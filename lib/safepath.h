@@ -22,4 +22,8 @@ enum {
 int safepath_resolve(const char *root, const char *rel, size_t len, int must_exist,
     char **abs, char **clean, const char **why);
 
+/* Tests set this to exercise the realpath(3) walk used where the kernel
+ * has no openat2(2). */
+extern int safepath_no_openat2;
+
 #endif

@@ -45,16 +45,30 @@ void sidecar_assign_ids(json_object *doc, const char *video_rel, int derived);
 int meta_write(const char *path, json_object *doc, const char *expect_etag,
     char new_etag[ETAG_LEN + 1]);
 
+/* doc as meta_write writes it: indented, a container on one line when it
+ * fits in 80 columns, a final newline. Free the result. */
+char *meta_format(json_object *doc, size_t *len);
+
 /* The path of a video's sidecar (video + ".medusa.json"). */
 char *sidecar_path(const char *video_abs);
 
 /* Tag layers of a video, for tags_effective: each folder file from the root
  * down to the video's folder ("folder:" + relative dir, "folder:." for the
  * root), then the video's own tags ("video"). The layers hold references
- * into *owned, which the caller frees with json_object_put. A folder file
- * that cannot be read or parsed: -1 with why naming the file. */
+ * into *owned, which the caller frees with json_object_put; *layers is the
+ * caller's to free() and has room for one more layer after *nlayers (the
+ * clip's). A folder file that cannot be read, parsed or validated: -1 with
+ * why naming the file relative to the root ("a/folder.medusa.json: ..."). */
 struct tag_layer;
 int meta_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
     struct tag_layer **layers, size_t *nlayers, json_object **owned, char *why, size_t n);
+
+/* Checks that every clip of a validated sidecar has complete effective
+ * tags (every required tag has a value from the clip, the video, its folders
+ * or a default). -1 with why ("clips[0] (id k3v9q2): tag \"kind\":
+ * required, and no value is set"); -2 when a folder file above is broken
+ * (why names it as meta_video_layers does). */
+int sidecar_check_effective(const struct config *cfg, const char *video_rel,
+    json_object *doc, char *why, size_t n);
 
 #endif

@@ -110,3 +110,57 @@ int str_endswith(const char *s, const char *suffix, int ci)
 		return 0;
 	return ci ? strcasecmp(s + n - m, suffix) == 0 : strcmp(s + n - m, suffix) == 0;
 }
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n;
+	unsigned min;
+	unsigned cp;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2, min = 0x80, cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3, min = 0x800, cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4, min = 0x10000, cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (!n)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+char *utf8_sanitize(const char *s)
+{
+	char *out = xstrdup(s);
+	unsigned char *p = (unsigned char *)out;
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (!n) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+	return out;
+}

@@ -38,4 +38,10 @@ char *path_dirname(const char *path);
 /* True when s ends with suffix (case-insensitive when ci). */
 int str_endswith(const char *s, const char *suffix, int ci);
 
+/* True when s is valid UTF-8 (JSON strings must be). */
+int utf8_valid(const char *s);
+/* A copy of s with each byte that is not part of valid UTF-8 replaced by
+ * '?', for messages and records about names that are not UTF-8. */
+char *utf8_sanitize(const char *s);
+
 #endif

@@ -93,3 +93,21 @@ mkbackyard() {
 }
 JSON
 }
+
+# A listing of a tree (names, types, sizes, modes, contents' hashes), to
+# assert that a failed command changed nothing: snapshot DIR > FILE
+snapshot() {
+	(cd "$1" && find . -printf '%p %y %s %m %l\n' | sort &&
+	  find . -type f -exec md5sum {} + | sort)
+}
+
+# Runs a command as an unprivileged user, so that file modes apply even
+# when the tests run as root (root ignores them). The paths it needs must
+# be reachable by that user.
+as_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+	else
+		"$@"
+	fi
+}

@@ -1,0 +1,401 @@
+/* store_dir.c: directory storage. A key is a file under the root. A put
+ * costs no copy on the same filesystem (a hard link: the caller's file,
+ * typically medusa-cut's work file, keeps its name so that a later cut still
+ * finds it); across filesystems it copies to a temporary name, fsyncs and
+ * renames. Either way a key appears only whole. */
+#include "store.h"
+#include "atomic.h"
+#include "hash.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void drop_empty_parents(struct store *s, char *p);
+
+static char *key_path(struct store *s, const char *key)
+{
+	return path_join(s->root, key);
+}
+
+/* mkdir -p for the directories of key below the root (the root exists). */
+static int make_parents(struct store *s, const char *key)
+{
+	char *p = key_path(s, key);
+	size_t rootlen = strlen(s->root);
+	for (char *q = p + rootlen + 1; (q = strchr(q, '/')); q++) {
+		*q = '\0';
+		int r = mkdir(p, 0755);
+		if (r < 0 && errno != EEXIST) {
+			mwarnerr("%s", p);
+			free(p);
+			return -1;
+		}
+		*q = '/';
+	}
+	free(p);
+	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir);
+	for (char *q = p + 1;; q++) {
+		if (*q != '/' && *q != '\0')
+			continue;
+		char c = *q;
+		*q = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			free(p);
+			errno = e;
+			return -1;
+		}
+		*q = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return 0;
+}
+
+static int dir_open(struct store *s, const char *rest, char *why, size_t n)
+{
+	char *abs;
+	if (rest[0] == '/') {
+		abs = xstrdup(rest);
+	} else {
+		char *cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			snprintf(why, n, "cannot resolve the working directory: %s", strerror(errno));
+			return -1;
+		}
+		abs = path_join(cwd, rest);
+		free(cwd);
+	}
+	size_t len = strlen(abs);
+	while (len > 1 && abs[len - 1] == '/')
+		abs[--len] = '\0';
+	struct stat st;
+	if (stat(abs, &st) < 0) {
+		if (errno != ENOENT || mkdir_p(abs) < 0 || stat(abs, &st) < 0) {
+			snprintf(why, n, "%s: storage directory: %s", abs, strerror(errno));
+			free(abs);
+			return -1;
+		}
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, n, "%s: storage: not a directory", abs);
+		free(abs);
+		return -1;
+	}
+	s->root = abs;
+	return 0;
+}
+
+/* Copies src to a temporary file beside dst, hashing on the way; renames
+ * it to dst only when the hash matches (when one is given). */
+static int copy_in(const char *src, const char *dst, const char *want, const char *key)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		mwarnerr("%s: %s", key, src);
+		return -1;
+	}
+	char *tmp = NULL;
+	int out = tmpfile_beside(dst, &tmp);
+	if (out < 0) {
+		mwarnerr("%s: %s", key, dst);
+		close(in);
+		return -1;
+	}
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	static unsigned char buf[1 << 16];
+	const char *failed = NULL;
+	for (;;) {
+		ssize_t r = read(in, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			failed = src;
+			break;
+		}
+		if (r == 0)
+			break;
+		crypto_generichash_update(&st, buf, (size_t)r);
+		for (ssize_t off = 0; off < r;) {
+			ssize_t w = write(out, buf + off, (size_t)(r - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				failed = tmp;
+				break;
+			}
+			off += w;
+		}
+		if (failed)
+			break;
+	}
+	int e = errno;
+	close(in);
+	if (!failed && fchmod(out, 0644) < 0) {
+		e = errno;
+		failed = tmp;
+	}
+	if (failed) {
+		close(out);
+		unlink(tmp);
+		errno = e;
+		mwarnerr("%s: %s", key, failed);
+		free(tmp);
+		return -1;
+	}
+	unsigned char bin[32];
+	char hex[HASH_HEX_LEN + 1];
+	crypto_generichash_final(&st, bin, sizeof bin);
+	hash_to_hex(bin, sizeof bin, hex);
+	if (want && *want && strcmp(hex, want) != 0) {
+		close(out);
+		unlink(tmp);
+		free(tmp);
+		mwarn("%s: %s does not match its recorded hash (changed since it was made?)",
+		    key, src);
+		return -1;
+	}
+	if (commit_tmpfile(out, tmp, dst) < 0) {
+		mwarnerr("%s: %s", key, dst);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+/* Hard-links src to a fresh name beside dst, then renames it over dst, so
+ * that an existing key is replaced whole. 1 done, 0 when a link cannot be
+ * made here (another filesystem: copy instead), -1 on error. */
+static int link_in(const char *src, const char *dst, const char *key)
+{
+	char *tmp = NULL;
+	for (int tries = 0;; tries++) {
+		const char *slash = strrchr(dst, '/');
+		unsigned char rnd[6];
+		char hex[13];
+		randombytes_buf(rnd, sizeof rnd);
+		hash_to_hex(rnd, sizeof rnd, hex);
+		free(tmp);
+		tmp = xasprintf("%.*s.%s.tmp.%s", (int)(slash - dst + 1), dst, slash + 1, hex);
+		if (link(src, tmp) == 0)
+			break;
+		if (errno == EEXIST && tries < 8)
+			continue;
+		int e = errno;
+		free(tmp);
+		if (e == EXDEV || e == EPERM || e == EMLINK || e == ENOTSUP || e == EOPNOTSUPP)
+			return 0;
+		errno = e;
+		mwarnerr("%s: cannot link %s", key, src);
+		return -1;
+	}
+	/* Durability of the new name is not forced here: the data was made
+	 * durable by its writer, and a publish checks every key it relies on,
+	 * so a link lost in a power cut is made again by the next run. */
+	if (rename(tmp, dst) < 0) {
+		mwarnerr("%s: %s", key, dst);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 1;
+}
+
+static int dir_put_file(struct store *s, const char *key, const char *path, const char *mime,
+    const char *hash, int may_move)
+{
+	struct stat src, cur;
+	if (stat(path, &src) < 0) {
+		mwarnerr("%s: %s", key, path);
+		return -1;
+	}
+	if (!S_ISREG(src.st_mode)) {
+		mwarn("%s: %s: not a regular file", key, path);
+		return -1;
+	}
+	char *dst = key_path(s, key);
+	int r = -1;
+	if (lstat(dst, &cur) == 0 && S_ISREG(cur.st_mode)) {
+		if (cur.st_dev == src.st_dev && cur.st_ino == src.st_ino) {
+			r = 0; /* this very file is already there */
+			goto out;
+		}
+		if (cur.st_size == src.st_size && hash && *hash) {
+			char have[HASH_HEX_LEN + 1];
+			if (hash_file_hex(dst, have) == 0 && strcmp(have, hash) == 0) {
+				r = 0;
+				goto out;
+			}
+		}
+	}
+	if (make_parents(s, key) < 0)
+		goto out;
+	if (may_move) {
+		if (hash && *hash) {
+			char have[HASH_HEX_LEN + 1];
+			if (hash_file_hex(path, have) < 0) {
+				mwarnerr("%s: %s", key, path);
+				goto out;
+			}
+			if (strcmp(have, hash) != 0) {
+				mwarn("%s: %s does not match its recorded hash "
+				    "(changed since it was made?)", key, path);
+				goto out;
+			}
+		}
+		int l = link_in(path, dst, key);
+		if (l < 0)
+			goto out;
+		if (l == 1) {
+			/* readable by the web server, as a copy would be */
+			if ((src.st_mode & 0444) != 0444 && chmod(dst, (src.st_mode & 07777) | 0444) < 0)
+				mwarnerr("%s: chmod %s", key, dst);
+			r = 0;
+			goto out;
+		}
+	}
+	r = copy_in(path, dst, hash, key);
+out:
+	if (r < 0)
+		drop_empty_parents(s, dst);
+	free(dst);
+	return r;
+}
+
+static int dir_stat(struct store *s, const char *key, long long *size, char *hash, size_t hashlen)
+{
+	char *p = key_path(s, key);
+	struct stat st;
+	int r = lstat(p, &st);
+	if (r < 0 && errno != ENOENT && errno != ENOTDIR) {
+		mwarnerr("%s", p);
+		free(p);
+		return -1;
+	}
+	free(p);
+	if (r < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (size)
+		*size = (long long)st.st_size;
+	return 1;
+}
+
+static int dir_get_file(struct store *s, const char *key, const char *path)
+{
+	char *src = key_path(s, key);
+	int r = copy_in(src, path, NULL, key);
+	free(src);
+	return r;
+}
+
+/* Drops the directories that path's removal left empty, up to the root. */
+static void drop_empty_parents(struct store *s, char *p)
+{
+	size_t rootlen = strlen(s->root);
+	for (char *slash; (slash = strrchr(p, '/')) && (size_t)(slash - p) > rootlen;) {
+		*slash = '\0';
+		if (rmdir(p) < 0)
+			break;
+	}
+}
+
+static int dir_remove(struct store *s, const char *const *keys, size_t nkeys)
+{
+	int r = 0;
+	for (size_t i = 0; i < nkeys; i++) {
+		char *p = key_path(s, keys[i]);
+		if (unlink(p) < 0 && errno != ENOENT) {
+			mwarnerr("%s", p);
+			r = -1;
+		}
+		drop_empty_parents(s, p);
+		free(p);
+	}
+	return r;
+}
+
+struct walk {
+	struct store *s;
+	const char *prefix;
+	int (*each)(void *arg, const char *key, long long size);
+	void *arg;
+};
+
+static int walk_dir(struct walk *w, const char *rel)
+{
+	char *dir = *rel ? path_join(w->s->root, rel) : xstrdup(w->s->root);
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort);
+	if (n < 0) {
+		int ok = errno == ENOENT || errno == ENOTDIR;
+		if (!ok)
+			mwarnerr("%s", dir);
+		free(dir);
+		return ok ? 0 : -1;
+	}
+	int r = 0;
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		if (r || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		char *key = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		size_t kl = strlen(key), pl = strlen(w->prefix);
+		/* descend only where the prefix can still match */
+		int can = strncmp(key, w->prefix, kl < pl ? kl : pl) == 0;
+		if (can) {
+			char *full = path_join(dir, name);
+			struct stat st;
+			if (lstat(full, &st) < 0) {
+				if (errno != ENOENT) {
+					mwarnerr("%s", full);
+					r = -1;
+				}
+			} else if (S_ISDIR(st.st_mode)) {
+				r = walk_dir(w, key);
+			} else if (S_ISREG(st.st_mode) && kl >= pl) {
+				r = w->each(w->arg, key, (long long)st.st_size);
+			}
+			free(full);
+		}
+		free(key);
+	}
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	free(dir);
+	return r;
+}
+
+static int dir_list(struct store *s, const char *prefix,
+    int (*each)(void *arg, const char *key, long long size), void *arg)
+{
+	struct walk w = {s, prefix, each, arg};
+	return walk_dir(&w, "");
+}
+
+const struct store_ops store_dir_ops = {
+	.scheme = "file",
+	.open = dir_open,
+	.put_file = dir_put_file,
+	.stat = dir_stat,
+	.get_file = dir_get_file,
+	.remove = dir_remove,
+	.list = dir_list,
+};

@@ -1,0 +1,128 @@
+#!/bin/bash
+# medusa-reconcile: make the frontyard match the backyard.
+#   scan -> meta clips -> tags check -> cut -> publish --prune -> recache
+# One run at a time per metastore (flock); safe to kill and run again: every
+# stage writes only whole files and publish commits rows after their files.
+set -u -o pipefail
+prog=medusa-reconcile
+
+usage() {
+	echo "usage: $prog [-fnq] [-C backyard] [-s storage] [-m metastore] [-u base-url]" \
+	    "[-r frontyard-url ...] [-j N]" >&2
+	exit 2
+}
+warn() { echo "$prog: $*" >&2; }
+
+dir= storage= metastore= url= jobs= force= nowait= quiet=
+recache=()
+while getopts C:s:m:u:r:j:fnqh opt; do
+	case $opt in
+	C) dir=$OPTARG ;;
+	s) storage=$OPTARG ;;
+	m) metastore=$OPTARG ;;
+	u) url=$OPTARG ;;
+	r) recache+=("$OPTARG") ;;
+	j) jobs=$OPTARG ;;
+	f) force=--force ;;
+	n) nowait=1 ;;
+	q) quiet=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || usage
+case $jobs in
+'') ;;
+*[!0-9]* | 0) warn "-j $jobs: the number of clips to convert at once is a positive integer"; exit 2 ;;
+esac
+
+# The frontyard settings as medusa-publish resolves them: options, then the
+# config, then the embedded defaults beside the backyard.
+args=()
+[ -n "$dir" ] && args+=(-C "$dir")
+[ -n "$storage" ] && args+=(-s "$storage")
+[ -n "$metastore" ] && args+=(-m "$metastore")
+[ -n "$url" ] && args+=(-u "$url")
+settings=$(medusa-publish -E "${args[@]}") || exit 2
+MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL=
+eval "$settings"
+export MEDUSA_BACKYARD=$MEDUSA_ROOT
+if [ ! -d "$MEDUSA_ROOT" ]; then
+	warn "$MEDUSA_ROOT: the backyard is not there"
+	exit 2
+fi
+
+mkdir -p -- "$MEDUSA_WORKDIR" "$(dirname -- "$MEDUSA_METASTORE")" || exit 2
+lock=$MEDUSA_METASTORE.reconcile.lock
+exec 9>>"$lock" || { warn "$lock: cannot open the lock file"; exit 2; }
+if ! flock -n 9; then
+	if [ -n "$nowait" ]; then
+		warn "another medusa-reconcile is running on $MEDUSA_METASTORE (lock $lock): not waiting"
+		exit 1
+	fi
+	warn "another medusa-reconcile is running on $MEDUSA_METASTORE: waiting for it (lock $lock)"
+	flock 9 || { warn "$lock: cannot lock"; exit 2; }
+fi
+
+log=$MEDUSA_WORKDIR/reconcile.ndjson
+t0=$(date +%s%N)
+cutargs=()
+[ -n "$jobs" ] && cutargs+=(-j "$jobs")
+[ -n "$quiet" ] && cutargs+=(-q)
+medusa-scan |
+	medusa-meta clips |
+	medusa-tags check |
+	medusa-cut "${cutargs[@]}" |
+	medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
+	    --prune $force > "$log.tmp"
+st=("${PIPESTATUS[@]}")
+t1=$(date +%s%N)
+mv -f -- "$log.tmp" "$log"
+
+rc=0
+names=(medusa-scan "medusa-meta clips" "medusa-tags check" medusa-cut medusa-publish)
+for i in "${!st[@]}"; do
+	s=${st[$i]}
+	[ "$s" -eq 0 ] && continue
+	[ "$s" -gt 128 ] && warn "${names[$i]} was killed (signal $((s - 128)))"
+	[ "$s" -eq 2 ] && rc=2
+	[ "$rc" -eq 0 ] && rc=1
+done
+
+# The counts, from the summary record that publish writes last.
+summary=$(tail -n 1 -- "$log")
+num() { printf '%s\n' "$summary" | sed -n "s/.*\"publish\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
+case $summary in
+*'"publish":'*) ;;
+*) warn "the pipeline stopped before publishing (see the messages above); nothing was pruned"
+	[ "$rc" -eq 0 ] && rc=1
+	exit "$rc" ;;
+esac
+changed=$(num changed) unchanged=$(num unchanged) failed=$(num failed) errors=$(num errors)
+pruned=$(num pruned) gen=$(num generation)
+videos=$(printf '%s\n' "$summary" | sed -n 's/^{"summary":{.*"videos":\([0-9]*\).*/\1/p')
+case $summary in *'"complete":true'*) complete=1 ;; *) complete= ;; esac
+failed=$((failed + errors))
+[ "$failed" -gt 0 ] && [ "$rc" -eq 0 ] && rc=1
+if [ -n "$complete" ] && [ "${videos:-1}" -eq 0 ]; then
+	warn "$MEDUSA_ROOT holds no videos (an empty or unmounted folder?): nothing was pruned"
+	[ "$rc" -eq 0 ] && rc=1
+fi
+
+for r in "${recache[@]}"; do
+	if ! command -v medusa-recache >/dev/null 2>&1; then
+		warn "medusa-recache is not installed: $r was not told to re-cache"
+		break
+	fi
+	medusa-recache "$r" || { warn "$r: re-cache failed"; [ "$rc" -eq 0 ] && rc=1; }
+done
+
+ms=$(( (t1 - t0) / 1000000 ))
+if [ -z "$quiet" ] || [ "$rc" -ne 0 ]; then
+	printf '%s: %d clips converted, %d skipped, %d failed, %d pruned in %d.%03d s; generation %s\n' \
+	    "$prog" "${changed:-0}" "${unchanged:-0}" "$failed" "${pruned:-0}" \
+	    $((ms / 1000)) $((ms % 1000)) "${gen:-?}" >&2
+	[ -z "$quiet" ] && printf '%s: storage %s, metastore %s, records %s\n' \
+	    "$prog" "$MEDUSA_STORAGE" "$MEDUSA_METASTORE" "$log" >&2
+fi
+exit "$rc"
