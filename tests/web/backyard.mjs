@@ -37,11 +37,14 @@ try {
 	await a.locator('#tree summary', {hasText: 'home'}).click();
 	is(await a.locator(`#tree a[data-path="home/cat.mp4"]`).getAttribute('data-state'), 'broken', 'a video with a broken sidecar is marked "broken"');
 	await a.locator(`#tree a[data-path="home/cat.mp4"]`).click();
-	ok(await until(a, () => /broken/i.test(document.querySelector('#status').textContent)), 'opening it says the sidecar is broken',
+	ok(await until(a, () => /cannot be read/.test(document.querySelector('#status').textContent)), 'opening it says the sidecar cannot be read',
 		await a.textContent('#status'));
-	await a.locator(`#tree a[data-path="${VIDEO}"]`).click();
+	await a.fill('#find', 'TEMP');
+	is(await a.$$eval('#found a', as => as.map(x => x.dataset.path)), [VIDEO], 'the find box lists the videos whose path matches');
+	await a.locator(`#found a[data-path="${VIDEO}"]`).click();
+	await a.fill('#find', '');
 	ok(await until(a, () => { const v = document.querySelector('#vid'); return v && v.src.endsWith('temple.mp4') && v.readyState >= 1; }),
-		'a click in the tree opens another video');
+		'a click on a found video opens it');
 
 	// seek and step through frames
 	ok(await seekTo(a, 1.0), 'clicking the timeline seeks the video (Range on /media)');

@@ -158,9 +158,31 @@ function treeList(node) {
 function renderTree() {
 	const nav = $('#tree');
 	const root = buildTree(S.videos);
+	const find = h('input#find', {type: 'search', placeholder: 'part of a name', autocomplete: 'off',
+		'aria-controls': 'found', oninput: () => showFound(find.value)});
 	nav.replaceChildren(h('h2', {text: 'Videos'}),
-		h('a.ftags', {href: '#f='}, 'tags for the whole backyard'),
-		S.videos.length ? treeList(root) : h('p.muted', {text: 'No videos found in the backyard.'}));
+		h('label.find', {for: 'find'}, 'Find a video'), find,
+		h('ul#found.found', {hidden: true, 'aria-label': 'Videos found'}),
+		h('div#folders', {},
+			h('a.ftags', {href: '#f='}, 'tags for the whole backyard'),
+			S.videos.length ? treeList(root) : h('p.muted', {text: 'No videos found in the backyard.'})));
+	markCurrent();
+}
+
+// A flat list of the videos whose path holds the text, in place of the tree.
+function showFound(text) {
+	const list = $('#found'), folders = $('#folders');
+	const q = text.trim().toLowerCase();
+	list.hidden = !q;
+	folders.hidden = !!q;
+	if (!q) return;
+	const hits = S.videos.filter(v => v.path.toLowerCase().includes(q));
+	list.replaceChildren(...hits.slice(0, 200).map(v => h('li', {}, h('a.video', {href: '#v=' + encodeURIComponent(v.path),
+		'data-path': v.path, 'data-state': MARKS[v.state] ? v.state : 'none'},
+	h('span.mark', {'aria-hidden': 'true', text: (MARKS[v.state] || MARKS.none)[0]}),
+	h('span.name', {text: v.path})))));
+	if (!hits.length) list.append(h('li.muted', {text: 'No video matches.'}));
+	else if (hits.length > 200) list.append(h('li.muted', {text: `and ${hits.length - 200} more: type more of the name.`}));
 	markCurrent();
 }
 
@@ -325,7 +347,8 @@ async function open(kind, path) {
 	S.view = {kind, path, etag: unquote(body.etag) || r.etag, base: null, doc, inherited: body.inherited || {},
 		clips: kind === 'video' ? withKeys(doc) : [], sel: null, inMark: null, outMark: null, fps: 0, loop: false};
 	S.view.base = currentDoc();
-	status(body.broken || body.error ? 'This sidecar is broken: ' + (body.broken || body.error) : '');
+	status(body.error ? `This ${kind === 'video' ? 'sidecar' : 'folder file'} cannot be read (${body.error}): saving replaces it with what you see here.`
+		: body.inherited_error ? 'The inherited values are incomplete: ' + body.inherited_error : '', body.error ? 'error' : '');
 	$('#welcome').hidden = true;
 	const ed = $('#editor');
 	ed.hidden = false;

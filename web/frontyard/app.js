@@ -145,6 +145,8 @@ function renderFacets(facets) {
 		if (!values.length) continue;
 		if (chosen.length) any = true;
 		values.sort((a, b) => (counts[b] || 0) - (counts[a] || 0) || (a < b ? -1 : a > b ? 1 : 0));
+		// a tag with thousands of values: the most common ones, and the chosen
+		if (values.length > 100) values.splice(100, Infinity, ...chosen.filter(v => values.indexOf(v) >= 100));
 		const id = 'tag-' + t.name.replace(/[^\w-]/g, '_');
 		const sel = h('select', {id, 'data-tag': t.name, onchange: () => {
 			const np = params();
