@@ -334,14 +334,18 @@ function updateDirty() {
 	$('#save').disabled = false;
 }
 
+let openSeq = 0;
 async function open(kind, path) {
 	status('Loading…');
+	const seq = ++openSeq;
 	let r;
 	try { r = await getJSON(metaPath(kind, path)); } catch (e) {
+		if (seq !== openSeq) return;
 		status(e.message, 'error');
 		$('#editor').hidden = true;
 		return;
 	}
+	if (seq !== openSeq) return;   // another one was opened meanwhile
 	const body = r.body;
 	const doc = normDoc(body.meta, kind);
 	S.view = {kind, path, etag: unquote(body.etag) || r.etag, base: null, doc, inherited: body.inherited || {},
@@ -864,14 +868,16 @@ window.addEventListener('beforeunload', e => {
 
 window.addEventListener('keydown', e => {
 	const t = e.target;
-	const typing = t.closest && t.closest('input, textarea, select, [contenteditable]') &&
-		!(t.type === 'checkbox' || t.type === 'radio');
+	const inField = !!(t.closest && t.closest('input, textarea, select, [contenteditable]'));
+	// letters go to text fields, but a check box takes none
+	const typing = inField && !(t.type === 'checkbox' || t.type === 'radio');
 	if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
 		if (S.view) { e.preventDefault(); save(); }
 		return;
 	}
 	if (typing || e.ctrlKey || e.metaKey || e.altKey || !S.view || S.view.kind !== 'video') return;
-	const onControl = t.closest && t.closest('button, a, summary');
+	// space belongs to the focused button, link or check box
+	const onControl = inField || (t.closest && t.closest('button, a, summary'));
 	const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
 	const act = {
 		' ': onControl ? null : togglePlay,
