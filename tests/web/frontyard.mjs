@@ -102,6 +102,14 @@ try {
 	await p.goBack();
 	ok(await until(p, () => !document.querySelector('#clip').open), 'back closes it');
 
+	// keyboard alone: Tab to a poster, Enter opens it
+	await p.focus('#grid a.card');
+	await p.keyboard.press('Enter');
+	ok(await until(p, () => document.querySelector('#clip').open), 'Enter on a focused poster opens the clip');
+	await p.keyboard.press('Escape');
+	ok(await until(p, () => !document.querySelector('#clip').open && document.activeElement.matches('a.card')),
+		'closing it gives the focus back to the poster');
+
 	// a link straight to a clip
 	const p3 = await newPage(ctx);
 	await p3.goto(BASE + '/?clip=' + order[2]);
