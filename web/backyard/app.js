@@ -416,7 +416,7 @@ function renderVideo() {
 						h('output#clock', {'aria-live': 'off'}, '0:00.000'),
 						btn('Mark in', 'I', markIn, {class: 'mark-in'}),
 						btn('Mark out', 'O', markOut, {class: 'mark-out'})),
-					h('div#timeline.timeline', {'aria-label': 'Timeline: click to seek', onclick: timelineClick},
+					h('div#timeline.timeline', {role: 'group', 'aria-label': 'Timeline: click to seek', onclick: timelineClick},
 						h('div#playhead.playhead'))),
 				h('p#marks.marks', {'aria-live': 'polite'}),
 				h('section.clips', {'aria-labelledby': 'clips-h'},

@@ -295,6 +295,10 @@ async function openClip(id) {
 		files.length ? h('details.files', {}, h('summary', {text: 'Files'}),
 			h('ul', {}, files.map(r => h('li', {}, h('a', {href: r.url, download: ''}, r.profile),
 				` ${r.mime || ''}${r.width ? `, ${r.width}×${r.height}` : ''}${r.bytes ? ', ' + fmtBytes(r.bytes) : ''}`)))) : null);
+	// every source failed (or there is none): say so, the files stay listed
+	const none = () => { now.textContent = 'This browser can play none of the formats of this clip; its files are listed below.'; };
+	const last = video.querySelector('source:last-of-type');
+	if (last) last.addEventListener('error', none); else none();
 	video.addEventListener('loadedmetadata', () => {
 		now.textContent = video.currentSrc ? 'Playing ' + (srcs.find(r => video.currentSrc === new URL(r.url, document.baseURI).href) || {}).profile : '';
 	});
