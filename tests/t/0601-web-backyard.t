@@ -13,6 +13,8 @@ mkdir -p "$by/trips/kyoto" "$by/home"
 mkvideo "$by/trips/kyoto/temple.mp4" 3
 mkvideo "$by/beach.mp4" 1
 cp "$by/beach.mp4" "$by/home/cat.mp4"
+mkdir -p "$by/odd dir"
+cp "$by/beach.mp4" "$by/odd dir/it's #1 (ü) & <b>%20.mp4"
 printf '{"tags": {"kind": "travel"}}\n' > "$by/trips/folder.medusa.json"
 printf '{broken\n' > "$by/home/cat.mp4.medusa.json"
 

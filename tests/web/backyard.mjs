@@ -153,6 +153,24 @@ try {
 	ok(await until(a, () => true) && await new Promise(r => setTimeout(() => r(asked === 'beforeunload'), 500)),
 		'closing a page with unsaved changes warns first', asked);
 
+	// an odd file name: through the tree, the URL, the API and back to disk
+	const ODD = "odd dir/it's #1 (ü) & <b>%20.mp4";
+	await a.goto(BASE + '/');
+	await a.locator('#tree summary', {hasText: 'odd dir'}).click();
+	await a.locator('#tree a.video', {hasText: 'it\'s #1'}).click();
+	ok(await until(a, () => { const v = document.querySelector('#vid'); return v && v.readyState >= 1 && v.duration > 0; }),
+		'a video with an odd name opens from the tree');
+	is(await a.textContent('h2.path'), ODD, 'its name shows as it is');
+	await seekTo(a, 0.2);
+	await a.keyboard.press('i');
+	await seekTo(a, 0.8);
+	await a.keyboard.press('o');
+	await a.click('#save');
+	ok(await until(a, () => document.querySelector('#status').textContent === 'Saved.'), 'a clip of it saves');
+	let odd = null;
+	try { odd = JSON.parse(fs.readFileSync(path.join(BY, ODD + '.medusa.json'), 'utf8')); } catch { /* missing */ }
+	ok(odd && odd.clips && odd.clips.length === 1, 'its sidecar is beside it on disk', odd);
+
 	// the folder view edits folder.medusa.json
 	await a.goto(BASE + '/#f=trips');
 	ok(await until(a, () => document.querySelector('#editor [data-tag="kind"] select')), 'the folder view opens');
