@@ -20,3 +20,6 @@ printf '{broken\n' > "$by/home/cat.mp4.medusa.json"
 
 web_serve backyard -C "$by"
 BACKYARD=$by node "$MEDUSA_SRC/tests/web/backyard.mjs"
+st=$?
+[ $st -ne 0 ] || web_docshots backyard/editor backyard/conflict
+exit $st

@@ -60,3 +60,6 @@ done
 
 web_serve frontyard -C "$by"
 SECRETS="$T:trips/:home/:kyoto.mp4:lisbon.mp4:cat.mp4" node "$MEDUSA_SRC/tests/web/frontyard.mjs"
+st=$?
+[ $st -ne 0 ] || web_docshots frontyard/gallery frontyard/clip
+exit $st

@@ -40,3 +40,15 @@ web_serve() {
 	done
 	export BASE
 }
+
+# With WEB_DOCS=1, the main screenshots also go to docs/screenshots as small
+# palette PNGs for the README: web_docshots NAME...  (NAME as in $WEB_OUT)
+web_docshots() {
+	[ "${WEB_DOCS:-}" = 1 ] || return 0
+	mkdir -p "$MEDUSA_SRC/docs/screenshots"
+	for _s in "$@"; do
+		ffmpeg -nostdin -loglevel error -y -i "$WEB_OUT/$_s.png" \
+		    -vf 'scale=800:-1:flags=lanczos,split[a][b];[a]palettegen=max_colors=96[p];[b][p]paletteuse=dither=none' \
+		    "$MEDUSA_SRC/docs/screenshots/$(echo "$_s" | tr / -).png"
+	done
+}
