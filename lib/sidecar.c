@@ -122,11 +122,48 @@ static int clip_time(json_object *clip, const char *key, const char *jp, long lo
 	return 0;
 }
 
+/* One clip of a sidecar; ids maps the ids seen so far to their index. */
+static int check_clip(const struct config *cfg, json_object *c, size_t i, json_object *ids,
+    long long duration_ms, char *why, size_t n)
+{
+	static const char *const clipf[] = {"id", "start", "end", "tags", NULL};
+	char jp[48];
+	snprintf(jp, sizeof jp, "clips[%zu]", i);
+	if (!json_object_is_type(c, json_type_object))
+		return vfail(why, n, "%s: must be an object", jp);
+	if (check_fields(c, jp, clipf, why, n) < 0)
+		return -1;
+	json_object *id, *seen;
+	if (json_object_object_get_ex(c, "id", &id) && id) {
+		if (!json_object_is_type(id, json_type_string) ||
+		    !clip_id_valid(json_object_get_string(id)))
+			return vfail(why, n, "%s.id: must be 1 to 64 of A-Z a-z 0-9 _ -", jp);
+		const char *s = json_object_get_string(id);
+		if (json_object_object_get_ex(ids, s, &seen))
+			return vfail(why, n, "%s.id: \"%s\" is already the id of clips[%d]",
+			    jp, s, json_object_get_int(seen));
+		json_object_object_add(ids, s, json_object_new_int((int)i));
+	}
+	long long start, end;
+	if (clip_time(c, "start", jp, &start, why, n) < 0 ||
+	    clip_time(c, "end", jp, &end, why, n) < 0)
+		return -1;
+	char b1[32], b2[32];
+	if (end <= start)
+		return vfail(why, n, "%s.end: %s is not after the start %s", jp,
+		    time_format(end, b1, sizeof b1), time_format(start, b2, sizeof b2));
+	if (duration_ms >= 0 && end > duration_ms)
+		return vfail(why, n, "%s.end: %s is past the end of the video (%s)", jp,
+		    time_format(end, b1, sizeof b1), time_format(duration_ms, b2, sizeof b2));
+	char tjp[64];
+	snprintf(tjp, sizeof tjp, "%s.tags", jp);
+	return check_tags(cfg, json_object_object_get(c, "tags"), tjp, why, n);
+}
+
 int sidecar_validate(const struct config *cfg, json_object *doc, long long duration_ms,
     char *why, size_t n)
 {
 	static const char *const top[] = {"tags", "clips", NULL};
-	static const char *const clipf[] = {"id", "start", "end", "tags", NULL};
 	if (!json_object_is_type(doc, json_type_object))
 		return vfail(why, n, "the sidecar must be a JSON object");
 	if (check_fields(doc, "", top, why, n) < 0)
@@ -139,43 +176,12 @@ int sidecar_validate(const struct config *cfg, json_object *doc, long long durat
 	if (!json_object_is_type(clips, json_type_array))
 		return vfail(why, n, "clips: must be an array of clips");
 	size_t nclips = json_object_array_length(clips);
-	for (size_t i = 0; i < nclips; i++) {
-		json_object *c = json_object_array_get_idx(clips, i);
-		char jp[48];
-		snprintf(jp, sizeof jp, "clips[%zu]", i);
-		if (!json_object_is_type(c, json_type_object))
-			return vfail(why, n, "%s: must be an object", jp);
-		if (check_fields(c, jp, clipf, why, n) < 0)
-			return -1;
-		json_object *id;
-		if (json_object_object_get_ex(c, "id", &id) && id) {
-			if (!json_object_is_type(id, json_type_string) ||
-			    !clip_id_valid(json_object_get_string(id)))
-				return vfail(why, n, "%s.id: must be 1 to 64 of A-Z a-z 0-9 _ -", jp);
-			for (size_t j = 0; j < i; j++) {
-				const char *other = jstr(json_object_array_get_idx(clips, j), "id");
-				if (other && strcmp(other, json_object_get_string(id)) == 0)
-					return vfail(why, n, "%s.id: \"%s\" is already the id of clips[%zu]",
-					    jp, other, j);
-			}
-		}
-		long long start, end;
-		if (clip_time(c, "start", jp, &start, why, n) < 0 ||
-		    clip_time(c, "end", jp, &end, why, n) < 0)
-			return -1;
-		char b1[32], b2[32];
-		if (end <= start)
-			return vfail(why, n, "%s.end: %s is not after the start %s", jp,
-			    time_format(end, b1, sizeof b1), time_format(start, b2, sizeof b2));
-		if (duration_ms >= 0 && end > duration_ms)
-			return vfail(why, n, "%s.end: %s is past the end of the video (%s)", jp,
-			    time_format(end, b1, sizeof b1), time_format(duration_ms, b2, sizeof b2));
-		char tjp[64];
-		snprintf(tjp, sizeof tjp, "%s.tags", jp);
-		if (check_tags(cfg, json_object_object_get(c, "tags"), tjp, why, n) < 0)
-			return -1;
-	}
-	return 0;
+	json_object *ids = json_object_new_object();
+	int r = 0;
+	for (size_t i = 0; i < nclips && r == 0; i++)
+		r = check_clip(cfg, json_object_array_get_idx(clips, i), i, ids, duration_ms, why, n);
+	json_object_put(ids);
+	return r;
 }
 
 int folder_validate(const struct config *cfg, json_object *doc, char *why, size_t n)
@@ -188,16 +194,6 @@ int folder_validate(const struct config *cfg, json_object *doc, char *why, size_
 	return check_tags(cfg, json_object_object_get(doc, "tags"), "tags", why, n);
 }
 
-static int id_taken(json_object *clips, size_t upto_len, const char *id)
-{
-	for (size_t j = 0; j < upto_len; j++) {
-		const char *other = jstr(json_object_array_get_idx(clips, j), "id");
-		if (other && strcmp(other, id) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 void sidecar_assign_ids(json_object *doc, const char *video_rel, int derived)
 {
 	json_object *clips;
@@ -205,6 +201,12 @@ void sidecar_assign_ids(json_object *doc, const char *video_rel, int derived)
 	    !json_object_is_type(clips, json_type_array))
 		return;
 	size_t nclips = json_object_array_length(clips);
+	json_object *taken = json_object_new_object();
+	for (size_t i = 0; i < nclips; i++) {
+		const char *id = jstr(json_object_array_get_idx(clips, i), "id");
+		if (id)
+			json_object_object_add(taken, id, NULL);
+	}
 	for (size_t i = 0; i < nclips; i++) {
 		json_object *c = json_object_array_get_idx(clips, i), *id;
 		if (!json_object_is_type(c, json_type_object) ||
@@ -224,11 +226,13 @@ void sidecar_assign_ids(json_object *doc, const char *video_rel, int derived)
 			} else {
 				clip_id_random(buf);
 			}
-			if (!id_taken(clips, nclips, buf))
+			if (!json_object_object_get_ex(taken, buf, NULL))
 				break;
 		}
+		json_object_object_add(taken, buf, NULL);
 		json_object_object_add(c, "id", json_object_new_string(buf));
 	}
+	json_object_put(taken);
 }
 
 char *sidecar_path(const char *video_abs)
@@ -395,6 +399,17 @@ out:
 	return r;
 }
 
+/* True when the symlink at path resolves to a place inside root. */
+static int link_inside(const char *root, const char *path)
+{
+	char *r = realpath(root, NULL), *p = realpath(path, NULL);
+	size_t n = r ? strlen(r) : 0;
+	int in = r && p && strncmp(p, r, n) == 0 && p[n] == '/';
+	free(r);
+	free(p);
+	return in;
+}
+
 int meta_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
     struct tag_layer **layers, size_t *nlayers, json_object **owned, char *why, size_t n)
 {
@@ -412,11 +427,22 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 		char *fdir = path_join(cfg->root, dir);
 		char *fpath = path_join(fdir, FOLDER_META);
 		free(fdir);
-		struct meta_file m;
+		struct meta_file m = {0};
 		char w[512];
-		int r = meta_read(fpath, &m, w, sizeof w);
-		if (r == 0 && m.exists)
-			r = folder_validate(cfg, m.doc, w, sizeof w);
+		struct stat st;
+		int r = 0;
+		if (lstat(fpath, &st) < 0 && errno == ENOENT) {
+			free(fpath);
+			goto next; /* the common case: no folder file here */
+		}
+		if (S_ISLNK(st.st_mode) && !link_inside(cfg->root, fpath)) {
+			snprintf(w, sizeof w, "a symbolic link leads out of the backyard");
+			r = -1;
+		} else {
+			r = meta_read(fpath, &m, w, sizeof w);
+			if (r == 0 && m.exists)
+				r = folder_validate(cfg, m.doc, w, sizeof w);
+		}
 		if (r < 0) {
 			vfail(why, n, "%s%s%s: %s", dir, *dir ? "/" : "", FOLDER_META, w);
 			meta_file_free(&m);
@@ -439,6 +465,7 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 		}
 		meta_file_free(&m);
 		free(fpath);
+next:
 		/* next folder down, or stop at the video's own folder */
 		strcpy(dir, video_rel);
 		const char *next = strchr(video_rel + dlen + (dlen ? 1 : 0), '/');

@@ -258,11 +258,35 @@ static void exclude(struct walker *w, const char *dir)
 	size_t rl = strlen(w->cfg->root);
 	if (strncmp(dir, w->cfg->root, rl) != 0 || dir[rl] != '/')
 		return;
+	/* fold "." and "..", as a config may say "./frontyard/" */
+	const char *p = dir + rl + 1;
+	char *rel = xmalloc(strlen(p) + 1);
+	size_t o = 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (o == 0) {
+				free(rel); /* it leaves the root */
+				return;
+			}
+			while (o > 0 && rel[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (o)
+				rel[o++] = '/';
+			memcpy(rel + o, p, n);
+			o += n;
+		}
+		p += n + (p[n] == '/');
+	}
+	rel[o] = '\0';
+	if (!o) {
+		free(rel); /* the root itself: nothing to skip */
+		return;
+	}
 	w->excluded = xrealloc(w->excluded, (w->nexcluded + 1) * sizeof *w->excluded);
-	char *rel = xstrdup(dir + rl + 1);
-	size_t n = strlen(rel);
-	while (n > 0 && rel[n - 1] == '/')
-		rel[--n] = '\0';
 	w->excluded[w->nexcluded++] = rel;
 }
 

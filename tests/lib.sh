@@ -17,7 +17,10 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/medusa-test.XXXXXX")
 _cleanups=
 cleanup() { eval "$_cleanups"; rm -rf "$T"; }
 at_exit() { _cleanups="$1; $_cleanups"; }
-trap cleanup EXIT INT TERM
+# on a signal, exit (which runs the EXIT trap once) instead of going on
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 _n=0
 _failed=0

@@ -12,7 +12,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <libavutil/log.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,13 +154,14 @@ static json_object *result_record(struct target *t, const char *etag, json_objec
 
 /* Writes doc under the etag it was read with; -1 after a message. */
 static int target_write(struct target *t, json_object *doc, const char *etag,
-    char new_etag[ETAG_LEN + 1])
+    char new_etag[ETAG_LEN + 1], int quiet_stale)
 {
 	int r = meta_write(t->file_abs, doc, etag, new_etag);
 	if (r == 1) {
-		mwarn("%s: changed since it was read (etag %s is stale); nothing written",
-		    t->file_rel, etag);
-		return -1;
+		if (!quiet_stale)
+			mwarn("%s: changed since it was read (etag %s is stale); nothing written",
+			    t->file_rel, etag);
+		return 1;
 	}
 	if (r < 0) {
 		mwarnerr("%s: cannot write, the old file is unchanged", t->file_rel);
@@ -316,7 +316,7 @@ static int cmd_set(int argc, char **argv)
 	if (!folder)
 		sidecar_assign_ids(doc, t.rel, 1);
 	char new_etag[ETAG_LEN + 1];
-	if (target_write(&t, doc, etag, new_etag) < 0)
+	if (target_write(&t, doc, etag, new_etag, 0) != 0)
 		goto out;
 	rc = print_record(result_record(&t, new_etag, doc)) < 0 ? EXIT_SOME : EXIT_ALLOK;
 out:
@@ -396,8 +396,10 @@ static json_object *clips_of(json_object *doc)
 /* Read, change, validate, write: add, rm, tag and untag. */
 enum edit { EDIT_ADD, EDIT_RM, EDIT_TAG, EDIT_UNTAG };
 
-static int edit(enum edit what, int folder, const char *path, const char *clip_id,
-    char **args, int nargs)
+#define EDIT_STALE (-1)
+
+static int edit_once(enum edit what, int folder, const char *path, const char *clip_id,
+    char **args, int nargs, int quiet_stale)
 {
 	struct target t;
 	struct meta_file m = {0};
@@ -471,8 +473,12 @@ static int edit(enum edit what, int folder, const char *path, const char *clip_i
 	if (target_validate(&t, doc) < 0)
 		goto out;
 	char new_etag[ETAG_LEN + 1];
-	if (target_write(&t, doc, m.etag, new_etag) < 0)
+	int w = target_write(&t, doc, m.etag, new_etag, quiet_stale);
+	if (w != 0) {
+		if (w == 1 && quiet_stale)
+			rc = EDIT_STALE;
 		goto out;
+	}
 	json_object *rec = result_record(&t, new_etag, NULL);
 	if (*id)
 		json_object_object_add(rec, "clip", json_object_new_string(id));
@@ -481,6 +487,18 @@ out:
 	meta_file_free(&m);
 	target_free(&t);
 	return rc;
+}
+
+/* A read-change-write that lost a race with another writer (the etag
+ * changed under it) is done again on the new file. */
+static int edit(enum edit what, int folder, const char *path, const char *clip_id,
+    char **args, int nargs)
+{
+	for (int attempt = 1;; attempt++) {
+		int r = edit_once(what, folder, path, clip_id, args, nargs, attempt < 20);
+		if (r != EDIT_STALE)
+			return r;
+	}
 }
 
 static int cmd_add(int argc, char **argv)
@@ -534,8 +552,13 @@ static int clips_of_video(json_object *rec, int *failed)
 		snprintf(why, sizeof why, "%s", pwhy);
 		goto fail;
 	}
-	scpath = sidecar_path(abs);
 	char *screl = xasprintf("%s%s", rel, SIDECAR_SUFFIX);
+	/* a sidecar that is a symlink out of the backyard is not read */
+	if (safepath_resolve(cfg.root, screl, strlen(screl), 0, &scpath, NULL, &pwhy) != SAFEPATH_OK) {
+		snprintf(why, sizeof why, "%s: %s", screl, pwhy);
+		free(screl);
+		goto fail;
+	}
 	if (meta_read(scpath, &m, w, sizeof w) < 0) {
 		snprintf(why, sizeof why, "%s: %s", screl, w);
 		free(screl);
@@ -669,7 +692,6 @@ int main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "cannot initialise libsodium");
-	av_log_set_level(AV_LOG_QUIET);
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -47,6 +48,23 @@ struct pub {
 	int complete, prune_ok, fatal;
 	json_object *summary;
 };
+
+/* Fault injection for the tests (HACKING.md): with MEDUSA_TEST_CRASH_AT=N
+ * the Nth crash point kills this process group, as kill -9 of a reconcile
+ * would at that moment. */
+static void crash_point(void)
+{
+	static long n, at = -1;
+	if (at < 0) {
+		const char *e = getenv("MEDUSA_TEST_CRASH_AT");
+		at = e && *e ? strtol(e, NULL, 10) : 0;
+	}
+	if (at > 0 && ++n == at) {
+		fflush(NULL);
+		kill(0, SIGKILL);
+		raise(SIGKILL);
+	}
+}
 
 static void usage(void)
 {
@@ -287,6 +305,7 @@ static int put_files(struct pub *p, struct item *it, int unchanged)
 		}
 		if (s == 0)
 			added[nadded++] = rd->key;
+		crash_point();
 	}
 	free(added);
 	return r;
@@ -297,6 +316,8 @@ static void remove_keys(struct pub *p, char **keys, size_t n)
 	if (n && store_remove(p->st, (const char *const *)keys, n) < 0)
 		mwarn("%s: some old files could not be removed (a later --prune retries)", p->st->url);
 	p->removed += (long long)n;
+	if (n)
+		crash_point();
 }
 
 /* Publishes the items read so far: files first, then the rows in one
@@ -350,8 +371,10 @@ static int flush(struct pub *p)
 	}
 	if (changed && metastore_set_generation(p->ms, p->gen + 1, p->now) < 0)
 		goto fatal_tx;
+	crash_point();
 	if (metastore_commit(p->ms) < 0)
 		goto fatal_tx;
+	crash_point();
 	if (changed)
 		p->gen++;
 	p->changed += changed;
@@ -536,9 +559,12 @@ static int prune(struct pub *p)
 	    " DELETE FROM renditions WHERE clip IN (SELECT n FROM temp.doomed);"
 	    " DELETE FROM tags WHERE clip IN (SELECT n FROM temp.doomed);"
 	    " DELETE FROM clips WHERE n IN (SELECT n FROM temp.doomed)") < 0 ||
-	    metastore_set_generation(p->ms, p->gen + 1, p->now) < 0 ||
-	    metastore_commit(p->ms) < 0)
+	    metastore_set_generation(p->ms, p->gen + 1, p->now) < 0)
 		goto fail;
+	crash_point();
+	if (metastore_commit(p->ms) < 0)
+		goto fail;
+	crash_point();
 	p->gen++;
 	p->pruned = doomed;
 	/* rows are gone and committed: now their files */

@@ -109,13 +109,14 @@ if [ -n "$complete" ] && [ "${videos:-1}" -eq 0 ]; then
 	[ "$rc" -eq 0 ] && rc=1
 fi
 
-for r in "${recache[@]}"; do
+if [ "${#recache[@]}" -gt 0 ]; then
 	if ! command -v medusa-recache >/dev/null 2>&1; then
-		warn "medusa-recache is not installed: $r was not told to re-cache"
-		break
+		warn "medusa-recache is not installed: ${recache[*]} not told to re-cache"
+	elif ! medusa-recache -C "$MEDUSA_ROOT" "${recache[@]}"; then
+		warn "re-cache failed: ${recache[*]}"
+		[ "$rc" -eq 0 ] && rc=1
 	fi
-	medusa-recache "$r" || { warn "$r: re-cache failed"; [ "$rc" -eq 0 ] && rc=1; }
-done
+fi
 
 ms=$(( (t1 - t0) / 1000000 ))
 if [ -z "$quiet" ] || [ "$rc" -ne 0 ]; then

@@ -7,7 +7,6 @@
 #include "util.h"
 #include "walk.h"
 
-#include <libavutil/log.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,7 +97,6 @@ int main(int argc, char **argv)
 		usage();
 	struct config cfg;
 	config_open(dir, &cfg);
-	av_log_set_level(AV_LOG_QUIET);
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	int r = walk_backyard(&cfg, on_item, &s);

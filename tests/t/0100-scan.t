@@ -82,6 +82,9 @@ cp "$B/a/v.mp4" "$T/by2/fy/work/r.mp4"
 cp "$B/a/v.mp4" "$T/by2/v/v.mp4"
 ok "frontyard inside: scan" medusa-scan -C "$T/by2"
 is "$(lastout | jq -r 'select(.path) | .path')" "v/v.mp4" "the frontyard dir is skipped"
+echo '{"tags": {}, "frontyard": {"dir": "./x/../fy/", "workdir": "file:fy//work"}}' > "$T/by2/backyard.medusa.json"
+ok "frontyard inside, written oddly: scan" medusa-scan -C "$T/by2"
+is "$(lastout | jq -r 'select(.path) | .path')" "v/v.mp4" "still skipped"
 
 # -p: libavformat's view
 mkvideo "$B/rot.mp4" 1

@@ -78,6 +78,15 @@ is "$(cat "$B/trips/folder.medusa.json")" '{}' "folder file replaced"
 ok "a mode kept across writes" sh -c "chmod 640 '$B/trips/folder.medusa.json' && echo '{\"tags\":{}}' | medusa-meta -C '$B' set -d trips && stat -c %a '$B/trips/folder.medusa.json'"
 is "$(lastout | tail -n 1)" 640 "mode 640 kept"
 is "$(ls -a "$B/trips" | grep -c tmp || true)" 0 "no temporary files left"
+# concurrent edits: none is lost (a stale read is done again)
+mkvideo "$B/busy.mp4" 2
+for i in 1 2 3 4 5 6 7 8; do
+	medusa-meta -C "$B" add busy.mp4 0 1 rating=$i > /dev/null 2>"$T/add.$i" &
+done
+wait
+is "$(jq '.clips | length' "$B/busy.mp4.medusa.json")" 8 "8 concurrent adds: 8 clips"
+is "$(jq -c '[.clips[].tags.rating] | sort' "$B/busy.mp4.medusa.json")" "[1,2,3,4,5,6,7,8]" "each of them"
+is "$(cat "$T"/add.*)" "" "no messages"
 fails "unknown command: exit 2" 2 medusa-meta frob
 like "$(lasterr)" '^medusa-meta: unknown command "frob"' "unknown command named"
 fails "add without times: exit 2" 2 medusa-meta -C "$B" add trips/kyoto/day1.mp4

@@ -25,6 +25,7 @@ set_bad() {
 }
 set_bad "malformed JSON" '{"clips": [
   {"start": 0, "end": 1,}]}' '^medusa-meta: stdin: malformed JSON: line 2: ' a/v.mp4
+set_bad "empty input" '' '^medusa-meta: stdin: malformed JSON: empty document$' a/v.mp4
 set_bad "not an object" '[1]' "^medusa-meta: $S: the sidecar must be a JSON object$" a/v.mp4
 set_bad "unknown tag" '{"tags": {"colour": "red"}}' \
 	"^medusa-meta: $S: tags.colour: unknown tag \"colour\" (not in backyard.medusa.json)$" a/v.mp4
@@ -111,6 +112,13 @@ fails "add to a malformed sidecar: exit 1" 1 medusa-meta add a/v.mp4 0 1 kind=ot
 like "$(lasterr)" "^medusa-meta: $S: malformed JSON: line 2: " "add: file and line"
 is "$(snapshot "$B")" "$before" "nothing changed"
 ok "set replaces a broken sidecar" sh -c "echo '{}' | medusa-meta set a/v.mp4"
+echo '{"tags": {"colour": "red"}}' > "$S"
+before=$(snapshot "$B")
+fails "get of an invalid sidecar: exit 1" 1 medusa-meta get a/v.mp4
+is "$(lastout | jq -c .meta)" '{"tags":{"colour":"red"}}' "it is printed all the same, to be fixed"
+like "$(lasterr)" "^medusa-meta: $S: tags.colour: unknown tag \"colour\"" "and reported"
+is "$(snapshot "$B")" "$before" "nothing changed"
+echo '{}' > "$S"
 printf '{"tags": ' > a/folder.medusa.json
 before=$(snapshot "$B")
 fails "a malformed folder file above: exit 1" 1 sh -c "echo '{}' | medusa-meta set a/v.mp4"
@@ -129,6 +137,20 @@ fails "unreadable sidecar: exit 1" 1 as_user medusa-meta get a/v.mp4
 like "$(lasterr)" "^medusa-meta: $S: Permission denied$" "unreadable: message"
 is "$(snapshot "$B")" "$before" "nothing changed"
 chmod 644 "$S"
+
+# a malformed or invalid config: exit 2, nothing written
+cp backyard.medusa.json "$T/cfg.good"
+printf '{"tags": {"kind": {"type": "enum"}}}' > backyard.medusa.json
+before=$(snapshot "$B")
+fails "invalid config: exit 2" 2 sh -c "echo '{}' | medusa-meta set a/v.mp4"
+like "$(lasterr)" "^medusa-meta: $B/backyard.medusa.json: tags.kind: values: an enum needs its values$" "invalid config: file and JSON path"
+is "$(snapshot "$B")" "$before" "invalid config: nothing changed"
+printf '{"tags": {\n  "kind": {"type": "enum",}\n}}' > backyard.medusa.json
+before=$(snapshot "$B")
+fails "malformed config: exit 2" 2 medusa-meta add a/v.mp4 0 1
+like "$(lasterr)" "^medusa-meta: $B/backyard.medusa.json: malformed JSON: line 2: " "malformed config: file and line"
+is "$(snapshot "$B")" "$before" "malformed config: nothing changed"
+cp "$T/cfg.good" backyard.medusa.json
 
 # no backyard root
 mkdir "$T/elsewhere"

@@ -63,6 +63,15 @@ is "$(lastout | jq -c 'select(.video == "home/cat.webm") | [.clip, .error]')" \
 ["c2",null]' "one clip refused, the other passes"
 is "$(snapshot "$B" | grep -c medusa.json)" "$(echo "$before" | grep -c medusa.json)" "clips writes no files"
 
+# a sidecar that is a symlink out of the backyard is not read
+mkdir -p "$T/outside"
+echo '{"clips": [{"id": "secret", "start": 0, "end": 1, "tags": {"kind": "other"}}]}' > "$T/outside/s.json"
+ln -sf "$T/outside/s.json" home/cat.webm.medusa.json
+fails "sidecar symlink out: exit 1" 1 sh -c "medusa-scan | medusa-meta clips"
+is "$(lastout | jq -c 'select(.video == "home/cat.webm")')" \
+   '{"video":"home/cat.webm","error":"home/cat.webm.medusa.json: a symbolic link leads out of the backyard"}' "error record, nothing read"
+rm home/cat.webm.medusa.json
+
 # records from elsewhere
 printf '%s\n' '{"video":"x.mp4","error":"upstream"}' '{"path":"../etc/x.mp4"}' 'not json' '{"size":1}' > "$T/odd"
 fails "odd records: exit 1" 1 sh -c "medusa-meta clips < '$T/odd'"

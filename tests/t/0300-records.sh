@@ -32,3 +32,39 @@ gen_of() { sqlite3 "$1" "SELECT value FROM meta WHERE key = 'generation'"; }
 # tree DIR [FIND-TESTS]: every entry with its inode, size and mtime, to tell
 # "nothing changed"
 tree() { (_d=$1; shift; cd "$_d" && find . "$@" -printf '%p %i %s %T@\n' | sort); }
+
+# mkyard DIR: a backyard with tiny profiles and three 2-second videos of two
+# clips each (a1 a2, b1 b2 in sub/, c1 c2), for the reconcile tests.
+mkyard() {
+	mkdir -p "$1/sub"
+	cat > "$1/backyard.medusa.json" <<'JSON'
+{
+  "tags": {
+    "place":  {"type": "string"},
+    "rating": {"type": "integer", "default": 3}
+  },
+  "profiles": {
+    "tiny":   {"kind": "video", "container": "mp4", "codec": "h264", "height": 96,
+               "crf": 35, "preset": "ultrafast", "audio": "aac", "audio_bitrate": 32000},
+    "poster": {"kind": "image", "format": "jpeg", "width": 64, "at": 0.5}
+  }
+}
+JSON
+	for v in a sub/b c; do
+		mkvideo "$1/$v.mp4" 2 -vf scale=128:96
+		_id=${v#sub/}
+		printf '{"tags": {"place": "%s"}, "clips": [{"id": "%s1", "start": 0, "end": 0.8}, {"id": "%s2", "start": 1, "end": 1.8, "tags": {"rating": 5}}]}\n' \
+		    "$_id" "$_id" "$_id" > "$1/$v.mp4.medusa.json"
+	done
+}
+
+# consistent METASTORE STORAGE: every row's file is there with its hash, and
+# no temporary file sits in storage.
+consistent() {
+	sqlite3 -separator ' ' "$1" 'SELECT key, hash FROM renditions' | while read -r _k _h; do
+		[ -f "$2/$_k" ] || { echo "missing: $_k"; return 1; }
+		[ "$(b2 "$2/$_k")" = "$_h" ] || { echo "wrong bytes: $_k"; return 1; }
+	done
+}
+# ids METASTORE: the clip ids, sorted, on one line
+ids() { sqlite3 "$1" 'SELECT id FROM clips ORDER BY id' | tr '\n' ' '; }

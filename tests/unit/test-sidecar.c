@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static struct config cfg;
 
@@ -161,6 +162,15 @@ int main(void)
 	write_file(froot, "{");
 	ok(meta_video_layers(&cfg, "x.mp4", NULL, &layers, &nl, &owned, why, sizeof why) < 0, "broken root folder file");
 	is_str(why, "folder.medusa.json: malformed JSON: line 1: unexpected end of document", "names it");
+	write_file(froot, "{}");
+	char *outside = xasprintf("%s.outside.json", root);
+	write_file(outside, "{\"tags\":{}}");
+	unlink(fa);
+	ok(symlink(outside, fa) == 0, "folder file as a symlink out");
+	ok(meta_video_layers(&cfg, "a/b.mp4", d, &layers, &nl, &owned, why, sizeof why) < 0, "refused");
+	is_str(why, "a/folder.medusa.json: a symbolic link leads out of the backyard", "and named");
+	unlink(outside);
+	free(outside);
 	json_object_put(d);
 
 	config_free(&cfg);

@@ -1,0 +1,30 @@
+#!/bin/sh
+# demo.sh [DIR]: `make demo`. Makes a demo backyard (examples/mkdemo.sh),
+# reconciles it for real into its embedded frontyard, and says where the
+# results are. DIR defaults to demo/ in the source tree; run it again and
+# the second reconcile has nothing to do.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+PATH=${MEDUSA_BIN:-$src/build}:$PATH
+export PATH
+dir=${1:-$src/demo}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+echo "demo: making the demo backyard in $dir/backyard"
+sh "$src/examples/mkdemo.sh" "$dir/backyard"
+echo "demo: medusa-reconcile -C $dir/backyard -j 2"
+medusa-reconcile -C "$dir/backyard" -j 2
+eval "$(medusa-publish -E -C "$dir/backyard")"
+echo
+echo "demo: the backyard (videos and their .medusa.json sidecars): $MEDUSA_ROOT"
+echo "demo: the frontyard: $MEDUSA_FRONTYARD"
+echo "demo:   storage    $MEDUSA_STORAGE ($(find "$MEDUSA_STORAGE" -type f | wc -l) files)"
+echo "demo:   metastore  $MEDUSA_METASTORE"
+echo "demo:   work dir   $MEDUSA_WORKDIR (medusa-cut's renditions, reused next time)"
+echo "demo: clips published:"
+sqlite3 -separator '  ' "$MEDUSA_METASTORE" \
+    "SELECT id, printf('%5.1f s', duration), tags FROM clips ORDER BY id" | sed 's/^/demo:   /'
+echo "demo: one clip's files:"
+sqlite3 "$MEDUSA_METASTORE" "SELECT '$MEDUSA_STORAGE/' || key FROM renditions
+    WHERE clip = (SELECT min(n) FROM clips)" | sed 's/^/demo:   /'
+echo "demo: run it again: make demo (nothing is converted twice); see medusa-reconcile(1)"

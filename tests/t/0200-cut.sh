@@ -1,0 +1,51 @@
+# Helpers for the medusa-cut tests (sourced after tests/lib.sh).
+
+FF="ffmpeg -nostdin -loglevel error -y"
+
+# cutby DIR: a backyard whose profiles cover every kind, small and fast
+cutby() {
+	mkdir -p "$1"
+	cat > "$1/backyard.medusa.json" <<'JSON'
+{"profiles": {
+  "360p":   {"kind": "video", "height": 360, "crf": 30, "preset": "ultrafast", "audio_bitrate": 64000},
+  "small":  {"kind": "video", "container": "webm", "height": 120, "crf": 45, "speed": 8},
+  "poster": {"kind": "image", "format": "jpeg", "width": 160, "at": 0.5},
+  "orig":   {"kind": "copy"},
+  "peek":   {"kind": "preview", "container": "mp4", "seconds": 1, "width": 96, "preset": "ultrafast"}
+}}
+JSON
+}
+
+# clip VIDEO ID START END: a clip record as medusa-meta clips writes it
+clip() {
+	printf '{"path":"%s","video":"%s","clip":"%s","start":%s,"end":%s,"tags":{}}\n' "$1" "$1" "$2" "$3" "$4"
+}
+
+# probe FILE ENTRIES: ffprobe's compact values, one stream a line
+probe() {
+	ffprobe -v error -show_entries "$2" -of csv=p=0 "$1"
+}
+vprobe() { ffprobe -v error -select_streams v:0 -show_entries "stream=$2" -of csv=p=0 "$1"; }
+aprobe() { ffprobe -v error -select_streams a -show_entries "stream=$2" -of csv=p=0 "$1"; }
+
+# the mean luma of the first and the last frame of a video
+lumas() {
+	ffprobe -v error -f lavfi -i "movie=$1,signalstats" \
+	  -show_entries frame_tags=lavfi.signalstats.YAVG -of csv=p=0 | sed -n '1p;$p' | tr '\n' ' '
+}
+
+# near GOT WANT TOLERANCE: |got - want| <= tolerance
+near() { awk -v g="$1" -v w="$2" -v t="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "" && d <= t) }'; }
+
+# moov_first FILE: the MP4 index comes before the media data (faststart)
+moov_first() {
+	perl -e 'open F, "<:raw", $ARGV[0] or die; while (read(F, $h, 8) == 8) {
+	  ($s, $t) = unpack("Na4", $h); if ($s == 1) { read(F, $x, 8); $s = unpack("Q>", $x) - 8 }
+	  exit 0 if $t eq "moov"; exit 1 if $t eq "mdat"; seek(F, $s - 8, 1) or exit 1 } exit 1' "$1"
+}
+
+# rend JSON PROFILE FIELD: a field of one rendition of a cut record
+rend() { printf '%s\n' "$1" | jq -r --arg p "$2" ".renditions[] | select(.profile == \$p) | .$3"; }
+
+# the files under a directory with size and mtime: nothing rewritten
+cut_tree() { (cd "$1" 2>/dev/null && find . -printf '%p %s %T@\n' | sort); }

@@ -1,0 +1,87 @@
+#!/bin/sh
+# medusa-cut on bad input: each case a clear message naming the file and
+# the problem, the right exit code, and nothing under a final name.
+. "${MEDUSA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$MEDUSA_SRC/tests/t/0200-cut.sh"
+
+cutby "$T/by"
+cd "$T/by"
+W="$T/frontyard/work"
+mkvideo ok.mp4 2
+finals() { find "$T/frontyard" -type f \( -name '*.mp4' -o -name '*.webm' -o -name '*.jpg' -o -name '*.tmp.*' \) 2>/dev/null | sort; }
+
+fails "unknown profile: exit 2" 2 medusa-cut -p 360p,nope < /dev/null
+like "$(lasterr)" "^medusa-cut: unknown profile \"nope\" (.*backyard.medusa.json has: 360p, small, poster, orig, peek)" "names the profile and the ones there are"
+ok "and creates no work directory" test ! -e "$T/frontyard"
+
+clip ok.mp4 late 10 12 > late.ndjson
+fails "start past the end: exit 1" 1 medusa-cut < late.ndjson
+like "$(lasterr)" "^medusa-cut: ok.mp4 clip late: start 10.000 is past the end of the video (2.0[0-9]* s)" "says so"
+is "$(lastout | jq -r '[.video, .clip, (.error | length > 0)] | @tsv')" "ok.mp4	late	true" "an error record for the clip"
+is "$(finals)" "" "no rendition, no temporary file"
+
+clip ok.mp4 empty 1 1 > empty.ndjson
+fails "zero-length clip: exit 1" 1 medusa-cut < empty.ndjson
+like "$(lasterr)" "clip empty: the clip is empty (end 1.000 is not after start 1.000)" "says so"
+
+clip gone.mp4 gone 0 1 > gone.ndjson
+fails "missing video: exit 1" 1 medusa-cut < gone.ndjson
+like "$(lasterr)" "^medusa-cut: gone.mp4 clip gone: cannot read the video: No such file or directory" "says so"
+
+echo "this is not a video" > notes.mp4
+clip notes.mp4 notes 0 1 > notes.ndjson
+fails "a text file named .mp4: exit 1" 1 medusa-cut < notes.ndjson
+like "$(lasterr)" "^medusa-cut: notes.mp4 clip notes: cannot open: Invalid data found" "says it is not media"
+
+$FF -f lavfi -i sine=duration=1 -c:a aac sound.mp4
+clip sound.mp4 sound 0 1 > sound.ndjson
+fails "audio only: exit 1" 1 medusa-cut < sound.ndjson
+like "$(lasterr)" "sound.mp4 clip sound: no video stream" "says there is no video"
+
+mkvideo fast.mp4 2 -movflags +faststart
+head -c 60000 fast.mp4 > cut-short.mp4
+head -c 60000 ok.mp4 > no-index.mp4
+{ clip cut-short.mp4 t1 0.2 1.8; clip no-index.mp4 t2 0.2 1.8; clip ok.mp4 fine 0 1; } > trunc.ndjson
+fails "truncated files: exit 1" 1 medusa-cut -p 360p < trunc.ndjson
+like "$(lasterr)" "cut-short.mp4 clip t1: .*truncated" "truncated with its index in front: says truncated"
+like "$(lasterr)" "no-index.mp4 clip t2: cannot open: " "truncated before its index: cannot open"
+is "$(lastout | jq -r 'if .error then "error " + .clip else "ok " + .clip end' | tr '\n' ' ')" "error t1 error t2 ok fine " \
+  "error records for both, and the run goes on"
+is "$(finals | grep -c -v /fine/ || true)" 0 "nothing made for the truncated clips"
+
+printf '{"video":"x.mp4","error":"from scan"}\n{"summary":{"complete":true,"videos":1,"errors":1}}\n{"nothing":1}\nnot json\n' > pass.ndjson
+clip ok.mp4 fine 0 1 >> pass.ndjson
+fails "error and summary records pass through; junk fails" 1 medusa-cut -p poster < pass.ndjson
+is "$(lastout | jq -c 'if .renditions then .clip else . end' | tr '\n' ' ')" \
+  '{"video":"x.mp4","error":"from scan"} {"video":null,"error":"not a clip record (needs clip, video, start and end)"} "fine" {"summary":{"complete":true,"videos":1,"errors":1}} ' \
+  "in order, the summary last"
+like "$(lasterr)" "stdin:4: " "a line that is not JSON is reported with its line number"
+
+# a work directory that cannot be made (works as root too: a file is in the way)
+echo x > "$T/file"
+fails "unwritable work directory: exit 2" 2 medusa-cut -w "$T/file/work" < pass.ndjson
+like "$(lasterr)" "^medusa-cut: $T/file/work: work directory: Not a directory" "names it"
+is "$(lastout)" "" "no records"
+# a clip directory that cannot be made: that clip fails, the others go on
+rm -rf "$T/frontyard"; mkdir -p "$W"; echo x > "$W/blocked"
+{ clip ok.mp4 blocked 0 1; clip ok.mp4 free 0 1; } > two.ndjson
+fails "a clip directory in the way: exit 1" 1 medusa-cut -p poster < two.ndjson
+like "$(lasterr)" "^medusa-cut: ok.mp4 clip blocked: $W/blocked/[0-9a-f]*: Not a directory" "names it"
+is "$(lastout | jq -r '.clip' | tr '\n' ' ')" "blocked free " "the other clip is made"
+
+# a full disk: a file size limit (SIGXFSZ is ignored, the write fails)
+rm -rf "$T/frontyard"
+clip ok.mp4 full 0 2 > full.ndjson
+fails "disk full: exit 1" 1 sh -c 'ulimit -f 64; exec medusa-cut -p 360p < full.ndjson'
+like "$(lasterr)" "^medusa-cut: ok.mp4 clip full: .*\(File too large\|writing\)" "says the write failed"
+is "$(finals)" "" "no partial file under a final name, no temporary left"
+ok "the same clip goes through without the limit" medusa-cut -p 360p < full.ndjson
+f=$(rend "$(lastout)" 360p file)
+ok "and is whole" near "$(vprobe "$f" duration)" 2 0.04
+
+# an existing rendition whose record beside it is gone is made again
+rm "$(dirname "$f")/.360p.mp4.json"
+: > "$f"
+ok "a rendition without its record" medusa-cut -p 360p < full.ndjson
+ok "is made again" test -s "$f"
+done_testing

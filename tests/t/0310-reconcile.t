@@ -1,0 +1,90 @@
+#!/bin/sh
+# medusa-reconcile: the frontyard follows the backyard; a second run does
+# nothing; broken, empty and missing backyards prune nothing; one run at a time.
+. "${MEDUSA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$MEDUSA_SRC/tests/t/0300-records.sh"
+for t in medusa-scan medusa-meta medusa-tags medusa-cut; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t is not built yet"; exit 0; }
+done
+cd "$T"
+mkyard by
+F=$T/frontyard M=$F/metastore.sqlite S=$F/files
+all="a1 a2 b1 b2 c1 c2 "
+
+ok "first reconcile" medusa-reconcile -C by -j 2
+like "$(lasterr)" 'medusa-reconcile: 6 clips converted, 0 skipped, 0 failed, 0 pruned' "summary"
+like "$(lasterr)" "storage $S, metastore $M" "says where the results are"
+is "$(ids "$M")" "$all" "every clip in the metastore"
+is "$(sqlite3 "$M" 'SELECT count(*) FROM renditions')" 12 "every profile of every clip"
+ok "every row's file is there with its hash" consistent "$M" "$S"
+is "$(sqlite3 "$M" "SELECT json_extract(tags, '$.place') || json_extract(tags, '$.rating') FROM clips WHERE id = 'b2'")" b5 "effective tags"
+ok "work directory inside the frontyard" test -d "$F/work"
+like "$(sqlite3 "$M" 'SELECT url FROM renditions LIMIT 1')" '^/files/clips/' "default urls"
+
+# unchanged backyard: nothing converted, nothing written, same generation
+g=$(gen_of "$M")
+tree "$S" > before
+ok "second reconcile" medusa-reconcile -C by
+like "$(lasterr)" '0 clips converted, 6 skipped, 0 failed, 0 pruned' "nothing converted"
+tree "$S" > after
+ok "storage untouched" cmp before after
+is "$(gen_of "$M")" "$g" "generation unchanged"
+
+# a clip removed from its sidecar is pruned, its files go
+k=$(sqlite3 "$M" "SELECT key FROM renditions r JOIN clips c ON c.n = r.clip WHERE c.id = 'a2' LIMIT 1")
+printf '{"tags": {"place": "a"}, "clips": [{"id": "a1", "start": 0, "end": 0.8}]}\n' > by/a.mp4.medusa.json
+ok "reconcile after removing a clip" medusa-reconcile -C by
+like "$(lasterr)" '0 clips converted, 5 skipped, 0 failed, 1 pruned' "one pruned"
+is "$(ids "$M")" "a1 b1 b2 c1 c2 " "a2 gone"
+ok "its file gone" test ! -e "$S/$k"
+is "$(gen_of "$M")" $((g + 1)) "generation bumped"
+
+# a changed clip gets a new version; the old files go
+k=$(sqlite3 "$M" "SELECT key FROM renditions r JOIN clips c ON c.n = r.clip WHERE c.id = 'a1' LIMIT 1")
+printf '{"tags": {"place": "a"}, "clips": [{"id": "a1", "start": 0.2, "end": 0.9}]}\n' > by/a.mp4.medusa.json
+ok "reconcile after changing a clip" medusa-reconcile -C by
+like "$(lasterr)" '1 clips converted, 4 skipped' "one converted"
+ok "old version gone" test ! -e "$S/$k"
+ok "still consistent" consistent "$M" "$S"
+
+# a sidecar broken after publishing: its clips stay, the run fails
+tree "$S" > before
+echo '{"clips": [' > by/c.mp4.medusa.json
+fails "reconcile with a broken sidecar" 1 medusa-reconcile -C by
+like "$(lasterr)" 'c.mp4.medusa.json' "names the sidecar"
+like "$(lasterr)" '0 pruned' "nothing pruned"
+is "$(ids "$M")" "a1 b1 b2 c1 c2 " "c1 and c2 stay"
+tree "$S" > after
+ok "their files stay" cmp before after
+
+# an empty backyard (an unmounted disk): a clear error, no prune
+mkdir empty && cp by/backyard.medusa.json empty/
+fails "reconcile an empty backyard" 1 medusa-reconcile -C empty -s "$S" -m "$M"
+like "$(lasterr)" 'holds no videos' "says so"
+is "$(ids "$M")" "a1 b1 b2 c1 c2 " "nothing pruned"
+tree "$S" > after
+ok "storage untouched" cmp before after
+
+# a missing backyard: usage error, nothing touched
+fails "reconcile a missing backyard" 2 medusa-reconcile -C "$T/nope"
+like "$(lasterr)" "$T/nope" "names it"
+fails "bad -j" 2 medusa-reconcile -C by -j 0
+fails "unknown option" 2 medusa-reconcile -Z
+like "$(lasterr)" 'usage: medusa-reconcile' "usage"
+
+# two at once: the second waits (or with -n, says so and exits)
+printf '{"tags": {"place": "c"}, "clips": [{"id": "c1", "start": 0, "end": 0.8}, {"id": "c2", "start": 1, "end": 1.8}]}\n' > by/c.mp4.medusa.json
+exec 8>>"$M.reconcile.lock"
+flock 8
+fails "second reconcile with -n" 1 medusa-reconcile -n -C by
+like "$(lasterr)" 'another medusa-reconcile is running' "says why"
+medusa-reconcile -C by > waited.out 2> waited.err &
+bg=$!
+while ! grep -q 'waiting for it' waited.err; do sleep 0.1; done
+ok "the second one waits" kill -0 $bg
+flock -u 8
+exec 8>&-
+st=0; wait $bg || st=$?
+is "$st" 0 "and runs when the first is done"
+is "$(ids "$M")" "a1 b1 b2 c1 c2 " "all there"
+done_testing

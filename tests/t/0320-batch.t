@@ -1,0 +1,31 @@
+#!/bin/sh
+# examples/batch/Makefile: make -j2 converts a backyard one target per clip
+# and profile, publishes, and does nothing the second time.
+. "${MEDUSA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$MEDUSA_SRC/tests/t/0300-records.sh"
+for t in medusa-scan medusa-meta medusa-tags medusa-cut make; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t is not built yet"; exit 0; }
+done
+cd "$T"
+mkyard by
+F=$T/frontyard M=$F/metastore.sqlite S=$F/files
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -f "$MEDUSA_SRC/examples/batch/Makefile" BACKYARD=by -j2 "$@"; }
+ok "make -j2" mk
+is "$(ids "$M")" "a1 a2 b1 b2 c1 c2 " "every clip published"
+is "$(sqlite3 "$M" 'SELECT count(*) FROM renditions')" 12 "in every profile"
+ok "consistent" consistent "$M" "$S"
+g=$(gen_of "$M")
+tree "$S" > before
+ok "make again" mk
+like "$(lastout)" "Nothing to be done for 'all'" "nothing to do"
+tree "$S" > after
+ok "storage untouched" cmp before after
+is "$(gen_of "$M")" "$g" "generation unchanged"
+# one clip changes, one goes: only that clip is cut again
+printf '{"tags": {"place": "a"}, "clips": [{"id": "a1", "start": 0.2, "end": 0.9}]}\n' > by/a.mp4.medusa.json
+ok "make after a change" mk
+is "$(lastout | grep -c 'medusa-cut ')" 2 "one clip cut again, in two profiles"
+is "$(ids "$M")" "a1 b1 b2 c1 c2 " "the removed clip is pruned"
+ok "consistent" consistent "$M" "$S"
+is "$(sqlite3 "$M" "SELECT start FROM clips WHERE id = 'a1'")" 0.2 "the changed clip"
+done_testing
