@@ -2,6 +2,7 @@
 # Install the Debian packages medusa needs to build and test; a no-op when
 # every one is there.
 set -eu
+sh "$(dirname "$0")/deps-web.sh"
 pkgs="build-essential pkg-config clang libjson-c-dev libsqlite3-dev
 libcurl4-openssl-dev libavformat-dev libavcodec-dev libavfilter-dev
 libavutil-dev libswscale-dev libswresample-dev libsodium-dev ffmpeg mandoc
