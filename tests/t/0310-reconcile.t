@@ -47,6 +47,14 @@ like "$(lasterr)" '1 clips converted, 4 skipped' "one converted"
 ok "old version gone" test ! -e "$S/$k"
 ok "still consistent" consistent "$M" "$S"
 
+# an invalid clip (a tag of the wrong type) fails its sidecar: reported,
+# not published, the published clips of that video stay, the rest goes on
+printf '{"tags": {"place": "c"}, "clips": [{"id": "c1", "start": 0, "end": 0.8}, {"id": "c2", "start": 1, "end": 1.8, "tags": {"rating": 5}}, {"id": "c3", "start": 0.5, "end": 1, "tags": {"rating": "high"}}]}\n' > by/c.mp4.medusa.json
+fails "reconcile with an invalid clip" 1 medusa-reconcile -C by
+like "$(lasterr)" 'rating' "names the tag"
+like "$(lasterr)" '0 clips converted, 3 skipped, 1 failed, 0 pruned' "counts it as failed"
+is "$(ids "$M")" "a1 b1 b2 c1 c2 " "c3 not published, nothing else changed"
+
 # a sidecar broken after publishing: its clips stay, the run fails
 tree "$S" > before
 echo '{"clips": [' > by/c.mp4.medusa.json
