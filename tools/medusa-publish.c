@@ -684,11 +684,13 @@ int main(int argc, char **argv)
 			mwarnerr("%s", msdir);
 		free(msdir);
 	}
+	if (!(p.ms = metastore_open(mspath, 0, why, sizeof why)))
+		mdie(EXIT_USAGE, "%s", why);
+	/* after the open, so that a path that is no metastore gets no lock
+	 * file beside it; the open itself is safe beside a running publish */
 	int lockfd = lock_metastore(mspath);
 	if (lockfd < 0)
 		return EXIT_USAGE;
-	if (!(p.ms = metastore_open(mspath, 0, why, sizeof why)))
-		mdie(EXIT_USAGE, "%s", why);
 	p.db = metastore_db(p.ms);
 	p.base = base;
 	p.now = (long long)time(NULL);
