@@ -87,7 +87,7 @@ medusa-scan |
 	medusa-tags check |
 	medusa-cut "${cutargs[@]}" |
 	medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
-	    --prune $force > "$log.tmp"
+	    -W "$MEDUSA_WORKDIR" --prune $force > "$log.tmp"
 st=("${PIPESTATUS[@]}")
 t1=$(date +%s%N)
 mv -f -- "$log.tmp" "$log"

@@ -37,6 +37,8 @@ ok "reconcile after removing a clip" medusa-reconcile -C by
 like "$(lasterr)" '0 clips converted, 5 skipped, 0 failed, 1 pruned' "one pruned"
 is "$(ids "$M")" "a1 b1 b2 c1 c2 " "a2 gone"
 ok "its file gone" test ! -e "$S/$k"
+ok "and its renditions in the work directory" test ! -e "$F/work/a2"
+ok "the others stay there" test -d "$F/work/a1"
 is "$(gen_of "$M")" $((g + 1)) "generation bumped"
 
 # a changed clip gets a new version; the old files go
@@ -45,6 +47,8 @@ printf '{"tags": {"place": "a"}, "clips": [{"id": "a1", "start": 0.2, "end": 0.9
 ok "reconcile after changing a clip" medusa-reconcile -C by
 like "$(lasterr)" '1 clips converted, 4 skipped' "one converted"
 ok "old version gone" test ! -e "$S/$k"
+ok "from the work directory too" test ! -e "$F/work/${k#clips/}"
+is "$(find "$F/work/a1" -mindepth 1 -maxdepth 1 -type d | wc -l)" 2 "the new version's folders stay (one per profile)"
 ok "still consistent" consistent "$M" "$S"
 
 # an invalid clip (a tag of the wrong type) fails its sidecar: reported,
