@@ -15,8 +15,13 @@ const videoURL = BASE + '/#v=' + encodeURIComponent(VIDEO);
 const browser = await launch();
 const ctx = await browser.newContext({viewport: {width: 1280, height: 860}});
 
+// A real page load (a goto that only changes the fragment would not be one).
+async function fresh(p, u) {
+	await p.goto('about:blank');
+	await p.goto(u);
+}
 async function openVideo(p) {
-	await p.goto(videoURL);
+	await fresh(p, videoURL);
 	return until(p, () => { const v = document.querySelector('#vid'); return v && v.readyState >= 1 && v.duration > 0; });
 }
 // Seeks by clicking the timeline at a fraction of its width.
@@ -155,7 +160,7 @@ try {
 
 	// an odd file name: through the tree, the URL, the API and back to disk
 	const ODD = "odd dir/it's #1 (ü) & <b>%20.mp4";
-	await a.goto(BASE + '/');
+	await fresh(a, BASE + '/');
 	await a.locator('#tree summary', {hasText: 'odd dir'}).click();
 	await a.locator('#tree a.video', {hasText: 'it\'s #1'}).click();
 	ok(await until(a, () => { const v = document.querySelector('#vid'); return v && v.readyState >= 1 && v.duration > 0; }),
@@ -172,8 +177,9 @@ try {
 	ok(odd && odd.clips && odd.clips.length === 1, 'its sidecar is beside it on disk', odd);
 
 	// the folder view edits folder.medusa.json
-	await a.goto(BASE + '/#f=trips');
-	ok(await until(a, () => document.querySelector('#editor [data-tag="kind"] select')), 'the folder view opens');
+	await fresh(a, BASE + '/#f=trips');
+	ok(await until(a, () => document.querySelector('#editor h2').textContent === 'Folder trips' &&
+		document.querySelector('#editor [data-tag="kind"] select')), 'the folder view opens');
 	is(await field(a, '#editor', 'kind').locator('select').inputValue(), 'travel', 'it shows the folder\'s own value');
 	await field(a, '#editor', 'rating').locator('input').fill('4');
 	await a.click('#save');
