@@ -107,7 +107,29 @@ try {
 	is(await field(a, '#clipform', 'place').locator('input').inputValue(), 'Kyoto', 'after reload the clip form shows its tags');
 	ok(await until(a, () => { const v = document.querySelector('#vid'); return !v.paused && v.currentTime >= 0.4 && v.currentTime <= 1.6; }),
 		'clicking a clip plays it from its start');
+	await a.evaluate(() => {
+		const v = document.querySelector('#vid');
+		window.loopSeen = {late: false, wrapped: false, past: false};
+		v.addEventListener('timeupdate', () => {
+			if (v.currentTime > 1.2) window.loopSeen.late = true;
+			if (v.currentTime > 1.7) window.loopSeen.past = true;
+			if (window.loopSeen.late && v.currentTime < 0.9) window.loopSeen.wrapped = true;
+		});
+	});
+	ok(await until(a, () => window.loopSeen.wrapped, null, 8000), 'the clip plays in a loop');
+	ok(!(await a.evaluate(() => window.loopSeen.past)), 'the loop stays inside the clip');
 	await a.keyboard.press('k');
+
+	// required tags are marked; an override goes back to inheriting
+	const kindLabel = field(a, '#clipform', 'kind').locator('label');
+	ok(/\*/.test(await kindLabel.textContent()) &&
+		await field(a, '#clipform', 'kind').locator('select').getAttribute('aria-required') === 'true', 'a required tag is marked');
+	await field(a, '#clipform', 'public').getByRole('button', {name: /Inherit/}).click();
+	ok(/Inherits false from the default/.test(await field(a, '#clipform', 'public').locator('.note').textContent()),
+		'"Inherit" clears the override and shows the inherited value again');
+	await a.click('#save');
+	ok(await until(a, () => document.querySelector('#status').textContent === 'Saved.'), 'saved');
+	ok(!('public' in (sidecar().clips[0].tags || {})), 'the cleared override is gone from the sidecar', sidecar());
 
 	// two pages, one video: the second save is a conflict, and both edits stay
 	const b = await newPage(ctx);
