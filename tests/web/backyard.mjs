@@ -67,6 +67,16 @@ try {
 		'space plays the video');
 	await a.keyboard.press('k');
 	ok(await until(a, () => document.querySelector('#vid').paused), 'K stops it');
+	await a.keyboard.press('l');
+	await a.keyboard.press('l');
+	ok(await until(a, () => { const v = document.querySelector('#vid'); return !v.paused && v.playbackRate === 2; }), 'L twice plays forwards at 2×');
+	await a.keyboard.press('k');
+	await until(a, () => document.querySelector('#vid').paused);
+	const tj = await a.evaluate(() => document.querySelector('#vid').currentTime);
+	await a.keyboard.press('j');
+	ok(await until(a, t => document.querySelector('#vid').currentTime < t - 0.3, tj), 'J goes backwards');
+	await a.keyboard.press('k');
+	ok(await until(a, () => { const v = document.querySelector('#vid'); return v.paused && v.playbackRate === 1; }), 'K stops the shuttle');
 
 	// mark a clip with the keyboard
 	await seekTo(a, 0.5);
