@@ -183,6 +183,15 @@ try {
 	ok(Buffer.compare(before, fs.readFileSync(SIDECAR)) === 0, 'the refused value wrote nothing');
 	await b.screenshot({path: path.join(out, 'invalid.png')});
 
+	// moving to another video with unsaved changes asks first; no keeps them
+	let confirmMsg = null;
+	b.once('dialog', d => { confirmMsg = d.message(); d.dismiss().catch(() => {}); });
+	await b.locator('#tree a[data-path="beach.mp4"]').click();
+	await until(b, () => false, null, 500);
+	ok(confirmMsg && /unsaved/.test(confirmMsg), 'opening another video with unsaved changes asks first', confirmMsg);
+	ok(await b.textContent('h2.path') === VIDEO && /temple/.test(decodeURIComponent(b.url())) &&
+		await field(b, '#clipform', 'rating').locator('input').inputValue() === '2.5', 'saying no keeps the page and the edit');
+
 	// leaving with unsaved changes asks first
 	let asked = null;
 	b.on('dialog', d => { asked = d.type(); d.dismiss().catch(() => {}); });
