@@ -1,6 +1,7 @@
 // The frontyard gallery in a real browser against a real medusa-serve over a
 // reconciled frontyard: BASE (server URL), WEB_OUT (screenshots),
 // SECRETS (strings that must never show: backyard paths).
+import fs from 'node:fs';
 import path from 'node:path';
 import { weight, ok, is, todo, done, launch, newPage, axe, outdir, until } from './lib.mjs';
 
@@ -136,6 +137,7 @@ try {
 	const leaks = SECRETS.filter(s => html.includes(s));
 	is(leaks, [], 'no backyard path shows in the page');
 	ok(weight(p) > 0 && weight(p) < 100000, `the page weighs under 100 KB without media (${weight(p)} bytes)`, [...p.weight]);
+	fs.writeFileSync(path.join(out, 'console-errors.txt'), [...p.errors, ...p3.errors].join('\n') + '\n');
 	ok(p.errors.length === 0 && p3.errors.length === 0, 'no console errors', [...p.errors, ...p3.errors]);
 } catch (e) {
 	ok(false, 'the test ran to the end', e.stack);
