@@ -583,6 +583,20 @@ int mout_video_done(const struct mout *o)
 	return o->vdone;
 }
 
+int mout_takes(const struct mout *o, int64_t ts)
+{
+	if (ts < o->start)
+		return -1;
+	if (o->s.kind == PROFILE_IMAGE)
+		return ts <= o->target && ts < o->end ? 0 : 1;
+	return ts < o->end ? 0 : 2;
+}
+
+int mout_has_audio(const struct mout *o)
+{
+	return o->aenc != NULL;
+}
+
 static int finish_video(struct mout *o, char *err, size_t errlen)
 {
 	int e;
