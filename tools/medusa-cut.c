@@ -516,9 +516,12 @@ int main(int argc, char **argv)
 		free(g.profiles);
 		return r;
 	}
-	g.workdir = wd ? wd : g.cfg.workdir;
-	if (mkdirs(g.workdir) < 0 || access(g.workdir, W_OK | X_OK) < 0)
-		mdie(EXIT_USAGE, "%s: work directory: %s", g.workdir, strerror(errno));
+	const char *w = wd ? wd : g.cfg.workdir;
+	/* records name files by absolute paths */
+	char *absw = NULL;
+	if (mkdirs(w) < 0 || access(w, W_OK | X_OK) < 0 || !(absw = realpath(w, NULL)))
+		mdie(EXIT_USAGE, "%s: work directory: %s", w, strerror(errno));
+	g.workdir = absw;
 
 	g.maxq = (size_t)jobs;
 	pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
@@ -569,6 +572,7 @@ int main(int argc, char **argv)
 	}
 	config_free(&g.cfg);
 	free(g.profiles);
+	free(absw);
 	if (stop_signal) {
 		fflush(stdout);
 		signal(stop_signal, SIG_DFL);
