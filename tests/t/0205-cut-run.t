@@ -67,4 +67,13 @@ ok "the next run goes through" medusa-cut -q < clip.ndjson
 f=$(rend "$(lastout)" slow file)
 ok "and makes the rendition whole" near "$(probe "$f" format=duration)" 2 0.04
 is "$(find "$FY" -name '*.tmp.*' | wc -l | tr -d ' ')" 0 "and removes the temporary file of the killed run"
+# two runs at once on the same clip: one makes it, both say the same
+rm -rf "$FY"
+clip v.mp4 k3 0 1 > two.ndjson
+sed -i 's/"speed": 2, "crf": 20/"speed": 8, "crf": 50/' backyard.medusa.json
+medusa-cut -q < two.ndjson > a.ndjson & p1=$!
+medusa-cut -q < two.ndjson > b.ndjson & p2=$!
+wait $p1; wait $p2
+is "$(cat a.ndjson)" "$(cat b.ndjson)" "two runs at once: the same record"
+is "$(find "$FY" -type f -name '*.webm' | wc -l | tr -d ' ')" 1 "one rendition"
 done_testing
