@@ -246,6 +246,9 @@ static int open_video_encoder(struct mout *o, const AVFrame *f, char *err, size_
 	}
 	if (o->s.preset && set_opt(c, "preset", o->s.preset, err, errlen) < 0)
 		return -1;
+	/* x265 prints its statistics itself, past av_log */
+	if (strcmp(n, "libx265") == 0 && set_opt(c, "x265-params", "log-level=error", err, errlen) < 0)
+		return -1;
 	if (vpx || aom) {
 		snprintf(v, sizeof v, "%d", o->s.speed >= 0 ? o->s.speed : vpx ? 4 : 6);
 		if (set_opt(c, "cpu-used", v, err, errlen) < 0 ||
