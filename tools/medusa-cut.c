@@ -49,6 +49,12 @@ const char *__lsan_default_suppressions(void)
 	return "leak:libx265.so\n";
 }
 
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void)
+{
+	return "print_suppressions=0";
+}
+
 static volatile sig_atomic_t stop_signal;
 
 /* SIGINT, SIGTERM: stop the clips under way (their temporary files are
