@@ -41,20 +41,6 @@ static struct {
 	int write_failed;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-/* Under LeakSanitizer (make SAN=1): libx265 keeps global allocations that
- * only x265_cleanup() frees, and libavcodec never calls it. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libx265.so\n";
-}
-
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
 static volatile sig_atomic_t stop_signal;
 
 /* SIGINT, SIGTERM: stop the clips under way (their temporary files are
