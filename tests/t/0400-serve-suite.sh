@@ -239,6 +239,15 @@ serve_suite() {
 	s=$(code -X PUT -H "If-Match: $met" --data-binary '{}' --path-as-is "$B/api/videos/../secret.mp4/meta")
 	ok "$K: PUT outside refused ($s)" test "$s" != 200
 	ok "$K: nothing written outside" test ! -e "$T/secret.mp4.medusa.json"
+	# a sidecar that is a symlink out: neither read nor replaced
+	head -c 100 /dev/urandom > "$T/by/a/w.mp4"
+	echo '{"clips":[]}' > "$T/outside.json"
+	ln -s ../../outside.json "$T/by/a/w.mp4.medusa.json"
+	is "$(code "$B/api/videos/a/w.mp4/meta")" 403 "$K: a sidecar symlinked out: 403"
+	is "$(code -X PUT -H "If-Match: $met" --data-binary '{"clips":[]}' "$B/api/videos/a/w.mp4/meta")" 403 \
+	  "$K: and no PUT through it"
+	ok "$K: the outside file is untouched" test "$(cat "$T/outside.json")" = '{"clips":[]}'
+	rm "$T/by/a/w.mp4.medusa.json" "$T/by/a/w.mp4"
 	big=$(head -c 100000 /dev/zero | tr '\0' a)
 	s=$(code -H "X-Big: $big" "$B/api/tags")
 	ok "$K: 100 KB header refused ($s)" test "$s" = 431 -o "$s" = 413 -o "$s" = 400
