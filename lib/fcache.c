@@ -134,6 +134,7 @@ static int build(const char *metastore, const char *base_url, const struct confi
 	json_object_object_add(head, "tags", cfg ? json_object_get(json_object_object_get(tags, "tags")) : NULL);
 	json_object_put(tags);
 	json_object_object_add(head, "facets", facets);
+	json_object_object_add(head, "base", base_url ? json_object_new_string(base_url) : NULL);
 	f = open_memstream(&text, &len);
 	if (!f)
 		mdie(EXIT_USAGE, "out of memory");
@@ -230,6 +231,21 @@ static struct fcache *load(const char *path, char *why, size_t n)
 	return fc;
 }
 
+/* Whether a cache was built for these settings: the same file URL base
+ * and tag set (a server restarted with other options rebuilds it). */
+static int fits(const struct fcache *fc, const char *base_url, const struct config *cfg)
+{
+	const char *b = jstr(fc->head, "base");
+	if ((b == NULL) != (base_url == NULL) || (b && strcmp(b, base_url) != 0))
+		return 0;
+	json_object *mine = serve_tags_json(cfg);
+	json_object *want = cfg ? json_object_object_get(mine, "tags") : NULL;
+	json_object *have = json_object_object_get(fc->head, "tags");
+	int same = json_object_equal(want, have);
+	json_object_put(mine);
+	return same;
+}
+
 static int stale(const char *path, int refresh)
 {
 	struct stat st;
@@ -260,8 +276,10 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 	int lock = -1;
 	if (!force && !stale(path, refresh)) {
 		fc = load(path, why, n);
-		if (fc || errno != ENOENT)
+		if ((fc && fits(fc, base_url, cfg)) || (!fc && errno != ENOENT))
 			goto out;
+		fcache_free(fc);
+		fc = NULL;
 	}
 	/* one process rebuilds, the others wait and read its file */
 	if (mkdir_p(cachedir) == 0)
@@ -282,16 +300,16 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 		goto out;
 	}
 	metastore_close(ms);
-	if (!force) {
-		fc = load(path, why, n);
-		if (fc && fc->generation == cur) {
-			/* still current: others need not ask SQLite for another while */
-			(void)utimensat(AT_FDCWD, path, NULL, 0);
-			goto out;
-		}
-		fcache_free(fc);
-		fc = NULL;
+	/* a re-cache (force) or a stale cache: rebuilt only when the
+	 * generation moved, so a burst of re-caches costs one rebuild */
+	fc = load(path, why, n);
+	if (fc && fc->generation == cur && fits(fc, base_url, cfg)) {
+		/* still current: others need not ask SQLite for another while */
+		(void)utimensat(AT_FDCWD, path, NULL, 0);
+		goto out;
 	}
+	fcache_free(fc);
+	fc = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	long long gen;

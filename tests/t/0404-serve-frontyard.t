@@ -72,6 +72,12 @@ is "$(code "$B/api/facets?nope=1")" 400 "facets: an unknown tag: 400"
 is "$(code "$B/api/tags")" 200 "GET /api/tags"
 is "$(jq -r '.tags[0].name' "$T/body")" place "the tag set"
 
+# the same cache, read by a server with another file URL base: rebuilt for it
+out=$(printf 'GET /api/clips/k1 HTTP/1.0\r\n\r\n' | medusa-serve frontyard -C "$T/by" -u https://cdn.example/v/)
+like "$out" '"url":"https://cdn.example/v/clips/k1/' "-u: file URLs on another base"
+out=$(printf 'GET /api/clips/k1 HTTP/1.0\r\n\r\n' | medusa-serve frontyard -C "$T/by")
+like "$out" '"url":"/files/clips/k1/' "and back without it"
+
 # a cache directory that cannot be made: the cache stays in memory
 : > "$T/afile"
 out=$(printf 'GET /api/clips HTTP/1.0\r\n\r\n' | medusa-serve frontyard -C "$T/by" -c "$T/afile/cache" 2>"$T/err")
