@@ -3,19 +3,7 @@
 #include "atomic.h"
 #include "metastore.h"
 #include "ndjson.h"
-#include "util.h"
-/* rmeta (the remote metastore) comes with medusa-sync's branch */
-#if __has_include("rmeta.h")
 #include "rmeta.h"
-#else
-static int rmeta_fetch_url(const char *remote, const char *local, long long *generation)
-{
-	(void)local;
-	(void)generation;
-	mwarn("%s: remote metastores are not built in", remote);
-	return -1;
-}
-#endif
 #include "serve.h"
 #include "util.h"
 
