@@ -142,6 +142,14 @@ serve_suite() {
 	code "$B/app.js" >/dev/null; like "$(hdr Content-Type)" "text/javascript" "$K: js type"
 	code "$B/i.svg" >/dev/null; like "$(hdr Content-Type)" "image/svg+xml" "$K: svg type"
 	is "$(code "$B/sub")" 301 "$K: a directory without a slash redirects"
+	is "$(hdr Location)" "/sub/" "$K: to the directory"
+	mkdir -p "$T/web/a b
+x"
+	code "$B/a%20b%0Ax" >/dev/null
+	ok "$K: a redirect never carries a raw line break" sh -c "! grep -q '^x/' '$T/hdr'"
+	if [ "$K" != cgi ]; then   # lighttpd refuses the path itself
+		is "$(hdr Location)" "/a%20b%0Ax/" "$K: it is percent-encoded"
+	fi
 
 	# keep-alive: three requests on one connection
 	curl -sv -o /dev/null -o /dev/null -o /dev/null "$B/api/tags" "$B/media/a/v.mp4" "$B/" 2>"$T/kv" || true
