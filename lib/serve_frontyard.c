@@ -468,6 +468,15 @@ static int recache(struct serve *s, struct http_conn *c)
 	return rc;
 }
 
+/* Printable ASCII only: the value goes into a header line. */
+static int header_safe(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < ' ' || (unsigned char)*v > '~')
+			return 0;
+	return 1;
+}
+
 /* The mime type a file was published with, when its extension does not
  * say: found in the clip whose rendition URL ends with the key. */
 static char *file_type(struct serve *s, const char *key)
@@ -489,7 +498,7 @@ static char *file_type(struct serve *s, const char *key)
 			json_object *o = json_object_array_get_idx(r, j);
 			const char *url = jstr(o, "url"), *mime = jstr(o, "mime");
 			size_t un = url ? strlen(url) : 0, kn = strlen(key);
-			if (mime && un >= kn && strcmp(url + un - kn, key) == 0)
+			if (mime && un >= kn && strcmp(url + un - kn, key) == 0 && header_safe(mime))
 				type = xstrdup(mime);
 		}
 	}
