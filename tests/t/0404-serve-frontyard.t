@@ -137,6 +137,22 @@ sig=$(sed -n 1p "$T/req" | cut -d' ' -f2)
 printf "%s" "$(sed -n 2p "$T/req")" > "$T/good"
 is "$(code -X POST -H "X-Medusa-Signature: $sig" --data-binary @"$T/good" "$B/api/recache")" 200 "the same request untampered: 200"
 
+# a server that may not write the metastore's folder (no -shm file can be
+# made there) reads a copy of it in its cache directory
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	mkdir -p "$T/ro" "$T/rocache"
+	sqlite3 "$FY/metastore.sqlite" "VACUUM INTO '$T/ro/metastore.sqlite'"
+	chmod 755 "$T" "$T/ro"; chmod 644 "$T/ro/metastore.sqlite"; chmod 777 "$T/rocache"
+	out=$(printf 'GET /api/clips HTTP/1.0\r\n\r\n' | setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	  env ASAN_OPTIONS=detect_leaks=0 medusa-serve frontyard -m "$T/ro/metastore.sqlite" -c "$T/rocache" 2>"$T/err")
+	like "$out" '"total":4' "a read-only metastore folder: served from a copy"
+	ok "nothing was written beside the metastore" test "$(ls "$T/ro")" = metastore.sqlite
+	chmod 700 "$T"
+else
+	_n=$((_n + 1)); echo "ok $_n - # SKIP not root: cannot read as another user"
+	_n=$((_n + 1)); echo "ok $_n - # SKIP not root: cannot read as another user"
+fi
+
 fails "an unreachable server fails" 1 medusa-recache -C "$T/by" -r 0 -t 2 "http://127.0.0.1:$(free_port)"
 like "$(lasterr)" "medusa-recache: http://127.0.0.1:[0-9]*/api/recache: " "named"
 chmod 644 "$FY/recache.key"
