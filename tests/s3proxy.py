@@ -10,6 +10,8 @@
                and a line in LOG,
                a match "ok METHOD PATH" in LOG.
 --fail-every N answer every Nth request with 503 SlowDown (not forwarded).
+--fail-first   answer 503 to the first try of every distinct request
+               ("METHOD PATH?QUERY"): each one needs exactly one retry.
 --fail-match R answer 500 to every request whose "METHOD PATH?QUERY" matches R.
 --slow MS      wait MS milliseconds before forwarding each request.
 --hold REGEX   never answer a request whose "METHOD PATH?QUERY" matches
@@ -33,6 +35,8 @@ from botocore.credentials import Credentials
 port, upstream = int(sys.argv[1]), int(sys.argv[2])
 opts = sys.argv[3:]
 verify_log = fail_every = slow = fail_match = hold = req_log = None
+fail_first = False
+seen = set()
 while opts:
     o = opts.pop(0)
     if o == '--verify':
@@ -41,6 +45,8 @@ while opts:
         fail_every = int(opts.pop(0))
     elif o == '--slow':
         slow = int(opts.pop(0)) / 1000.0
+    elif o == '--fail-first':
+        fail_first = True
     elif o == '--hold':
         hold = re.compile(opts.pop(0))
     elif o == '--log':
@@ -131,6 +137,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if fail_every and k % fail_every == 0:
             return self.reply(503, 'SlowDown')
+        if fail_first:
+            with lock:
+                first = what not in seen
+                seen.add(what)
+            if first:
+                return self.reply(503, 'SlowDown')
         if fail_match and fail_match.search('%s %s' % (self.command, self.path)):
             return self.reply(500, 'InternalError')
         if verify_log:

@@ -23,8 +23,8 @@ static void usage(void)
 	    "       medusa-store -s STORE stat KEY...\n"
 	    "       medusa-store -s STORE ls [PREFIX]\n"
 	    "       medusa-store -s STORE rm KEY... | rm -\n"
-	    "       medusa-store -s STORE keys -m METASTORE\n"
-	    "       medusa-store -s STORE snapshot -m METASTORE FILE\n"
+	    "       medusa-store keys -m METASTORE\n"
+	    "       medusa-store snapshot -m METASTORE FILE\n"
 	    "       medusa-store -s STORE [-n] [-f] [-k N] push -m METASTORE\n"
 	    "       medusa-store -s STORE generation\n"
 	    "       medusa-store -s STORE [-n] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!store_url || argc < 1)
+	if (argc < 1)
 		usage();
 	cmd = argv[0];
 	argc--;
@@ -239,6 +239,22 @@ int main(int argc, char **argv)
 	}
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "cannot start libsodium");
+	/* local only: no store needed */
+	if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
+		long long gen;
+		if (rmeta_snapshot(metastore, argv[0], &gen) < 0)
+			return EXIT_SOME;
+		printf("{\"generation\":%lld}\n", gen);
+		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
+	}
+	if (!strcmp(cmd, "keys") && argc == 0 && metastore) {
+		int st = rmeta_keys(metastore, stdout);
+		if (close_stdout() < 0)
+			st = -1;
+		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
+	}
+	if (!store_url)
+		usage();
 	if (!strcmp(cmd, "put") && argc == 1 && !strcmp(argv[0], "-")) {
 		/* check the store once before the workers open theirs */
 		if (!(s = open_store()))
@@ -256,7 +272,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "stat") && argc >= 1) {
 	} else if (!strcmp(cmd, "ls") && argc <= 1) {
 	} else if (!strcmp(cmd, "rm") && argc >= 1) {
-	} else if ((!strcmp(cmd, "keys") || !strcmp(cmd, "push")) && argc == 0 && metastore) {
+	} else if (!strcmp(cmd, "push") && argc == 0 && metastore) {
 	} else if ((!strcmp(cmd, "generation") || !strcmp(cmd, "gc")) && argc == 0) {
 	} else if (!strcmp(cmd, "fetch") && argc == 1) {
 		/* a store or a public URL: rmeta opens it */
@@ -264,13 +280,6 @@ int main(int argc, char **argv)
 		if (close_stdout() < 0)
 			st = -1;
 		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
-	} else if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
-		/* local only: no store needed */
-		long long gen;
-		if (rmeta_snapshot(metastore, argv[0], &gen) < 0)
-			return EXIT_SOME;
-		printf("{\"generation\":%lld}\n", gen);
-		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else {
 		usage();
 	}
@@ -328,8 +337,6 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			free(keys[i]);
 		free(keys);
-	} else if (!strcmp(cmd, "keys")) {
-		rc = rmeta_keys(metastore, stdout) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "push")) {
 		rc = rmeta_push(s, metastore, keep, force, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "generation")) {
