@@ -947,6 +947,9 @@ static int put_multipart(struct s3 *c, const char *key, int fd, long long size,
 	m.fd = fd;
 	m.size = size;
 	m.part = c->part_size;
+	/* S3 takes at most 10,000 parts: bigger files get bigger parts */
+	if ((size + m.part - 1) / m.part > 10000)
+		m.part = (size + 9999) / 10000;
 	m.nparts = (int)((size + m.part - 1) / m.part);
 	m.etags = xcalloc((size_t)m.nparts, sizeof *m.etags);
 	pthread_mutex_init(&m.mu, NULL);
