@@ -51,12 +51,16 @@ int commit_tmpfile(int fd, const char *tmp, const char *path)
 		e = errno;
 		goto fail;
 	}
+	/* The rename is done: path holds the new bytes, and the old ones are
+	 * gone. A failed directory fsync only means the rename may not survive
+	 * a crash; reporting -1 here would make callers claim the old file is
+	 * unchanged, so warn and report success. */
 	char *dir = path_dirname(path);
-	int r = fsync_dir(dir);
-	e = errno;
+	if (fsync_dir(dir) < 0)
+		mwarnerr("%s: replaced, but syncing its folder failed (the change may not "
+		    "survive a crash)", path);
 	free(dir);
-	errno = e;
-	return r;
+	return 0;
 fail:
 	unlink(tmp);
 	errno = e;
@@ -113,18 +117,21 @@ int read_file(const char *path, size_t max, char **buf, size_t *len)
 		errno = EISDIR;
 		goto fail;
 	}
-	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
-	if (cap > max + 1)
-		cap = max + 1;
+	/* read up to max + 1 bytes (plus the NUL): getting max + 1 means the
+	 * file is too large, getting max then end of file is fine */
+	size_t limit = max + 1;
+	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 2 : 4096, n = 0;
+	if (cap > limit + 1)
+		cap = limit + 1;
 	char *p = xmalloc(cap);
 	for (;;) {
+		if (n >= limit) {
+			free(p);
+			errno = EFBIG;
+			goto fail;
+		}
 		if (n + 1 >= cap) {
-			if (cap > max) {
-				free(p);
-				errno = EFBIG;
-				goto fail;
-			}
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			cap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
 			p = xrealloc(p, cap);
 		}
 		ssize_t r = read(fd, p + n, cap - n - 1);

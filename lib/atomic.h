@@ -8,7 +8,9 @@
 
 /* Writes buf to a temporary file in path's directory, fsyncs it, renames it
  * over path and fsyncs the directory. On failure the temporary is removed,
- * path is untouched, errno is set and -1 returned. */
+ * path is untouched, errno is set and -1 returned. 0 means path holds the
+ * new bytes (a failed fsync of the directory after the rename is only
+ * warned about: the old bytes are gone by then). */
 int atomic_write(const char *path, const void *buf, size_t len, mode_t mode);
 
 /* Reads a whole (small) file: *buf is NUL-terminated, free it. -1 with errno
@@ -28,7 +30,8 @@ int fsync_dir(const char *dir);
 int tmpfile_beside(const char *path, char **tmp_path);
 
 /* fsync fd, close it and rename tmp to path, fsync the directory. On failure
- * unlinks tmp. 0 or -1 with errno. */
+ * unlinks tmp, path is untouched: -1 with errno. 0 once the rename is done,
+ * even when the directory fsync after it fails (that gets a warning). */
 int commit_tmpfile(int fd, const char *tmp, const char *path);
 
 #endif

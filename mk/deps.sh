@@ -2,11 +2,12 @@
 # Install the Debian packages medusa needs to build and test; a no-op when
 # every one is there.
 set -eu
+sh "$(dirname "$0")/deps-web.sh"
 pkgs="build-essential pkg-config clang libjson-c-dev libsqlite3-dev
 libcurl4-openssl-dev libavformat-dev libavcodec-dev libavfilter-dev
 libavutil-dev libswscale-dev libswresample-dev libsodium-dev ffmpeg mandoc
 sqlite3 jq curl perl util-linux openbsd-inetd ucspi-tcp lighttpd time e2fsprogs
-python3-botocore"
+wrk python3-botocore"
 missing=
 for p in $pkgs; do
 	st=$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true)
