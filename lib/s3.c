@@ -641,6 +641,8 @@ static int perform(struct s3 *c, struct req *r, const char *payload_sha)
 		r->etag[0] = r->hash[0] = '\0';
 		r->resp.len = 0;
 		r->resp.overflow = 0;
+		if (r->resp.p)
+			r->resp.p[0] = '\0'; /* nothing of a failed attempt's reply */
 		r->cmsg[0] = '\0';
 		r->body_pos = 0;
 		if (r->out_fd >= 0 && attempt > 0) {
