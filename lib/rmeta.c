@@ -538,10 +538,13 @@ int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing
 	if (keyfile && keyset_load(&ks, keyfile) < 0)
 		goto out;
 	if (o) {
-		if (keep_generation(s, dir, o, &ks) < 0)
+		/* the keyfile holds a generation about to be switched to: the
+		 * current one is then the first of the `keep` older ones */
+		size_t older = keyfile ? (size_t)keep : (size_t)keep + 1;
+		if (older > 0 && keep_generation(s, dir, o, &ks) < 0)
 			goto out;
 		if (json_object_object_get_ex(o, "history", &h) && json_object_is_type(h, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(h) && i < (size_t)keep; i++)
+			for (size_t i = 0; i < json_object_array_length(h) && i + 1 < older; i++)
 				if (keep_generation(s, dir, json_object_array_get_idx(h, i), &ks) < 0)
 					goto out;
 	}

@@ -46,6 +46,10 @@ ok "sync after removing a clip (keep 1)" sync --keep 1
 is "$(remote_whole $R)" 5 "the remote serves generation 5"
 ok "a file the previous generation uses stays" medusa-store -s $R stat clips/a/v1/360p.mp4
 fy_del "$F" "clips/b c/v1/360p.mp4"
+ok "-n with keep 0" sync -n --keep 0
+like "$(lastout)" '"delete":"clips/b c/v1/360p.mp4"' "plans to delete the removed file"
+like "$(lastout)" '"delete":"clips/a/v1/360p.mp4"' "and the one only the previous generation kept"
+is "$(lastout | grep -c '"delete":"clips/')" 2 "no other rendition"
 s3_proxy --log "$T/req.log"
 ok "sync after removing another, keep 0" sync --keep 0
 s3_proxy_stop
