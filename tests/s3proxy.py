@@ -17,6 +17,8 @@
 --hold REGEX   never answer a request whose "METHOD PATH?QUERY" matches
                (logs "held ..."): the client hangs there until killed.
 --log FILE     a line "METHOD PATH?QUERY" per request, as it arrives.
+--conn-log F   a line with the client's port per request (to count the
+               connections a client opened).
 Prints "ready" on stdout once it listens.
 """
 import base64
@@ -36,6 +38,7 @@ port, upstream = int(sys.argv[1]), int(sys.argv[2])
 opts = sys.argv[3:]
 verify_log = fail_every = slow = fail_match = hold = req_log = None
 fail_first = False
+conn_log = None
 seen = set()
 while opts:
     o = opts.pop(0)
@@ -49,6 +52,8 @@ while opts:
         fail_first = True
     elif o == '--hold':
         hold = re.compile(opts.pop(0))
+    elif o == '--conn-log':
+        conn_log = opts.pop(0)
     elif o == '--log':
         req_log = opts.pop(0)
     elif o == '--fail-match':
@@ -130,6 +135,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         what = '%s %s' % (self.command, self.path)
         if req_log:
             log(what, req_log)
+        if conn_log:
+            log(str(self.client_address[1]), conn_log)
         if hold and hold.search(what):
             if req_log:
                 log('held ' + what, req_log)
