@@ -332,9 +332,12 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 		mwarnerr("%s", manifest);
 		goto out;
 	}
-	if (db_keys(snap, write_key_line, f) < 0 || fclose(f) != 0) {
-		mwarn("%s: cannot write the key manifest", manifest);
-		goto out;
+	{
+		int k = db_keys(snap, write_key_line, f);
+		if (fclose(f) != 0 || k < 0) {
+			mwarn("%s: cannot write the key manifest", manifest);
+			goto out;
+		}
 	}
 	/* the manifest and snapshot first; the switch last */
 	if (store_put_file(s, mkey, manifest, "text/plain", NULL, 0) < 0 ||
