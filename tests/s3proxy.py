@@ -12,6 +12,8 @@
 --fail-every N answer every Nth request with 503 SlowDown (not forwarded).
 --fail-first   answer 503 to the first try of every distinct request
                ("METHOD PATH?QUERY"): each one needs exactly one retry.
+--fail-code N  the status of --fail-first and --fail-every (default 503;
+               429 is "too many requests").
 --fail-match R answer 500 to every request whose "METHOD PATH?QUERY" matches R.
 --slow MS      wait MS milliseconds before forwarding each request.
 --hold REGEX   never answer a request whose "METHOD PATH?QUERY" matches
@@ -39,6 +41,7 @@ opts = sys.argv[3:]
 verify_log = fail_every = slow = fail_match = hold = req_log = None
 fail_first = False
 conn_log = None
+fail_code = 503
 seen = set()
 while opts:
     o = opts.pop(0)
@@ -52,6 +55,8 @@ while opts:
         fail_first = True
     elif o == '--hold':
         hold = re.compile(opts.pop(0))
+    elif o == '--fail-code':
+        fail_code = int(opts.pop(0))
     elif o == '--conn-log':
         conn_log = opts.pop(0)
     elif o == '--log':
@@ -143,13 +148,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(3600)
             return
         if fail_every and k % fail_every == 0:
-            return self.reply(503, 'SlowDown')
+            return self.reply(fail_code, 'SlowDown')
         if fail_first:
             with lock:
                 first = what not in seen
                 seen.add(what)
             if first:
-                return self.reply(503, 'SlowDown')
+                return self.reply(fail_code, 'SlowDown')
         if fail_match and fail_match.search('%s %s' % (self.command, self.path)):
             return self.reply(500, 'InternalError')
         if verify_log:

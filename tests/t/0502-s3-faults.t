@@ -30,6 +30,11 @@ ok "... byte-identical" cmp "$T/big" "$T/bigback"
 ok "ls and rm through 503s" sh -c "medusa-store -s $S ls >/dev/null && medusa-store -s $S rm clips/f/v/p.mp4"
 s3_proxy_stop
 
+s3_proxy --fail-first --fail-code 429 --log "$T/req429.log"
+ok "put through 429 Too Many Requests" medusa-store -s $S put clips/f/v/q.mp4 "$T/small"
+is "$(grep -c '^PUT /media/flaky/clips/f/v/q.mp4' "$T/req429.log")" 2 "retried once"
+s3_proxy_stop
+
 # a part that always fails: the upload is aborted, no object appears
 s3_proxy --fail-match 'partNumber=2&' --log "$T/req2.log"
 fails "a part that keeps failing" 1 env MEDUSA_S3_PART_SIZE=5242880 MEDUSA_S3_RETRIES=1 \
