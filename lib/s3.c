@@ -1185,16 +1185,21 @@ int s3_list(struct s3 *c, const char *prefix,
 			free(item);
 			p = nx;
 		}
-		free(token);
-		token = NULL;
 		trunc = xml_get(r.resp.p, e, "IsTruncated", NULL);
-		if (rc == 0 && trunc && !strcmp(trunc, "true")) {
-			token = xml_get(r.resp.p, e, "NextContinuationToken", NULL);
-			if (!token) {
-				mwarn("%s/%s: LIST: truncated reply without a continuation token",
-				    c->name, prefix ? prefix : "");
-				rc = -1;
+		{
+			char *prev = token;
+			token = NULL;
+			if (rc == 0 && trunc && !strcmp(trunc, "true")) {
+				token = xml_get(r.resp.p, e, "NextContinuationToken", NULL);
+				/* a server that hands the same token back would
+				 * keep us listing forever */
+				if (!token || (prev && !strcmp(prev, token))) {
+					mwarn("%s/%s: LIST: truncated reply without a new continuation token",
+					    c->name, prefix ? prefix : "");
+					rc = -1;
+				}
 			}
+			free(prev);
 		}
 		free(trunc);
 		req_done(&r);
