@@ -194,6 +194,18 @@ static char **read_keys(int argc, char **argv, size_t *n)
 	return keys;
 }
 
+/* A whole number in [min, max], or exit 2: "--keep x" must not mean 0. */
+static int number(const char *s, int min, int max, const char *what)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		mdie(EXIT_USAGE, "%s %s: want a number from %d to %d", what, s, min, max);
+	return (int)v;
+}
+
 int main(int argc, char **argv)
 {
 	int c, jobs = 8, keep = 2, dry = 0, force = 0, rc = EXIT_ALLOK;
@@ -206,16 +218,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+s:j:k:l:m:nfx:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': store_url = optarg; break;
-		case 'j':
-			jobs = atoi(optarg);
-			if (jobs < 1 || jobs > 64)
-				mdie(EXIT_USAGE, "-j %s: want 1 to 64", optarg);
-			break;
-		case 'k':
-			keep = atoi(optarg);
-			if (keep < 0 || keep > 1000)
-				mdie(EXIT_USAGE, "--keep %s: want 0 to 1000", optarg);
-			break;
+		case 'j': jobs = number(optarg, 1, 64, "-j"); break;
+		case 'k': keep = number(optarg, 0, 1000, "--keep"); break;
 		case 'l': listing = optarg; break;
 		case 'm': metastore = optarg; break;
 		case 'n': dry = 1; break;

@@ -69,6 +69,9 @@ s3_proxy_stop
 
 fails "usage" 2 medusa-store
 fails "unknown subcommand" 2 medusa-store -s $S frob
+fails "--keep that is not a number" 2 medusa-store -s $S --keep x gc
+like "$(lasterr)" 'medusa-store: --keep x: want a number from 0 to 1000' "says so"
+fails "-j 0" 2 medusa-store -s $S -j 0 put -
 fails "bad bucket name" 2 medusa-store -s s3://A_B/x ls
 like "$(lasterr)" 's3://A_B: not a valid bucket name' "names the bucket"
 fails "no keys" 2 env -u AWS_ACCESS_KEY_ID medusa-store -s $S ls
