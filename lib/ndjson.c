@@ -23,9 +23,11 @@ struct ndjson_reader *ndjson_open(FILE *f, const char *name)
 	r->tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (!r->tok)
 		mdie(EXIT_USAGE, "out of memory");
-	/* JSON is UTF-8: a record that is not would make every later stage
-	 * write invalid JSON */
-	json_tokener_set_flags(r->tok, JSON_TOKENER_VALIDATE_UTF8);
+	/* strict, UTF-8 JSON only: json-c's lenient mode takes "0e", single
+	 * quotes and bad UTF-8, which every later stage would write back as
+	 * JSON no other reader accepts */
+	json_tokener_set_flags(r->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	return r;
 }
 
@@ -283,7 +285,8 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (!tok)
 		mdie(EXIT_USAGE, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	json_object *o = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t off = tok->char_offset;

@@ -696,6 +696,9 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* glibc: start over, argv[0] is the command */
+	/* getopt names argv[0] in its messages: "medusa-meta: invalid option",
+	 * not "add: invalid option" */
+	argv[0] = program_invocation_short_name;
 	int rc;
 	if (strcmp(cmd, "init") == 0) {
 		rc = cmd_init(argc, argv);

@@ -52,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "a record does not read back: %s", buf);
 			abort();
 		}
+		json_object_put(again);
 		if (ndjson_next(r2, &again) != NDJSON_EOF)
 			abort();
 		ndjson_close(r2);

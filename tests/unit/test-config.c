@@ -139,6 +139,10 @@ int main(void)
 	is_str(records("{\"a\":\"\\u0000\"}\n{\"b\":2}\n"), "BRE", "a \\u0000 record is a bad line");
 	is_str(records("{\"a\":\"\\\\u0000\"}\n"), "RE", "an escaped backslash is fine");
 	is_str(records("\n  \n{}\n"), "RE", "blank lines skipped");
+	/* fuzz-ndjson crash fe0dcc87: the lenient tokener read 0e as 0.0 */
+	is_str(records("{\"\":0e}\n{\"a\":1}\n"), "BRE", "fuzz-ndjson crash fe0dcc87: 0e is not a number");
+	is_str(records("{\"a\":[1,]}\n{\"a\":01}\n{\"a\":.5}\n"), "BBBE", "trailing commas, leading zeros, bare fractions refused");
+	is_str(records("{\"a\":1} \t\r\n"), "RE", "trailing spaces and a CR are fine");
 
 	/* config review */
 	is_str(load(tmpl, "{\"frontyard\": {\"dri\": \"x\"}}"),
