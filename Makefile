@@ -30,6 +30,8 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-par
 # in a millisecond instead of mapping all of FFmpeg)
 LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 LDLIBS  += $(PKG_LIBS) -lm -lpthread -ldl
+# where installed tools find their shared files (medusa-serve: web pages)
+CFLAGS  += -DMEDUSA_SHAREDIR='"$(SHAREDIR)"'
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)

@@ -280,6 +280,12 @@ static int load_profiles(const struct cerr *c, struct config *cfg, json_object *
 	json_object_object_foreach(profiles, name, spec) {
 		char why[512], jp[256];
 		if (profile_parse(name, spec, &cfg->profiles[cfg->nprofiles], why, sizeof why) < 0) {
+			/* "field: reason" from profile_parse joins the path */
+			size_t k = strcspn(why, ": ");
+			if (why[k] == ':' && why[k + 1] == ' ' && k > 0) {
+				snprintf(jp, sizeof jp, "profiles.%s.%.*s", name, (int)k, why);
+				return fail(c, jp, "%s", why + k + 2);
+			}
 			snprintf(jp, sizeof jp, "profiles.%s", name);
 			return fail(c, jp, "%s", why);
 		}

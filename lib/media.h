@@ -13,6 +13,7 @@ struct media_result {
 	int width, height;      /* as displayed: rotation applied */
 	long long duration_ms;  /* of the video track (0 for an image) */
 	long long start_ms;     /* copy: the real start (the keyframe at or before the asked one) */
+	char error[256];        /* empty when made, else why this one was not (the others were) */
 };
 
 /* Progress of one clip: fraction of its range decoded (0..1), decoded
@@ -22,11 +23,17 @@ typedef void media_progress_fn(void *arg, double done, double fps, double speed)
 /* Once per process: library log level (verbose shows FFmpeg's warnings). */
 void media_init(int verbose);
 
+/* Async-signal-safe: every media_cut running or to come stops soon with
+ * the error "interrupted". */
+void media_interrupt(void);
+
 /* Cuts [start_ms, end_ms) of the video at src (times from the start of the
  * file) into profiles[i], written to outs[i] (existing files, truncated and
  * rewritten; the caller renames them into place). On success fills res[i]
- * and returns 0. On failure returns -1 with err saying why; the outputs are
- * then garbage for the caller to remove. Warnings (a corrupt packet
+ * and returns 0; an output that failed alone (a copy whose codec the
+ * container cannot hold) has its res[i].error set and is garbage. On a
+ * failure of the source returns -1 with err saying why; the outputs are
+ * then all garbage for the caller to remove. Warnings (a corrupt packet
  * skipped) go to stderr naming src. progress may be NULL. */
 int media_cut(const char *src, long long start_ms, long long end_ms, size_t n,
     const struct profile *const *profiles, const char *const *outs,

@@ -9,22 +9,34 @@
 #include <libavutil/display.h>
 #include <libavutil/time.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_CORRUPT 100 /* skipped packets before a source counts as broken */
 
+static volatile sig_atomic_t interrupted;
+
 void media_init(int verbose)
 {
 	av_log_set_level(verbose ? AV_LOG_WARNING : AV_LOG_FATAL);
+	/* SVT-AV1 prints its banner itself, past av_log; 1 keeps its errors */
+	if (!verbose)
+		setenv("SVT_LOG", "1", 0);
+}
+
+void media_interrupt(void)
+{
+	interrupted = 1;
 }
 
 int media_fingerprint(const char *path, char hex[HASH_HEX_LEN + 1])
 {
 	enum { MIB = 1 << 20 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	struct stat st;
@@ -33,6 +45,10 @@ int media_fingerprint(const char *path, char hex[HASH_HEX_LEN + 1])
 	int r = -1, e = 0;
 	if (fstat(fd, &st) < 0)
 		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto out;
+	}
 	char head[64];
 	int n = snprintf(head, sizeof head, "%lld %lld.%09ld", (long long)st.st_size,
 	    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
@@ -114,6 +130,12 @@ static int open_decoder(AVFormatContext *ic, int idx, int threads, AVCodecContex
 
 static int open_source(const char *path, AVFormatContext **ic, char *err, size_t errlen)
 {
+	struct stat st;
+	/* a FIFO or a device would block or never end */
+	if (stat(path, &st) < 0)
+		return merr(err, errlen, 0, "cannot open: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return merr(err, errlen, 0, "not a regular file");
 	char *url = media_url(path);
 	int e = avformat_open_input(ic, url, NULL, NULL);
 	free(url);
@@ -367,6 +389,8 @@ static int run(struct cut *c, long long start_ms, long long end_ms, char *err, s
 	for (;;) {
 		if (all_video_done(c) && (c->ai < 0 || c->audio_done))
 			break;
+		if (interrupted)
+			return merr(err, errlen, 0, "interrupted");
 		e = av_read_frame(c->ic, c->pkt);
 		if (e == AVERROR_EOF && !c->confirmed && c->seek_back >= 0) {
 			/* the end, and no keyframe came out: from further back */
@@ -499,10 +523,19 @@ int media_cut(const char *path, long long start_ms, long long end_ms, size_t n,
 		if (run(&c, start_ms, end_ms, err, errlen) < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (profiles[i]->kind == PROFILE_COPY &&
-		    media_copy(path, start_ms, end_ms, profiles[i], outs[i], &res[i], err, errlen) < 0)
-			goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (profiles[i]->kind != PROFILE_COPY)
+			continue;
+		char why[256];
+		if (media_copy(path, start_ms, end_ms, profiles[i], outs[i], &res[i], why, sizeof why) < 0) {
+			if (ncopy == n) {
+				/* nothing else to keep: the copy's error is the clip's */
+				snprintf(err, errlen, "%s", why);
+				goto out;
+			}
+			snprintf(res[i].error, sizeof res[i].error, "%s", why);
+		}
+	}
 	r = 0;
 out:
 	for (size_t i = 0; i < c.nouts; i++)
@@ -732,6 +765,10 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 		goto out;
 	}
 	for (;;) {
+		if (interrupted) {
+			merr(err, errlen, 0, "interrupted");
+			goto out;
+		}
 		e = av_read_frame(c.ic, pkt);
 		if (e == AVERROR_EOF)
 			break;

@@ -147,7 +147,12 @@ fail:
 	return merr(err, errlen, e, "video filters \"%s\"", desc);
 }
 
-/* deinterlace, turn upright, cap the rate, scale, 8-bit 4:2:0 */
+static int is_hdr(const AVFrame *f)
+{
+	return f->color_trc == AVCOL_TRC_SMPTE2084 || f->color_trc == AVCOL_TRC_ARIB_STD_B67;
+}
+
+/* deinterlace, turn upright, cap the rate, scale, tone-map HDR, 8-bit 4:2:0 */
 static void video_desc(const struct mout *o, const AVFrame *f, const char *pixfmt,
     char *buf, size_t n)
 {
@@ -167,7 +172,37 @@ static void video_desc(const struct mout *o, const AVFrame *f, const char *pixfm
 	if (o->s.fps > 0 && o->s.kind != PROFILE_IMAGE &&
 	    (fr.num <= 0 || fr.den <= 0 || av_q2d(fr) > o->s.fps + 0.01))
 		l += snprintf(buf + l, n - l, "fps=%g,", o->s.fps);
-	snprintf(buf + l, n - l, "scale=%d:%d:flags=bicubic,setsar=1,format=%s", w, h, pixfmt);
+	/* the range too: a full-range source must come out limited (video) */
+	l += snprintf(buf + l, n - l, "scale=%d:%d:flags=bicubic:out_range=%s,setsar=1,", w, h,
+	    strcmp(pixfmt, "yuvj420p") == 0 ? "full" : "limited");
+	if (is_hdr(f))
+		/* PQ or HLG: to linear light, tone-mapped into BT.709, after the
+		 * scale so that the costly part works on the small picture */
+		l += snprintf(buf + l, n - l, "zscale=tin=%s:pin=%s:min=%s:t=linear:npl=100,"
+		    "format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
+		    "zscale=t=bt709:m=bt709:r=tv,",
+		    f->color_trc == AVCOL_TRC_ARIB_STD_B67 ? "arib-std-b67" : "smpte2084",
+		    f->color_primaries == AVCOL_PRI_UNSPECIFIED ? "bt2020" : av_color_primaries_name(f->color_primaries),
+		    f->colorspace == AVCOL_SPC_UNSPECIFIED ? "bt2020nc" : av_color_space_name(f->colorspace));
+	snprintf(buf + l, n - l, "format=%s", pixfmt);
+}
+
+/* The colours the encoder is told: BT.709 after a tone map, else the
+ * source's (scaling changes none of them). */
+static void set_colors(AVCodecContext *c, const AVFrame *f)
+{
+	if (is_hdr(f)) {
+		c->color_primaries = AVCOL_PRI_BT709;
+		c->color_trc = AVCOL_TRC_BT709;
+		c->colorspace = AVCOL_SPC_BT709;
+		c->color_range = AVCOL_RANGE_MPEG;
+		return;
+	}
+	c->color_primaries = f->color_primaries;
+	c->color_trc = f->color_trc;
+	c->colorspace = f->colorspace;
+	/* yuv420p out of a full-range source is limited range */
+	c->color_range = AVCOL_RANGE_MPEG;
 }
 
 static int set_opt(AVCodecContext *c, const char *k, const char *v, char *err, size_t errlen)
@@ -176,7 +211,7 @@ static int set_opt(AVCodecContext *c, const char *k, const char *v, char *err, s
 	return e < 0 ? merr(err, errlen, e, "%s: option %s=%s", c->codec->name, k, v) : 0;
 }
 
-static int open_video_encoder(struct mout *o, char *err, size_t errlen)
+static int open_video_encoder(struct mout *o, const AVFrame *f, char *err, size_t errlen)
 {
 	const AVCodec *codec = avcodec_find_encoder_by_name(o->s.vencoder);
 	char v[32];
@@ -191,6 +226,7 @@ static int open_video_encoder(struct mout *o, char *err, size_t errlen)
 	c->pix_fmt = av_buffersink_get_format(o->vsink);
 	c->time_base = av_buffersink_get_time_base(o->vsink);
 	c->sample_aspect_ratio = (AVRational){1, 1};
+	set_colors(c, f);
 	AVRational fr = av_buffersink_get_frame_rate(o->vsink);
 	if (fr.num > 0 && fr.den > 0)
 		c->framerate = fr;
@@ -449,7 +485,7 @@ static int setup_video(struct mout *o, const AVFrame *f, char *err, size_t errle
 {
 	char desc[512];
 	video_desc(o, f, "yuv420p", desc, sizeof desc);
-	if (video_graph(o, f, desc, err, errlen) < 0 || open_video_encoder(o, err, errlen) < 0)
+	if (video_graph(o, f, desc, err, errlen) < 0 || open_video_encoder(o, f, err, errlen) < 0)
 		return -1;
 	int e;
 	if (o->aenc) {

@@ -246,38 +246,53 @@ static void add_num(json_object *o, const char *k, double v)
 	json_object_object_add(o, k, json_object_new_double(v));
 }
 
+static void fp_str(crypto_generichash_state *st, const char *v)
+{
+	/* each field ends in a NUL, so that "ab"+"c" differs from "a"+"bc" */
+	if (v)
+		crypto_generichash_update(st, (const unsigned char *)v, strlen(v) + 1);
+	else
+		crypto_generichash_update(st, (const unsigned char *)"\1", 2);
+}
+
+static void fp_num(crypto_generichash_state *st, double v)
+{
+	char buf[40];
+	snprintf(buf, sizeof buf, "%a", v);
+	fp_str(st, buf);
+}
+
 /* The stored projection of a clip, hashed: anything that would change a
  * row changes the fingerprint. */
 void metastore_fingerprint(const struct ms_clip *c, char *fp)
 {
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "video", json_object_new_string(c->video));
-	add_num(o, "start", c->start);
-	add_num(o, "end", c->end);
-	json_object_object_add(o, "tags", json_object_get(c->tags));
-	json_object *rs = json_object_new_array();
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	fp_str(&st, "medusa clip 1");
+	fp_str(&st, c->video);
+	fp_num(&st, c->start);
+	fp_num(&st, c->end);
+	char *tags = json_canonical(c->tags);
+	fp_str(&st, tags);
+	free(tags);
 	for (size_t i = 0; i < c->nr; i++) {
 		const struct ms_rendition *r = &c->r[i];
-		json_object *x = json_object_new_object();
-		json_object_object_add(x, "profile", json_object_new_string(r->profile));
-		json_object_object_add(x, "kind", json_object_new_string(r->kind));
-		json_object_object_add(x, "key", json_object_new_string(r->key));
-		json_object_object_add(x, "version", json_object_new_string(r->version));
-		json_object_object_add(x, "url", json_object_new_string(r->url));
-		json_object_object_add(x, "hash", json_object_new_string(r->hash));
-		json_object_object_add(x, "mime", json_object_new_string(r->mime));
-		json_object_object_add(x, "bytes", json_object_new_int64(r->bytes));
-		json_object_object_add(x, "width", json_object_new_int64(r->width));
-		json_object_object_add(x, "height", json_object_new_int64(r->height));
-		add_num(x, "duration", r->duration);
-		add_num(x, "start", r->start);
-		json_object_array_add(rs, x);
+		fp_str(&st, r->profile);
+		fp_str(&st, r->kind);
+		fp_str(&st, r->key);
+		fp_str(&st, r->version);
+		fp_str(&st, r->url);
+		fp_str(&st, r->hash);
+		fp_str(&st, r->mime);
+		char buf[128];
+		snprintf(buf, sizeof buf, "%lld %lld %lld", r->bytes, r->width, r->height);
+		fp_str(&st, buf);
+		fp_num(&st, r->duration);
+		fp_num(&st, r->start);
 	}
-	json_object_object_add(o, "renditions", rs);
-	char *canon = json_canonical(o);
-	hash_buffer_hex(canon, strlen(canon), fp);
-	free(canon);
-	json_object_put(o);
+	unsigned char bin[32];
+	crypto_generichash_final(&st, bin, sizeof bin);
+	hash_to_hex(bin, sizeof bin, fp);
 }
 
 int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, size_t n)

@@ -25,23 +25,32 @@ static char *key_path(struct store *s, const char *key)
 	return path_join(s->root, key);
 }
 
-/* mkdir -p for the directories of key below the root (the root exists). */
+/* mkdir -p for the directories of key below the root (the root exists),
+ * deepest first: the renditions of a clip share their folder, so the usual
+ * case is one mkdir that finds it there. */
+static int make_dirs(char *p, size_t rootlen)
+{
+	char *slash = strrchr(p, '/');
+	if (!slash || (size_t)(slash - p) <= rootlen)
+		return 0;
+	*slash = '\0';
+	int r = mkdir(p, 0755);
+	if (r < 0 && errno == ENOENT && make_dirs(p, rootlen) == 0)
+		r = mkdir(p, 0755);
+	if (r < 0 && errno == EEXIST)
+		r = 0;
+	if (r < 0)
+		mwarnerr("%s", p);
+	*slash = '/';
+	return r;
+}
+
 static int make_parents(struct store *s, const char *key)
 {
 	char *p = key_path(s, key);
-	size_t rootlen = strlen(s->root);
-	for (char *q = p + rootlen + 1; (q = strchr(q, '/')); q++) {
-		*q = '\0';
-		int r = mkdir(p, 0755);
-		if (r < 0 && errno != EEXIST) {
-			mwarnerr("%s", p);
-			free(p);
-			return -1;
-		}
-		*q = '/';
-	}
+	int r = make_dirs(p, strlen(s->root));
 	free(p);
-	return 0;
+	return r;
 }
 
 static int mkdir_p(const char *dir)
@@ -179,11 +188,24 @@ static int copy_in(const char *src, const char *dst, const char *want, const cha
 	return 0;
 }
 
-/* Hard-links src to a fresh name beside dst, then renames it over dst, so
- * that an existing key is replaced whole. 1 done, 0 when a link cannot be
- * made here (another filesystem: copy instead), -1 on error. */
-static int link_in(const char *src, const char *dst, const char *key)
+/* Hard-links src to dst: straight to its name when dst is new (link(2) is
+ * atomic), else to a fresh name beside it and renamed over it, so that an
+ * existing key is replaced whole. 1 done, 0 when a link cannot be made here
+ * (another filesystem: copy instead), -1 on error. */
+static int link_in(const char *src, const char *dst, const char *key, int exists)
 {
+	if (!exists) {
+		if (link(src, dst) == 0)
+			return 1;
+		if (errno != EEXIST) {
+			int e = errno;
+			if (e == EXDEV || e == EPERM || e == EMLINK || e == ENOTSUP || e == EOPNOTSUPP)
+				return 0;
+			errno = e;
+			mwarnerr("%s: cannot link %s", key, src);
+			return -1;
+		}
+	}
 	char *tmp = NULL;
 	for (int tries = 0;; tries++) {
 		const char *slash = strrchr(dst, '/');
@@ -205,9 +227,6 @@ static int link_in(const char *src, const char *dst, const char *key)
 		mwarnerr("%s: cannot link %s", key, src);
 		return -1;
 	}
-	/* Durability of the new name is not forced here: the data was made
-	 * durable by its writer, and a publish checks every key it relies on,
-	 * so a link lost in a power cut is made again by the next run. */
 	if (rename(tmp, dst) < 0) {
 		mwarnerr("%s: %s", key, dst);
 		unlink(tmp);
@@ -231,8 +250,8 @@ static int dir_put_file(struct store *s, const char *key, const char *path, cons
 		return -1;
 	}
 	char *dst = key_path(s, key);
-	int r = -1;
-	if (lstat(dst, &cur) == 0 && S_ISREG(cur.st_mode)) {
+	int r = -1, exists = lstat(dst, &cur) == 0;
+	if (exists && S_ISREG(cur.st_mode)) {
 		if (cur.st_dev == src.st_dev && cur.st_ino == src.st_ino) {
 			r = 0; /* this very file is already there */
 			goto out;
@@ -260,7 +279,11 @@ static int dir_put_file(struct store *s, const char *key, const char *path, cons
 				goto out;
 			}
 		}
-		int l = link_in(path, dst, key);
+		/* Durability of the new name is not forced here: the data was
+		 * made durable by its writer, and a publish checks every key it
+		 * relies on, so a link lost in a power cut is made again by the
+		 * next run. */
+		int l = link_in(path, dst, key, exists);
 		if (l < 0)
 			goto out;
 		if (l == 1) {

@@ -40,6 +40,16 @@ static struct {
 	int write_failed;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+static volatile sig_atomic_t stop_signal;
+
+/* SIGINT, SIGTERM: stop the clips under way (their temporary files are
+ * removed), read no more, then die of the same signal. */
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+	media_interrupt();
+}
+
 static noreturn void usage(void)
 {
 	fprintf(stderr,
@@ -175,7 +185,8 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 	size_t *tidx = xcalloc(np, sizeof *tidx);
 	struct media_result *res = xcalloc(np, sizeof *res);
 	if (media_fingerprint(src, fp) < 0) {
-		msg = xasprintf("cannot read the video: %s", strerror(errno));
+		msg = errno == EINVAL ? xstrdup("cannot read the video: not a regular file") :
+		    xasprintf("cannot read the video: %s", strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < np; i++) {
@@ -236,16 +247,26 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 			done[i] = NULL;
 			continue;
 		}
+		if (res[i].error[0]) {
+			/* the others are kept for the next run; the clip fails */
+			char *m = xasprintf("%s%s%s: %s", msg ? msg : "", msg ? "; " : "", p->name,
+			    res[i].error);
+			free(msg);
+			msg = m;
+			continue;
+		}
 		char hex[HASH_HEX_LEN + 1];
 		struct stat st;
 		int fd = open(tmps[i], O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || hash_file_hex(tmps[i], hex) < 0) {
+			free(msg);
 			msg = xasprintf("%s: %s", tmps[i], strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			goto out;
 		}
 		if (commit_tmpfile(fd, tmps[i], files[i]) < 0) {
+			free(msg);
 			msg = xasprintf("%s: %s", files[i], strerror(errno));
 			goto out;
 		}
@@ -476,6 +497,10 @@ int main(int argc, char **argv)
 		usage();
 	/* a full disk or a file size limit must fail a write, not kill us */
 	signal(SIGXFSZ, SIG_IGN);
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: reads stop */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "libsodium does not start");
 	media_init(verbose);
@@ -503,7 +528,12 @@ int main(int argc, char **argv)
 	struct ndjson_reader *rd = ndjson_open(stdin, "stdin");
 	json_object *rec, *summary = NULL;
 	int st, ioerr = 0;
-	while ((st = ndjson_next(rd, &rec)) != NDJSON_EOF) {
+	while (!stop_signal && (st = ndjson_next(rd, &rec)) != NDJSON_EOF) {
+		if (stop_signal) {
+			if (st == NDJSON_RECORD)
+				json_object_put(rec);
+			break;
+		}
 		if (st == NDJSON_IOERR) {
 			ioerr = 1;
 			break;
@@ -539,6 +569,11 @@ int main(int argc, char **argv)
 	}
 	config_free(&g.cfg);
 	free(g.profiles);
+	if (stop_signal) {
+		fflush(stdout);
+		signal(stop_signal, SIG_DFL);
+		raise(stop_signal);
+	}
 	if (close_stdout() < 0 || g.write_failed) {
 		mwarnerr("stdout");
 		return EXIT_SOME;

@@ -47,6 +47,7 @@ struct pub {
 	long long clips, changed, unchanged, failed, errors, pruned, removed;
 	int complete, prune_ok, fatal;
 	json_object *summary;
+	sqlite3_stmt *q_seen, *q_keep;
 };
 
 /* Fault injection for the tests (HACKING.md): with MEDUSA_TEST_CRASH_AT=N
@@ -250,21 +251,20 @@ static void item_free(struct item *it)
  * 0 a second published clip with that id, -1 error. */
 static int remember(struct pub *p, const char *clip, const char *video, int ok)
 {
-	static const char *const qs[] = {
-		"INSERT INTO temp.seen(id, video, ok) VALUES (?1, ?2, ?3) ON CONFLICT(id)"
-		" DO UPDATE SET ok = 1, video = excluded.video WHERE ok = 0 AND excluded.ok = 1",
-		"INSERT OR IGNORE INTO temp.keep_video(video) VALUES (?2)",
-	};
-	sqlite3_stmt *q = prep(p, qs[clip ? 0 : 1]);
-	if (!q)
+	sqlite3_stmt **q = clip ? &p->q_seen : &p->q_keep;
+	if (!*q && !(*q = prep(p, clip ?
+	    "INSERT INTO temp.seen(id, video, ok) VALUES (?1, ?2, ?3) ON CONFLICT(id)"
+	    " DO UPDATE SET ok = 1, video = excluded.video WHERE ok = 0 AND excluded.ok = 1" :
+	    "INSERT OR IGNORE INTO temp.keep_video(video) VALUES (?2)")))
 		return -1;
+	sqlite3_reset(*q);
 	if (clip)
-		sqlite3_bind_text(q, 1, clip, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, video ? video : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(*q, 1, clip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*q, 2, video ? video : "", -1, SQLITE_STATIC);
 	if (clip)
-		sqlite3_bind_int(q, 3, ok);
-	int r = sqlite3_step(q);
-	sqlite3_finalize(q);
+		sqlite3_bind_int(*q, 3, ok);
+	int r = sqlite3_step(*q);
+	sqlite3_reset(*q);
 	if (r != SQLITE_DONE) {
 		mwarn("%s: %s", metastore_path(p->ms), sqlite3_errmsg(p->db));
 		return -1;
@@ -750,6 +750,8 @@ int main(int argc, char **argv)
 		    p.gen == gen0 ? " (unchanged)" : "");
 
 	free(p.items);
+	sqlite3_finalize(p.q_seen);
+	sqlite3_finalize(p.q_keep);
 	metastore_close(p.ms);
 	store_close(p.st);
 	close(lockfd);

@@ -82,6 +82,17 @@ $FF -f lavfi -i "$SRC:duration=1" -c:v libx265 -preset ultrafast -pix_fmt yuv420
 cutone 360p hevc10.mp4 0 0.6
 is "$(vprobe "$f" codec_name,pix_fmt)" "h264,yuv420p" "10-bit HEVC: 8-bit yuv420p"
 
+# HDR (PQ, BT.2020): tone-mapped into BT.709
+$FF -f lavfi -i "$SRC:duration=1" -c:v libx265 -preset ultrafast -pix_fmt yuv420p10le -color_primaries bt2020 \
+  -color_trc smpte2084 -colorspace bt2020nc -x265-params log-level=error hdr.mp4
+cutone 360p hdr.mp4 0 0.6
+is "$(vprobe "$f" pix_fmt,color_space,color_transfer,color_primaries)" "yuv420p,bt709,bt709,bt709" "HDR: tone-mapped to 8-bit BT.709"
+
+# full range (as phones and MJPEG make it): white stays white
+$FF -f lavfi -i "color=c=white:s=320x240:r=25:d=1" -pix_fmt yuvj420p -c:v libx264 -preset ultrafast full.mp4
+cutone 360p full.mp4 0 0.6
+ok "full range: white is limited-range white (235) in the video" near "$(lumas "$f" | cut -d' ' -f1)" 235 2
+
 # an odd size
 $FF -f lavfi -i "testsrc2=size=1921x1081:rate=25:duration=0.5" -c:v libx264 -preset ultrafast -pix_fmt yuv444p odd.mkv
 cutone full odd.mkv 0 0.4

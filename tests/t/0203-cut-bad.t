@@ -23,20 +23,32 @@ is "$(finals)" "" "no rendition, no temporary file"
 clip ok.mp4 empty 1 1 > empty.ndjson
 fails "zero-length clip: exit 1" 1 medusa-cut < empty.ndjson
 like "$(lasterr)" "clip empty: the clip is empty (end 1.000 is not after start 1.000)" "says so"
+is "$(finals)" "" "nothing made"
 
 clip gone.mp4 gone 0 1 > gone.ndjson
 fails "missing video: exit 1" 1 medusa-cut < gone.ndjson
 like "$(lasterr)" "^medusa-cut: gone.mp4 clip gone: cannot read the video: No such file or directory" "says so"
+is "$(finals)" "" "nothing made"
 
 echo "this is not a video" > notes.mp4
 clip notes.mp4 notes 0 1 > notes.ndjson
 fails "a text file named .mp4: exit 1" 1 medusa-cut < notes.ndjson
 like "$(lasterr)" "^medusa-cut: notes.mp4 clip notes: cannot open: Invalid data found" "says it is not media"
+is "$(finals)" "" "nothing made"
+
+mkfifo pipe.mp4; mkdir dir.mp4
+{ clip pipe.mp4 pipe 0 1; clip dir.mp4 dir 0 1; } > odd.ndjson
+fails "a FIFO and a directory named .mp4: exit 1" 1 medusa-cut < odd.ndjson
+like "$(lasterr)" "^medusa-cut: pipe.mp4 clip pipe: cannot read the video: not a regular file" "the FIFO: not a regular file (and no hang)"
+like "$(lasterr)" "^medusa-cut: dir.mp4 clip dir: cannot read the video: Is a directory" "the directory: says so"
+fails "single clip: a FIFO" 1 medusa-cut -p 360p -o "$T/x.mp4" pipe.mp4 0 1
+like "$(lasterr)" "^medusa-cut: pipe.mp4: not a regular file" "not a regular file"
 
 $FF -f lavfi -i sine=duration=1 -c:a aac sound.mp4
 clip sound.mp4 sound 0 1 > sound.ndjson
 fails "audio only: exit 1" 1 medusa-cut < sound.ndjson
 like "$(lasterr)" "sound.mp4 clip sound: no video stream" "says there is no video"
+is "$(finals)" "" "nothing made"
 
 mkvideo fast.mp4 2 -movflags +faststart
 head -c 60000 fast.mp4 > cut-short.mp4
@@ -78,6 +90,18 @@ is "$(finals)" "" "no partial file under a final name, no temporary left"
 ok "the same clip goes through without the limit" medusa-cut -p 360p < full.ndjson
 f=$(rend "$(lastout)" 360p file)
 ok "and is whole" near "$(vprobe "$f" duration)" 2 0.04
+
+# one profile that cannot be made (a Theora copy into MP4): the clip fails,
+# the renditions that were made are kept for the next run
+$FF -f lavfi -i "testsrc2=size=320x240:rate=25:duration=1" -c:v libtheora theora.ogv
+clip theora.ogv th 0 1 > th.ndjson
+fails "a copy the container cannot hold: exit 1" 1 medusa-cut -p 360p,orig < th.ndjson
+like "$(lasterr)" "^medusa-cut: theora.ogv clip th: orig: theora cannot go into mp4 without re-encoding" "names the profile and why"
+is "$(lastout | jq -r '[.clip, (.error | length > 0)] | @tsv')" "th	true" "an error record for the clip"
+is "$(find "$W/th" -name '*.mp4' | sed 's|.*/||')" "360p.mp4" "the 360p rendition is kept"
+before=$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)
+fails "the next run" 1 medusa-cut -p 360p,orig < th.ndjson
+is "$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)" "$before" "does not make the 360p again"
 
 # an existing rendition whose record beside it is gone is made again
 rm "$(dirname "$f")/.360p.mp4.json"

@@ -10,7 +10,8 @@ cd "$T/by"
 bad() { # bad DESCRIPTION PROFILE-JSON EXPECTED-MESSAGE
 	printf '{"profiles": {"p": %s}}\n' "$2" > backyard.medusa.json
 	fails "$1: exit 2" 2 medusa-cut < /dev/null
-	like "$(lasterr)" "^medusa-cut: .*backyard.medusa.json: profiles.p: $3" "$1: message"
+	like "$(lasterr)" "^medusa-cut: .*backyard.medusa.json: profiles.p\.$3" "$1: message"
+	ok "$1: nothing made" test ! -e "$T/frontyard"
 }
 bad "missing encoder" '{"kind": "video", "codec": "h264", "encoder": "libopenh264"}' \
   'encoder: encoder "libopenh264" is not in this libavcodec'
@@ -53,6 +54,7 @@ ok "single clip: webp poster" medusa-cut -p w -o "$T/p.webp" "$T/in put.mp4" 0 2
 is "$(vprobe "$T/p.webp" codec_name,height)" "webp,60" "webp 60 high"
 ok "single clip: AV1" medusa-cut -p av1 -o "$T/a.webm" "$T/in put.mp4" 0 0.5
 is "$(vprobe "$T/a.webm" codec_name,height)" "av1,64" "av1 in webm"
+is "$(lasterr)" "" "and the AV1 encoder's banner is kept quiet"
 fails "single clip: two profiles" 2 medusa-cut -p v,w -o "$T/x" "$T/in put.mp4" 0 1
 like "$(lasterr)" "one profile" "says -o makes one file"
 fails "single clip: a bad time" 2 medusa-cut -p v -o "$T/x" "$T/in put.mp4" 0 1:75

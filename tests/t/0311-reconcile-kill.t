@@ -28,7 +28,11 @@ check_kill() {
 # n finished renditions (each run resumes where the last one stopped); in a
 # copy of the backyard with a frontyard of its own
 mkdir two && cp -R by two/by
+# a slower profile there, so that the kills land while cut is at work
+sed 's/"height": 96,/"height": 480,/; s/"preset": "ultrafast"/"preset": "slower"/' \
+    by/backyard.medusa.json > two/by/backyard.medusa.json
 F2=$T/two/frontyard
+cutkills=0
 for n in 2 4 6 8 10; do
 	setsid medusa-reconcile -q -C two/by 2>/dev/null &
 	pid=$!
@@ -36,15 +40,16 @@ for n in 2 4 6 8 10; do
 		[ "$(find "$F2/work" -type f \( -name '*.mp4' -o -name '*.jpg' \) ! -name '.*' 2>/dev/null | wc -l)" -ge $n ] && break
 		sleep 0.05
 	done
-	if kill -9 -- -$pid 2>/dev/null; then
+	if kill -9 -$pid 2>/dev/null; then
 		wait $pid || :
-		kills=$((kills + 1))
+		kills=$((kills + 1)) cutkills=$((cutkills + 1))
 		[ -f "$F2/metastore.sqlite" ] && ok "killed (cut, $n renditions made): every row's file is there with its hash" \
 		    consistent "$F2/metastore.sqlite" "$F2/files"
 	else
 		wait $pid || :
 	fi
 done
+echo "# killed $cutkills times during cut"
 ok "the run after the cut kills" medusa-reconcile -q -C two/by
 is "$(ids "$F2/metastore.sqlite")" "a1 a2 b1 b2 c1 c2 " "every clip published"
 ok "every row's file is there with its hash" consistent "$F2/metastore.sqlite" "$F2/files"

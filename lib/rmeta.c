@@ -1,0 +1,676 @@
+/* rmeta.c: the remote metastore of rmeta.h. */
+#include "rmeta.h"
+#include "atomic.h"
+#include "hash.h"
+#include "ndjson.h"
+#include "s3.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What this file reads of the metastore schema (medusa-files(5)). */
+#define SQL_GENERATION "SELECT value FROM meta WHERE key = 'generation'"
+#define SQL_KEYS "SELECT key, bytes, hash, mime FROM renditions ORDER BY key"
+
+static sqlite3 *db_open(const char *path, int flags)
+{
+	sqlite3 *d = NULL;
+	if (sqlite3_open_v2(path, &d, flags, NULL) != SQLITE_OK) {
+		mwarn("%s: %s", path, d ? sqlite3_errmsg(d) : "cannot open");
+		sqlite3_close(d);
+		return NULL;
+	}
+	sqlite3_busy_timeout(d, 10000);
+	return d;
+}
+
+int rmeta_db_generation(const char *metastore, long long *generation)
+{
+	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (!d)
+		return -1;
+	if (sqlite3_prepare_v2(d, SQL_GENERATION, -1, &st, NULL) != SQLITE_OK) {
+		mwarn("%s: not a medusa metastore: %s", metastore, sqlite3_errmsg(d));
+	} else {
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			*generation = sqlite3_column_int64(st, 0);
+			rc = 0;
+		} else if (r == SQLITE_DONE) {
+			*generation = 0;
+			rc = 0;
+		} else {
+			mwarn("%s: %s", metastore, sqlite3_errmsg(d));
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return rc;
+}
+
+/* Calls each(arg, key, bytes, hash, mime) for every referenced key. */
+static int db_keys(const char *metastore,
+    int (*each)(void *arg, const char *key, long long bytes, const char *hash, const char *mime),
+    void *arg)
+{
+	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *st = NULL;
+	int rc = 0, r;
+	if (!d)
+		return -1;
+	if (sqlite3_prepare_v2(d, SQL_KEYS, -1, &st, NULL) != SQLITE_OK) {
+		mwarn("%s: not a medusa metastore: %s", metastore, sqlite3_errmsg(d));
+		sqlite3_close(d);
+		return -1;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		if (!k || !store_key_valid(k)) {
+			mwarn("%s: skipping an invalid storage key", metastore);
+			continue;
+		}
+		if (each(arg, k, sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+		        (const char *)sqlite3_column_text(st, 3)) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && r != SQLITE_DONE) {
+		mwarn("%s: %s", metastore, sqlite3_errmsg(d));
+		rc = -1;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return rc;
+}
+
+static int print_key(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
+{
+	json_object *o = json_object_new_object();
+	int rc;
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "bytes", json_object_new_int64(bytes));
+	json_object_object_add(o, "hash", hash ? json_object_new_string(hash) : NULL);
+	json_object_object_add(o, "mime", mime ? json_object_new_string(mime) : NULL);
+	rc = ndjson_write(arg, o);
+	json_object_put(o);
+	return rc;
+}
+
+int rmeta_keys(const char *metastore, FILE *out)
+{
+	return db_keys(metastore, print_key, out);
+}
+
+static int write_key_line(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
+{
+	return fprintf(arg, "%s\n", key) < 0 ? -1 : 0;
+}
+
+/* A private work directory for snapshots and downloads. */
+static char *work_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+	char *d = xasprintf("%s/medusa-rmeta.XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(d)) {
+		mwarnerr("%s", d);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void work_dir_remove(char *d, const char *const *names)
+{
+	if (!d)
+		return;
+	for (int i = 0; names[i]; i++) {
+		char *p = path_join(d, names[i]);
+		unlink(p);
+		free(p);
+	}
+	rmdir(d);
+	free(d);
+}
+
+static const char *const work_files[] = {"snapshot.sqlite", "snapshot.sqlite-journal", "keys",
+    "generation", "manifest", NULL};
+
+/* A consistent copy of the metastore: VACUUM INTO reads it in one
+ * transaction, so a publish running at the same time cannot tear it. */
+int rmeta_snapshot(const char *metastore, const char *out, long long *generation)
+{
+	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (!d)
+		return -1;
+	if (sqlite3_prepare_v2(d, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, out, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		mwarn("%s: snapshot: %s", metastore, sqlite3_errmsg(d));
+	else
+		rc = 0;
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	if (rc < 0)
+		return -1;
+	/* a reader of the copy must not need a -wal or -shm beside it */
+	d = db_open(out, SQLITE_OPEN_READWRITE);
+	if (!d)
+		return -1;
+	if (sqlite3_exec(d, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+		mwarn("%s: %s", out, sqlite3_errmsg(d));
+		rc = -1;
+	}
+	sqlite3_close(d);
+	if (rc == 0)
+		rc = rmeta_db_generation(out, generation);
+	return rc;
+}
+
+/* Where generation objects and snapshots are read from: a store, or a
+ * public base URL (a CDN in front of the bucket) read without signing. */
+struct source {
+	struct store *st;
+	struct s3 *pub;
+	const char *name;
+};
+
+/* Copies key to path: 1, 0 when there is no such key, -1 on error. */
+static int src_get(struct source *src, const char *key, const char *path)
+{
+	char *tmp;
+	int fd, rc;
+	if (src->st) {
+		long long size;
+		rc = store_stat(src->st, key, &size, NULL, 0);
+		if (rc == 1 && store_get_file(src->st, key, path) < 0)
+			rc = -1;
+		return rc;
+	}
+	fd = tmpfile_beside(path, &tmp);
+	if (fd < 0) {
+		mwarnerr("%s", path);
+		return -1;
+	}
+	rc = s3_get_fd(src->pub, key, fd);
+	if (rc == 1 && commit_tmpfile(fd, tmp, path) < 0) {
+		mwarnerr("%s", path);
+		rc = -1;
+	} else if (rc != 1) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Reads the generation object: the parsed object, NULL with *missing set
+ * when there is none, NULL on error. */
+static json_object *src_genobj(struct source *src, const char *dir, int *missing)
+{
+	char *p, *buf = NULL, why[256];
+	size_t len;
+	json_object *o = NULL;
+	int st;
+	*missing = 0;
+	p = path_join(dir, "generation");
+	st = src_get(src, RMETA_GENERATION_KEY, p);
+	if (st == 0)
+		*missing = 1;
+	if (st == 1) {
+		if (read_file(p, 1 << 20, &buf, &len) < 0)
+			mwarnerr("%s", p);
+		else if (!(o = json_parse_strict(buf, len, why, sizeof why)))
+			mwarn("%s: %s: %s", src->name, RMETA_GENERATION_KEY, why);
+		else if (!json_object_is_type(o, json_type_object) || !jstr(o, "snapshot") ||
+		    !jstr(o, "hash") || !json_object_object_get_ex(o, "generation", NULL)) {
+			mwarn("%s: %s: not a generation object", src->name, RMETA_GENERATION_KEY);
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	unlink(p);
+	free(p);
+	free(buf);
+	return o;
+}
+
+static json_object *get_genobj(struct store *s, const char *dir, int *missing)
+{
+	struct source src = {s, NULL, s->url};
+	return src_genobj(&src, dir, missing);
+}
+
+static long long genobj_generation(json_object *o)
+{
+	long long g = -1;
+	if (!o || jint64(o, "generation", &g) < 0)
+		return -1;
+	return g;
+}
+
+int rmeta_push(struct store *s, const char *metastore, int keep, int force, int dry)
+{
+	char *dir = work_dir(), *snap = NULL, *manifest = NULL, *genfile = NULL;
+	char hash[HASH_HEX_LEN + 1], *skey = NULL, *mkey = NULL, *text = NULL;
+	json_object *old = NULL, *obj = NULL, *hist = NULL;
+	long long gen = 0, rgen = 0;
+	struct stat sb;
+	int missing, rc = -1;
+	FILE *f;
+	if (!dir)
+		return -1;
+	snap = path_join(dir, "snapshot.sqlite");
+	manifest = path_join(dir, "manifest");
+	genfile = path_join(dir, "generation");
+	if (rmeta_snapshot(metastore, snap, &gen) < 0)
+		goto out;
+	old = get_genobj(s, dir, &missing);
+	if (!old && !missing)
+		goto out;
+	rgen = old ? genobj_generation(old) : 0;
+	if (old && rgen == gen && !force) {
+		/* already there: upload nothing, leave the switch alone */
+		if (ndjson_write(stdout, old) == 0)
+			rc = 0;
+		goto out;
+	}
+	if (old && rgen > gen && !force) {
+		mwarn("%s: the remote generation %lld is newer than %lld in %s: refusing to go back "
+		    "(another publisher? -f to force)", s->url, rgen, gen, metastore);
+		goto out;
+	}
+	if (hash_file_hex(snap, hash) < 0 || stat(snap, &sb) < 0) {
+		mwarnerr("%s", snap);
+		goto out;
+	}
+	skey = xasprintf(RMETA_SNAPSHOT_DIR "%lld-%.16s.sqlite", gen, hash);
+	mkey = xasprintf(RMETA_SNAPSHOT_DIR "%lld-%.16s.keys", gen, hash);
+
+	obj = json_object_new_object();
+	json_object_object_add(obj, "generation", json_object_new_int64(gen));
+	json_object_object_add(obj, "snapshot", json_object_new_string(skey));
+	json_object_object_add(obj, "hash", json_object_new_string(hash));
+	json_object_object_add(obj, "bytes", json_object_new_int64((long long)sb.st_size));
+	json_object_object_add(obj, "keys", json_object_new_string(mkey));
+	json_object_object_add(obj, "time", json_object_new_int64((long long)time(NULL)));
+	hist = json_object_new_array();
+	if (old && keep > 0) {
+		json_object *prev = json_object_new_object(), *oh;
+		json_object_object_add(prev, "generation", json_object_new_int64(rgen));
+		json_object_object_add(prev, "snapshot", json_object_new_string(jstr(old, "snapshot")));
+		if (jstr(old, "keys"))
+			json_object_object_add(prev, "keys", json_object_new_string(jstr(old, "keys")));
+		json_object_array_add(hist, prev);
+		if (json_object_object_get_ex(old, "history", &oh) && json_object_is_type(oh, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(oh) &&
+			    json_object_array_length(hist) < (size_t)keep; i++)
+				json_object_array_add(hist, json_object_get(json_object_array_get_idx(oh, i)));
+	}
+	json_object_object_add(obj, "history", hist);
+	if (dry) {
+		json_object *plan = json_object_new_object();
+		json_object_object_add(plan, "upload", json_object_new_string(skey));
+		json_object_object_add(plan, "bytes", json_object_new_int64((long long)sb.st_size));
+		json_object_object_add(plan, "generation", json_object_new_int64(gen));
+		rc = ndjson_write(stdout, plan);
+		json_object_put(plan);
+		goto out;
+	}
+	if (!(f = fopen(manifest, "w"))) {
+		mwarnerr("%s", manifest);
+		goto out;
+	}
+	if (db_keys(snap, write_key_line, f) < 0 || fclose(f) != 0) {
+		mwarn("%s: cannot write the key manifest", manifest);
+		goto out;
+	}
+	/* the manifest and snapshot first; the switch last */
+	if (store_put_file(s, mkey, manifest, "text/plain", NULL, 0) < 0 ||
+	    store_put_file(s, skey, snap, "application/vnd.sqlite3", hash, 0) < 0)
+		goto out;
+	text = xstrdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (atomic_write(genfile, text, strlen(text), 0644) < 0) {
+		mwarnerr("%s", genfile);
+		goto out;
+	}
+	if (store_put_file(s, RMETA_GENERATION_KEY, genfile, "application/json", NULL, 0) < 0)
+		goto out;
+	rc = ndjson_write(stdout, obj);
+out:
+	json_object_put(old);
+	json_object_put(obj);
+	free(text);
+	free(skey);
+	free(mkey);
+	free(snap);
+	free(manifest);
+	free(genfile);
+	work_dir_remove(dir, work_files);
+	return rc;
+}
+
+int rmeta_show(struct store *s)
+{
+	char *dir = work_dir();
+	json_object *o;
+	int missing, rc = -1;
+	if (!dir)
+		return -1;
+	o = get_genobj(s, dir, &missing);
+	if (o)
+		rc = ndjson_write(stdout, o);
+	else if (missing)
+		rc = fputs("{\"generation\":0}\n", stdout) < 0 ? -1 : 0;
+	json_object_put(o);
+	work_dir_remove(dir, work_files);
+	return rc;
+}
+
+/* A sorted set of keys. */
+struct keyset {
+	char **k;
+	size_t n, cap;
+};
+
+static void keyset_add(struct keyset *ks, const char *key)
+{
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? ks->cap * 2 : 1024;
+		ks->k = xrealloc(ks->k, ks->cap * sizeof *ks->k);
+	}
+	ks->k[ks->n++] = xstrdup(key);
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int keyset_has(const struct keyset *ks, const char *key)
+{
+	return bsearch(&key, ks->k, ks->n, sizeof *ks->k, cmpstr) != NULL;
+}
+
+static void keyset_free(struct keyset *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		free(ks->k[i]);
+	free(ks->k);
+}
+
+/* Adds every line of a file to ks. */
+static int keyset_load(struct keyset *ks, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	if (!f) {
+		mwarnerr("%s", path);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len)
+			keyset_add(ks, line);
+	}
+	if (ferror(f)) {
+		mwarnerr("%s", path);
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* Adds a generation's snapshot, manifest and every key in the manifest. */
+static int keep_generation(struct store *s, const char *dir, json_object *g, struct keyset *ks)
+{
+	const char *snap = jstr(g, "snapshot"), *keys = jstr(g, "keys");
+	char *p;
+	int rc;
+	if (!snap || !keys || !store_key_valid(snap) || !store_key_valid(keys)) {
+		mwarn("%s: %s: a generation without valid snapshot and keys", s->url, RMETA_GENERATION_KEY);
+		return -1;
+	}
+	keyset_add(ks, snap);
+	keyset_add(ks, keys);
+	p = path_join(dir, "keys");
+	/* a manifest that cannot be read stops gc: never delete what a live
+	 * generation may reference */
+	rc = store_get_file(s, keys, p);
+	if (rc == 0)
+		rc = keyset_load(ks, p);
+	unlink(p);
+	free(p);
+	return rc;
+}
+
+struct gcwalk {
+	struct keyset *keep;
+	struct keyset del;
+	int dry;
+};
+
+static int gc_each(void *arg, const char *key, long long size)
+{
+	struct gcwalk *w = arg;
+	json_object *o;
+	int rc;
+	if (strncmp(key, "clips/", 6) && strncmp(key, RMETA_SNAPSHOT_DIR, strlen(RMETA_SNAPSHOT_DIR)))
+		return 0;
+	if (keyset_has(w->keep, key))
+		return 0;
+	keyset_add(&w->del, key);
+	o = json_object_new_object();
+	json_object_object_add(o, "delete", json_object_new_string(key));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	rc = ndjson_write(stdout, o);
+	json_object_put(o);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Walks a listing that medusa-store ls wrote, as store_list would. */
+static int walk_listing(const char *path, int (*each)(void *arg, const char *key, long long size),
+    void *arg)
+{
+	FILE *f = fopen(path, "r");
+	struct ndjson_reader *r;
+	json_object *o;
+	int st, rc = 0;
+	if (!f) {
+		mwarnerr("%s", path);
+		return -1;
+	}
+	r = ndjson_open(f, path);
+	while (rc == 0 && (st = ndjson_next(r, &o)) != NDJSON_EOF) {
+		long long size = -1;
+		const char *k;
+		if (st < 0) {
+			rc = -1;
+			break;
+		}
+		k = jstr(o, "key");
+		(void)jint64(o, "size", &size);
+		if (!k || !store_key_valid(k)) {
+			mwarn("%s:%lu: not a listing record", path, ndjson_lineno(r));
+			rc = -1;
+		} else {
+			rc = each(arg, k, size);
+		}
+		json_object_put(o);
+	}
+	ndjson_close(r);
+	fclose(f);
+	return rc;
+}
+
+int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry)
+{
+	char *dir = work_dir();
+	struct keyset ks = {0};
+	struct gcwalk w = {&ks, {0}, dry};
+	json_object *o, *h;
+	int missing, rc = -1;
+	if (!dir)
+		return -1;
+	o = get_genobj(s, dir, &missing);
+	if (!o && !missing)
+		goto out;
+	if (!o && !keyfile) {
+		mwarn("%s: no %s and no list of keys to keep: deleting nothing", s->url, RMETA_GENERATION_KEY);
+		goto out;
+	}
+	if (keyfile && keyset_load(&ks, keyfile) < 0)
+		goto out;
+	if (o) {
+		if (keep_generation(s, dir, o, &ks) < 0)
+			goto out;
+		if (json_object_object_get_ex(o, "history", &h) && json_object_is_type(h, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(h) && i < (size_t)keep; i++)
+				if (keep_generation(s, dir, json_object_array_get_idx(h, i), &ks) < 0)
+					goto out;
+	}
+	qsort(ks.k, ks.n, sizeof *ks.k, cmpstr);
+	if ((listing ? walk_listing(listing, gc_each, &w) : store_list(s, "", gc_each, &w)) != 0)
+		goto out;
+	rc = 0;
+	if (!dry && w.del.n > 0 && store_remove(s, (const char *const *)w.del.k, w.del.n) < 0)
+		rc = -1;
+out:
+	json_object_put(o);
+	keyset_free(&ks);
+	keyset_free(&w.del);
+	work_dir_remove(dir, work_files);
+	return rc;
+}
+
+static int fetch(struct source *src, const char *local, long long *generation)
+{
+	char *dir = work_dir(), *dl = NULL, hash[HASH_HEX_LEN + 1];
+	const char *want, *skey;
+	json_object *o = NULL;
+	long long lgen = -1, rgen, sgen = -1;
+	int missing, rc = -1;
+	if (!dir)
+		return -1;
+	if (access(local, F_OK) == 0 && rmeta_db_generation(local, &lgen) < 0)
+		lgen = -1; /* an unreadable local copy is replaced */
+	if (generation)
+		*generation = lgen;
+	o = src_genobj(src, dir, &missing);
+	if (!o) {
+		if (missing)
+			mwarn("%s: no %s yet", src->name, RMETA_GENERATION_KEY);
+		goto out;
+	}
+	rgen = genobj_generation(o);
+	want = jstr(o, "hash");
+	skey = jstr(o, "snapshot");
+	if (rgen < 0 || !store_key_valid(skey)) {
+		mwarn("%s: %s: not a generation object", src->name, RMETA_GENERATION_KEY);
+		goto out;
+	}
+	if (rgen == lgen) {
+		rc = 0;
+		goto out;
+	}
+	if (rgen < lgen) {
+		mwarn("%s: the generation went backwards (%lld, have %lld): keeping %s", src->name, rgen,
+		    lgen, local);
+		goto out;
+	}
+	dl = xasprintf("%s.download", local);
+	switch (src_get(src, skey, dl)) {
+	case 1: break;
+	case 0: mwarn("%s/%s: no such key: keeping %s", src->name, skey, local); /* fall through */
+	default: goto out;
+	}
+	if (hash_file_hex(dl, hash) < 0) {
+		mwarnerr("%s", dl);
+		goto out;
+	}
+	if (strcmp(hash, want)) {
+		mwarn("%s: %s: hash mismatch (%.16s..., want %.16s...): keeping %s", src->name, skey, hash,
+		    want, local);
+		goto out;
+	}
+	if (rmeta_db_generation(dl, &sgen) < 0 || sgen != rgen) {
+		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", src->name, skey, sgen, rgen, local);
+		goto out;
+	}
+	if (rename(dl, local) < 0) {
+		mwarnerr("%s", local);
+		goto out;
+	}
+	{
+		char *d = path_dirname(local);
+		if (fsync_dir(d) < 0)
+			mwarnerr("%s", d);
+		free(d);
+	}
+	if (generation)
+		*generation = rgen;
+	rc = 1;
+out:
+	if (dl) {
+		unlink(dl);
+		free(dl);
+	}
+	json_object_put(o);
+	work_dir_remove(dir, work_files);
+	return rc;
+}
+
+int rmeta_fetch(struct store *s, const char *local, long long *generation)
+{
+	struct source src = {s, NULL, s->url};
+	return fetch(&src, local, generation);
+}
+
+int rmeta_fetch_url(const char *remote, const char *local, long long *generation)
+{
+	struct source src = {NULL, NULL, remote};
+	char why[512];
+	int rc;
+	if (!strncmp(remote, "http://", 7) || !strncmp(remote, "https://", 8)) {
+		/* the URL of the prefix, or of its generation object */
+		char *base = xstrdup(remote);
+		size_t l = strlen(base);
+		while (l > 0 && base[l - 1] == '/')
+			base[--l] = '\0';
+		if (l > strlen(RMETA_GENERATION_KEY) &&
+		    !strcmp(base + l - strlen(RMETA_GENERATION_KEY), RMETA_GENERATION_KEY))
+			base[l - strlen(RMETA_GENERATION_KEY)] = '\0';
+		src.pub = s3_new_public(base, why, sizeof why);
+		free(base);
+		if (!src.pub) {
+			mwarn("%s", why);
+			return -1;
+		}
+		rc = fetch(&src, local, generation);
+		s3_free(src.pub);
+		return rc;
+	}
+	if (!(src.st = store_open(remote, why, sizeof why))) {
+		mwarn("%s", why);
+		return -1;
+	}
+	rc = fetch(&src, local, generation);
+	store_close(src.st);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/* serve.h: the endpoints of medusa-serve(8), in backyard and frontyard
+ * mode, on top of http.h. */
+#ifndef MEDUSA_SERVE_H
+#define MEDUSA_SERVE_H
+
+#include "backyard.h"
+#include "http.h"
+#include "sign.h"
+
+enum serve_mode { SERVE_BACKYARD, SERVE_FRONTYARD };
+
+struct serve {
+	enum serve_mode mode;
+	struct config *cfg;     /* the backyard config; NULL for a frontyard without one */
+	char *webdir;           /* static pages at "/", or NULL */
+	char *token;            /* backyard: required Bearer token; NULL: loopback only */
+	int api_max_age;        /* Cache-Control max-age of /api/ answers */
+	/* frontyard */
+	char *metastore;        /* the SQLite metastore (a remote one: its local copy) */
+	char *remote;           /* a remote metastore's URL (rmeta.h), or NULL */
+	char *files_root;       /* directory storage served under /files/, or NULL */
+	char *cachedir;         /* where the listing cache lives */
+	int refresh;            /* seconds between checks of the metastore generation */
+	int have_pk;
+	unsigned char pk[SIGN_PK_BYTES];
+	char *base_url;         /* replaces the published base of file URLs, or NULL */
+	struct fcache *cache;   /* loaded on first use */
+	long long cache_at;     /* when it was loaded (unix seconds) */
+};
+
+/* The answer of a handler: done (0), the connection must end (-1), or the
+ * path is not this handler's (SERVE_NEXT). */
+#define SERVE_NEXT 1
+
+/* Answers the request in c->req: access control, the mode's endpoints,
+ * then the static pages. 0, or -1 when the connection must end. */
+int serve_request(struct serve *s, struct http_conn *c);
+
+int serve_backyard(struct serve *s, struct http_conn *c);
+int serve_frontyard(struct serve *s, struct http_conn *c);
+void serve_frontyard_free(struct serve *s);
+
+/* Static file under root at the decoded relative path rel ("" or a
+ * directory: index.html). Never leaves root. type: the Content-Type, or
+ * NULL for the one of the file's extension. */
+int serve_file_under(struct http_conn *c, const char *root, const char *rel, const char *type,
+    const char *cache, int (*allow)(const char *clean, void *arg), void *arg);
+
+/* 405 with Allow. */
+int serve_405(struct http_conn *c, const char *allow);
+
+/* GET /api/tags from a config: {"tags":[TAGDEF...]} in config order. */
+json_object *serve_tags_json(const struct config *cfg);
+
+#endif

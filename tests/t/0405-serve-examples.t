@@ -1,0 +1,90 @@
+#!/bin/sh
+# The configurations in examples/serve work: each is run as written, with
+# only its paths, users and ports replaced by the test's.
+. "${MEDUSA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$MEDUSA_SRC/tests/t/0400-serve-suite.sh"
+EX=$MEDUSA_SRC/examples/serve
+serve_fixture
+FY=$T/frontyard
+clip k1 trips/kyoto.mp4 0 4 '{"place":"Kyoto","people":[],"rating":5,"kind":"travel","public":true}' > "$T/recs"
+medusa-publish -C "$T/by" -q < "$T/recs" > /dev/null
+medusa-recache -g "$FY" 2>/dev/null
+PB=$(free_port) PF=$(free_port) PC=$(free_port)
+me=$(id -un)
+# localize FILE: the example with this test's paths, users and ports
+localize() {
+	sed -e "s|/usr/local/bin/medusa-serve|$MEDUSA_BIN/medusa-serve|g" \
+	    -e "s|/home/medusa/videos|$T/by|g" -e "s|/srv/medusa|$FY|g" \
+	    -e "s|/var/cache/medusa|$T/cache|g" \
+	    -e "s|8080|$PB|g" -e "s|8081|$PF|g" -e "s|8082|$PC|g" \
+	    -e "s/ nowait medusa / nowait $me /" -e "s/ nowait www-data / nowait $me /" \
+	    -e "s/= medusa\$/= $me/" -e "s/= www-data\$/= $me/" "$1"
+}
+check_front() {  # check_front PORT WHAT
+	is "$(code "http://127.0.0.1:$1/api/clips")" 200 "$2: frontyard /api/clips"
+	is "$(jq -r '.clips[0].id' "$T/body")" k1 "$2: the published clip"
+}
+check_back() {
+	is "$(code "http://127.0.0.1:$1/api/tags")" 200 "$2: backyard /api/tags"
+}
+
+# inetd.conf
+serve_inetd_lock
+localize "$EX/inetd.conf" > "$T/inetd.conf"
+sed -i "s|^8081 |127.0.0.1:$PF |;s|^$PF |127.0.0.1:$PF |" "$T/inetd.conf"
+inetd -d "$T/inetd.conf" 2>"$T/inetd.err" &
+ipid=$!
+at_exit "kill $ipid 2>/dev/null || true; wait $ipid 2>/dev/null || true"
+wait_port "$PB" && wait_port "$PF"
+check_back "$PB" inetd.conf
+check_front "$PF" inetd.conf
+kill $ipid; wait $ipid 2>/dev/null || true
+flock -u 9
+
+# xinetd.d
+if command -v xinetd >/dev/null; then
+	{ localize "$EX/xinetd.d/medusa-backyard"; localize "$EX/xinetd.d/medusa-frontyard" |
+	  sed 's/^\tport /\tbind = 127.0.0.1\n\tport /'; } > "$T/xinetd.conf"
+	xinetd -dontfork -pidfile "$T/xinetd.pid" -f "$T/xinetd.conf" 2>"$T/xinetd.err" &
+	xpid=$!
+	at_exit "kill $xpid 2>/dev/null || true; wait $xpid 2>/dev/null || true"
+	wait_port "$PB" && wait_port "$PF"
+	check_back "$PB" xinetd
+	check_front "$PF" xinetd
+	kill $xpid; wait $xpid 2>/dev/null || true
+else
+	_n=$((_n + 1)); echo "ok $_n - # SKIP xinetd is not installed (Debian has it conflict with openbsd-inetd)"
+fi
+
+# tcpserver.sh
+PATH=$MEDUSA_BIN:$PATH FRONTYARD=$FY ADDR=127.0.0.1 PORT=$PF CACHE=$T/cache "$EX/tcpserver.sh" 2>/dev/null &
+tpid=$!
+at_exit "kill $tpid 2>/dev/null || true; wait $tpid 2>/dev/null || true"
+wait_port "$PF"
+check_front "$PF" tcpserver.sh
+kill $tpid; wait $tpid 2>/dev/null || true
+
+# systemd: the service's command line under socket activation with Accept=yes
+exec_start=$(localize "$EX/systemd/medusa-frontyard@.service" | sed -n 's/^ExecStart=//p')
+listen=$(localize "$EX/systemd/medusa-frontyard.socket" | sed -n 's/^ListenStream=//p')
+is "$listen" "$PF" "systemd: the socket's port"
+ok "systemd: the socket accepts connections one process each" grep -q '^Accept=yes' "$EX/systemd/medusa-frontyard.socket"
+# shellcheck disable=SC2086
+systemd-socket-activate -l "127.0.0.1:$listen" --inetd -a $exec_start 2>"$T/ssa.err" &
+spid=$!
+at_exit "kill $spid 2>/dev/null || true; wait $spid 2>/dev/null || true"
+wait_port "$PF"
+check_front "$PF" systemd
+kill $spid; wait $spid 2>/dev/null || true
+
+# lighttpd.conf with medusa.cgi
+mkdir -p "$FY/cgi"
+localize "$EX/medusa.cgi" > "$FY/cgi/medusa.cgi"; chmod 755 "$FY/cgi/medusa.cgi"
+{ localize "$EX/lighttpd.conf"; echo "server.errorlog = \"$T/lighttpd.err\""; } > "$T/lighttpd.conf"
+lighttpd -D -f "$T/lighttpd.conf" 2>"$T/lighttpd.stderr" &
+lpid=$!
+at_exit "kill $lpid 2>/dev/null || true; wait $lpid 2>/dev/null || true"
+wait_port "$PC"
+check_back "$PC" lighttpd.conf
+is "$(code -r 0-9 "http://127.0.0.1:$PC/media/a/v.mp4")" 206 "lighttpd.conf: a video with Range"
+done_testing

@@ -1,0 +1,99 @@
+// tests/web/lib.mjs: shared by the browser tests. TAP output, Debian's
+// chromium driven by playwright-core, axe-core, console error capture.
+// The npm packages live in tests/node (npm install --prefix tests/node).
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '../node/package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let n = 0, failed = 0;
+export function ok(cond, desc, diag) {
+	n++;
+	console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${desc}`);
+	if (!cond) {
+		failed++;
+		if (diag !== undefined)
+			for (const l of String(typeof diag === 'string' ? diag : JSON.stringify(diag, null, 1)).split('\n').slice(0, 30))
+				console.log('#   ' + l);
+	}
+	return cond;
+}
+// A check of a feature that another part has not built yet: reported, not
+// counted as a failure (TAP TODO).
+export function todo(cond, desc, reason) {
+	n++;
+	console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${desc} # TODO ${reason}`);
+	return cond;
+}
+export function is(got, want, desc) {
+	return ok(JSON.stringify(got) === JSON.stringify(want), desc, `got:  ${JSON.stringify(got)}\nwant: ${JSON.stringify(want)}`);
+}
+export function done() {
+	console.log(`1..${n}`);
+	return failed === 0;
+}
+
+export async function launch() {
+	return chromium.launch({
+		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			'--autoplay-policy=no-user-gesture-required'],
+	});
+}
+
+// A page that records console errors and uncaught exceptions. Responses
+// that a test provokes on purpose (412, 422) are listed in p.expected.
+export async function newPage(ctx) {
+	const p = await ctx.newPage();
+	p.errors = [];
+	p.expected = [];
+	p.on('console', m => {
+		if (m.type() !== 'error') return;
+		const t = m.text();
+		if (p.expected.some(code => t.includes(`status of ${code}`))) return;
+		p.errors.push(t);
+	});
+	p.on('pageerror', e => p.errors.push('uncaught: ' + e.message));
+	// the page's own weight: documents, scripts, style sheets, fonts
+	p.weight = new Map();
+	p.on('response', async r => {
+		if (!['document', 'script', 'stylesheet', 'font'].includes(r.request().resourceType())) return;
+		try { p.weight.set(r.url().replace(/[#?].*/, ''), (await r.body()).length); } catch { /* gone */ }
+	});
+	return p;
+}
+
+// axe-core on the page as it is: the violations of impact serious or critical.
+export async function axe(p) {
+	await p.addScriptTag({content: axeSource});
+	const r = await p.evaluate(async () => {
+		const res = await window.axe.run(document, {resultTypes: ['violations']});
+		return res.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+			nodes: v.nodes.slice(0, 3).map(x => x.target.join(' '))}));
+	});
+	return r.filter(v => v.impact === 'serious' || v.impact === 'critical');
+}
+
+export const weight = p => [...p.weight.values()].reduce((a, b) => a + b, 0);
+
+export function outdir(name) {
+	const d = path.join(process.env.WEB_OUT || '/tmp', name);
+	fs.mkdirSync(d, {recursive: true});
+	return d;
+}
+
+// Waits for fn() (in the page) to be truthy; false after the timeout.
+export async function until(p, fn, arg, timeout = 10000) {
+	try {
+		await p.waitForFunction(fn, arg, {timeout, polling: 50});
+		return true;
+	} catch {
+		return false;
+	}
+}

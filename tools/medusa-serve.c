@@ -1,0 +1,232 @@
+/* medusa-serve: answer HTTP for the backyard or the frontyard, one
+ * connection on stdin/stdout (inetd, tcpserver, systemd sockets) or one CGI
+ * request. */
+#include "backyard.h"
+#include "hash.h"
+#include "http.h"
+#include "serve.h"
+#include "sign.h"
+#include "util.h"
+#include "atomic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MEDUSA_SHAREDIR
+#define MEDUSA_SHAREDIR "/usr/local/share/medusa"
+#endif
+
+static noreturn void usage(void)
+{
+	fprintf(stderr, "usage: medusa-serve backyard|frontyard [-C backyard] [-w webdir]\n"
+	    "           [-a tokenfile] [-m metastore] [-s storage] [-c cachedir]\n"
+	    "           [-k pubkey] [-u baseurl] [-r refresh] [-b maxbody] [-i idle]\n"
+	    "           [-t timeout]\n");
+	exit(EXIT_USAGE);
+}
+
+static int seconds_ms(const char *s, const char *what)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || v <= 0 || v > 86400)
+		mdie(EXIT_USAGE, "%s: %s: want seconds (0 < n <= 86400)", what, s);
+	return (int)(v * 1000 + 0.5);
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The web pages: PREFIX/share/medusa/web/MODE when installed, else the
+ * source tree's web/MODE beside the build directory. */
+static char *default_webdir(const char *mode)
+{
+	char *d = xasprintf("%s/web/%s", MEDUSA_SHAREDIR, mode);
+	if (is_dir(d))
+		return d;
+	free(d);
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	char *bin = path_dirname(exe);
+	d = xasprintf("%s/../web/%s", bin, mode);
+	free(bin);
+	if (is_dir(d)) {
+		char *r = realpath(d, NULL);
+		free(d);
+		return r;
+	}
+	free(d);
+	return NULL;
+}
+
+static char *read_token(const char *file)
+{
+	char *buf = NULL;
+	size_t len;
+	if (read_file(file, 4096, &buf, &len) < 0)
+		mdie(EXIT_USAGE, "%s: token file: %s", file, strerror(errno));
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strlen(buf) < 16)
+		mdie(EXIT_USAGE, "%s: token file: a token needs at least 16 characters", file);
+	return buf;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *dir = NULL, *tokfile = NULL, *pubkey = NULL, *storage = NULL;
+	struct serve s = {.api_max_age = 10, .refresh = 30};
+	struct http_limits lim;
+	http_limits_default(&lim);
+	int ch;
+	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:")) != -1) {
+		switch (ch) {
+		case 'C': dir = optarg; break;
+		case 'w': s.webdir = xstrdup(optarg); break;
+		case 'a': tokfile = optarg; break;
+		case 'm': s.metastore = xstrdup(optarg); break;
+		case 's': storage = optarg; break;
+		case 'c': s.cachedir = xstrdup(optarg); break;
+		case 'k': pubkey = optarg; break;
+		case 'u': s.base_url = xstrdup(optarg); break;
+		case 'r': s.refresh = seconds_ms(optarg, "-r") / 1000; break;
+		case 'b': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > (1ull << 30))
+				mdie(EXIT_USAGE, "-b: %s: want bytes (1 to 1073741824)", optarg);
+			lim.max_body = (size_t)v;
+			break;
+		}
+		case 'i': lim.idle_ms = seconds_ms(optarg, "-i"); break;
+		case 't': lim.read_ms = lim.write_ms = seconds_ms(optarg, "-t"); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	const char *mode = argv[optind];
+	if (strcmp(mode, "backyard") == 0)
+		s.mode = SERVE_BACKYARD;
+	else if (strcmp(mode, "frontyard") == 0)
+		s.mode = SERVE_FRONTYARD;
+	else
+		usage();
+	if (hash_init() < 0)
+		mdie(EXIT_USAGE, "libsodium failed to initialise");
+	signal(SIGPIPE, SIG_IGN);
+
+	/* inetd hands us the socket as stderr too: a message there would
+	 * land in the middle of an answer */
+	struct stat st;
+	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 2);
+			close(null);
+		}
+	}
+
+	struct config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	if (s.mode == SERVE_BACKYARD || !s.metastore || dir) {
+		config_open(dir, &cfg);
+		s.cfg = &cfg;
+	}
+	if (s.mode == SERVE_BACKYARD) {
+		const char *t = getenv("MEDUSA_TOKEN");
+		if (tokfile)
+			s.token = read_token(tokfile);
+		else if (t && *t) {
+			if (strlen(t) < 16)
+				mdie(EXIT_USAGE, "MEDUSA_TOKEN: a token needs at least 16 characters");
+			s.token = xstrdup(t);
+		}
+	} else {
+		if (!s.metastore)
+			s.metastore = xstrdup(cfg.metastore);
+		if (!storage && s.cfg)
+			storage = cfg.storage;
+		if (storage && strncmp(storage, "s3:", 3) != 0) {
+			const char *p = strncmp(storage, "file:", 5) == 0 ? storage + 5 : storage;
+			s.files_root = realpath(p, NULL);
+			if (!s.files_root && errno != ENOENT)
+				mdie(EXIT_USAGE, "%s: storage: %s", p, strerror(errno));
+		}
+		if (strstr(s.metastore, "://")) {
+			/* a replica: a local copy of the remote metastore in the cache */
+			if (!s.cachedir && !s.cfg)
+				mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory (-c)",
+				    s.metastore);
+			if (!s.cachedir)
+				s.cachedir = path_join(cfg.frontyard_dir, "cache");
+			s.remote = s.metastore;
+			s.metastore = path_join(s.cachedir, "metastore.sqlite");
+		}
+		if (!s.cachedir) {
+			char *md = path_dirname(s.metastore);
+			s.cachedir = path_join(md, "cache");
+			free(md);
+		}
+		char *def = NULL;
+		if (!pubkey && s.cfg) {
+			def = path_join(cfg.frontyard_dir, SIGN_PUBLIC_FILE);
+			if (access(def, F_OK) == 0)
+				pubkey = def;
+		}
+		if (pubkey) {
+			char why[512];
+			if (sign_load_public(pubkey, s.pk, why, sizeof why) < 0)
+				mdie(EXIT_USAGE, "%s", why);
+			s.have_pk = 1;
+		}
+		free(def);
+	}
+	if (!s.webdir)
+		s.webdir = default_webdir(mode);
+	else if (!is_dir(s.webdir))
+		mdie(EXIT_USAGE, "%s: web directory: not a directory", s.webdir);
+
+	struct http_conn c;
+	http_conn_init(&c, 0, 1, &lim);
+	for (;;) {
+		int st2 = http_next(&c);
+		if (st2 == 0)
+			break;
+		if (st2 > 1) {
+			(void)http_error(&c, st2, http_reason(st2));
+			break;
+		}
+		if (serve_request(&s, &c) < 0 || !c.keep || c.cgi)
+			break;
+	}
+	http_conn_close(&c);
+	http_conn_free(&c);
+	serve_frontyard_free(&s);
+	if (s.token)
+		sodium_memzero(s.token, strlen(s.token));
+	free(s.token);
+	free(s.webdir);
+	free(s.metastore);
+	free(s.remote);
+	free(s.files_root);
+	free(s.cachedir);
+	free(s.base_url);
+	if (s.cfg)
+		config_free(&cfg);
+	return EXIT_ALLOK;
+}

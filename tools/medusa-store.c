@@ -1,0 +1,344 @@
+/* medusa-store: frontyard storage from the shell, over lib/store.h (so an
+ * s3:// store goes through the same code as medusa-publish), plus the
+ * remote metastore (lib/rmeta.h). medusa-sync is built on it. */
+#include "atomic.h"
+#include "hash.h"
+#include "ndjson.h"
+#include "rmeta.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+	fprintf(stderr,
+	    "usage: medusa-store -s STORE [-j N] put KEY FILE [MIME] | put -\n"
+	    "       medusa-store -s STORE get KEY FILE\n"
+	    "       medusa-store -s STORE stat KEY...\n"
+	    "       medusa-store -s STORE ls [PREFIX]\n"
+	    "       medusa-store -s STORE rm KEY... | rm -\n"
+	    "       medusa-store -s STORE keys -m METASTORE\n"
+	    "       medusa-store -s STORE snapshot -m METASTORE FILE\n"
+	    "       medusa-store -s STORE [-n] [-f] [-k N] push -m METASTORE\n"
+	    "       medusa-store -s STORE generation\n"
+	    "       medusa-store -s STORE [-n] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
+	    "       medusa-store -s STORE fetch LOCAL-METASTORE\n");
+	exit(EXIT_USAGE);
+}
+
+static const char *store_url;
+
+static struct store *open_store(void)
+{
+	char why[512];
+	struct store *s = store_open(store_url, why, sizeof why);
+	if (!s)
+		mwarn("%s", why);
+	return s;
+}
+
+/* put -: records {"key","file","mime","hash"} from stdin, uploaded by N
+ * workers, each with its own store (and so its own connection). */
+struct job {
+	char *key, *file, *mime, *hash;
+	unsigned long line;
+};
+
+struct putq {
+	struct job *jobs;
+	size_t n, next;
+	int failed;
+	pthread_mutex_t mu;
+};
+
+static void print_done(const char *key)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "done", json_object_new_boolean(1));
+	(void)ndjson_write(stdout, o); /* close_stdout reports a failed write */
+	json_object_put(o);
+}
+
+static void *put_worker(void *arg)
+{
+	struct putq *q = arg;
+	struct store *s = open_store();
+	for (;;) {
+		struct job *j;
+		int rc;
+		pthread_mutex_lock(&q->mu);
+		j = q->next < q->n && s ? &q->jobs[q->next++] : NULL;
+		if (!s)
+			q->failed = 1;
+		pthread_mutex_unlock(&q->mu);
+		if (!j)
+			break;
+		rc = store_put_file(s, j->key, j->file, j->mime, j->hash, 0);
+		pthread_mutex_lock(&q->mu);
+		if (rc < 0)
+			q->failed = 1;
+		else
+			print_done(j->key);
+		pthread_mutex_unlock(&q->mu);
+	}
+	store_close(s);
+	return NULL;
+}
+
+static int put_many(int jobs)
+{
+	struct ndjson_reader *r = ndjson_open(stdin, "stdin");
+	struct putq q = {0};
+	size_t cap = 0;
+	json_object *rec;
+	int st, bad = 0, nth = 0;
+	pthread_t th[64];
+	while ((st = ndjson_next(r, &rec)) != NDJSON_EOF) {
+		const char *k, *f;
+		if (st == NDJSON_IOERR) {
+			bad = 1;
+			break;
+		}
+		if (st == NDJSON_BAD) {
+			bad = 1;
+			continue;
+		}
+		k = jstr(rec, "key");
+		f = jstr(rec, "file");
+		if (!k || !f || !store_key_valid(k)) {
+			mwarn("stdin:%lu: needs a valid \"key\" and a \"file\"", ndjson_lineno(r));
+			bad = 1;
+		} else {
+			if (q.n == cap) {
+				cap = cap ? cap * 2 : 64;
+				q.jobs = xrealloc(q.jobs, cap * sizeof *q.jobs);
+			}
+			q.jobs[q.n].key = xstrdup(k);
+			q.jobs[q.n].file = xstrdup(f);
+			q.jobs[q.n].mime = jstr(rec, "mime") ? xstrdup(jstr(rec, "mime")) : NULL;
+			q.jobs[q.n].hash = jstr(rec, "hash") ? xstrdup(jstr(rec, "hash")) : NULL;
+			q.jobs[q.n].line = ndjson_lineno(r);
+			q.n++;
+		}
+		json_object_put(rec);
+	}
+	ndjson_close(r);
+	pthread_mutex_init(&q.mu, NULL);
+	for (int i = 0; i < jobs && (size_t)i < q.n; i++) {
+		if (pthread_create(&th[nth], NULL, put_worker, &q)) {
+			mwarn("cannot start a thread");
+			break;
+		}
+		nth++;
+	}
+	if (nth == 0 && q.n > 0)
+		q.failed = 1;
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&q.mu);
+	for (size_t i = 0; i < q.n; i++) {
+		free(q.jobs[i].key);
+		free(q.jobs[i].file);
+		free(q.jobs[i].mime);
+		free(q.jobs[i].hash);
+	}
+	free(q.jobs);
+	return q.failed || bad ? EXIT_SOME : EXIT_ALLOK;
+}
+
+static int print_entry(void *arg, const char *key, long long size)
+{
+	json_object *o = json_object_new_object();
+	int rc;
+	(void)arg;
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	rc = ndjson_write(stdout, o);
+	json_object_put(o);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Keys from the arguments, or one a line from stdin when the only one is
+ * "-". */
+static char **read_keys(int argc, char **argv, size_t *n)
+{
+	char **keys = NULL, *line = NULL;
+	size_t cap = 0, lcap = 0;
+	ssize_t len;
+	*n = 0;
+	if (!(argc == 1 && !strcmp(argv[0], "-"))) {
+		keys = xcalloc((size_t)argc + 1, sizeof *keys);
+		for (int i = 0; i < argc; i++)
+			keys[(*n)++] = xstrdup(argv[i]);
+		return keys;
+	}
+	while ((len = getline(&line, &lcap, stdin)) >= 0) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (!len)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			keys = xrealloc(keys, cap * sizeof *keys);
+		}
+		keys[(*n)++] = xstrdup(line);
+	}
+	free(line);
+	return keys;
+}
+
+int main(int argc, char **argv)
+{
+	int c, jobs = 8, keep = 2, dry = 0, force = 0, rc = EXIT_ALLOK;
+	const char *metastore = NULL, *keyfile = NULL, *listing = NULL, *cmd;
+	struct store *s;
+	static const struct option longopts[] = {
+		{"keep", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	while ((c = getopt_long(argc, argv, "+s:j:k:l:m:nfx:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': store_url = optarg; break;
+		case 'j':
+			jobs = atoi(optarg);
+			if (jobs < 1 || jobs > 64)
+				mdie(EXIT_USAGE, "-j %s: want 1 to 64", optarg);
+			break;
+		case 'k':
+			keep = atoi(optarg);
+			if (keep < 0 || keep > 1000)
+				mdie(EXIT_USAGE, "--keep %s: want 0 to 1000", optarg);
+			break;
+		case 'l': listing = optarg; break;
+		case 'm': metastore = optarg; break;
+		case 'n': dry = 1; break;
+		case 'f': force = 1; break;
+		case 'x': keyfile = optarg; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!store_url || argc < 1)
+		usage();
+	cmd = argv[0];
+	argc--;
+	argv++;
+	/* subcommands may take -m after their name too */
+	if (argc >= 2 && !strcmp(argv[0], "-m")) {
+		metastore = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
+	if (hash_init() < 0)
+		mdie(EXIT_USAGE, "cannot start libsodium");
+	if (!strcmp(cmd, "put") && argc == 1 && !strcmp(argv[0], "-")) {
+		/* check the store once before the workers open theirs */
+		if (!(s = open_store()))
+			return EXIT_USAGE;
+		store_close(s);
+		rc = put_many(jobs);
+		return close_stdout() < 0 ? EXIT_SOME : rc;
+	}
+	if (!strcmp(cmd, "put") && (argc == 2 || argc == 3)) {
+		if (!store_key_valid(argv[0]))
+			mdie(EXIT_USAGE, "%s: not a valid key", argv[0]);
+	} else if (!strcmp(cmd, "get") && argc == 2) {
+		if (!store_key_valid(argv[0]))
+			mdie(EXIT_USAGE, "%s: not a valid key", argv[0]);
+	} else if (!strcmp(cmd, "stat") && argc >= 1) {
+	} else if (!strcmp(cmd, "ls") && argc <= 1) {
+	} else if (!strcmp(cmd, "rm") && argc >= 1) {
+	} else if ((!strcmp(cmd, "keys") || !strcmp(cmd, "push")) && argc == 0 && metastore) {
+	} else if ((!strcmp(cmd, "generation") || !strcmp(cmd, "gc")) && argc == 0) {
+	} else if (!strcmp(cmd, "fetch") && argc == 1) {
+		/* a store or a public URL: rmeta opens it */
+		int st = rmeta_fetch_url(store_url, argv[0], NULL);
+		if (close_stdout() < 0)
+			st = -1;
+		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
+	} else if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
+		/* local only: no store needed */
+		long long gen;
+		if (rmeta_snapshot(metastore, argv[0], &gen) < 0)
+			return EXIT_SOME;
+		printf("{\"generation\":%lld}\n", gen);
+		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
+	} else {
+		usage();
+	}
+	if (!(s = open_store()))
+		return EXIT_USAGE;
+	if (!strcmp(cmd, "put")) {
+		if (store_put_file(s, argv[0], argv[1], argc == 3 ? argv[2] : NULL, NULL, 0) < 0)
+			rc = EXIT_SOME;
+	} else if (!strcmp(cmd, "get")) {
+		if (store_get_file(s, argv[0], argv[1]) < 0)
+			rc = EXIT_SOME;
+	} else if (!strcmp(cmd, "stat")) {
+		size_t n;
+		char **keys = read_keys(argc, argv, &n);
+		for (size_t i = 0; i < n; i++) {
+			char hash[HASH_HEX_LEN + 1] = "";
+			long long size = 0;
+			int st = store_key_valid(keys[i]) ? store_stat(s, keys[i], &size, hash, sizeof hash) : -1;
+			json_object *o;
+			if (st < 0) {
+				if (!store_key_valid(keys[i]))
+					mwarn("%s: not a valid key", keys[i]);
+				rc = EXIT_SOME;
+				continue;
+			}
+			o = json_object_new_object();
+			json_object_object_add(o, "key", json_object_new_string(keys[i]));
+			if (st == 1) {
+				json_object_object_add(o, "size", json_object_new_int64(size));
+				json_object_object_add(o, "hash", hash[0] ? json_object_new_string(hash) : NULL);
+			} else {
+				json_object_object_add(o, "missing", json_object_new_boolean(1));
+				rc = EXIT_SOME;
+			}
+			if (ndjson_write(stdout, o) < 0)
+				rc = EXIT_SOME;
+			json_object_put(o);
+		}
+		for (size_t i = 0; i < n; i++)
+			free(keys[i]);
+		free(keys);
+	} else if (!strcmp(cmd, "ls")) {
+		if (store_list(s, argc ? argv[0] : "", print_entry, NULL) != 0)
+			rc = EXIT_SOME;
+	} else if (!strcmp(cmd, "rm")) {
+		size_t n;
+		char **keys = read_keys(argc, argv, &n);
+		for (size_t i = 0; i < n; i++)
+			if (!store_key_valid(keys[i])) {
+				mwarn("%s: not a valid key", keys[i]);
+				rc = EXIT_SOME;
+			}
+		if (rc == EXIT_ALLOK && store_remove(s, (const char *const *)keys, n) < 0)
+			rc = EXIT_SOME;
+		for (size_t i = 0; i < n; i++)
+			free(keys[i]);
+		free(keys);
+	} else if (!strcmp(cmd, "keys")) {
+		rc = rmeta_keys(metastore, stdout) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	} else if (!strcmp(cmd, "push")) {
+		rc = rmeta_push(s, metastore, keep, force, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	} else if (!strcmp(cmd, "generation")) {
+		rc = rmeta_show(s) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	} else if (!strcmp(cmd, "gc")) {
+		rc = rmeta_gc(s, keep, keyfile, listing, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	}
+	store_close(s);
+	if (close_stdout() < 0)
+		rc = EXIT_SOME;
+	return rc;
+}
