@@ -101,11 +101,11 @@ demo: deps
 	MEDUSA_BIN=$(CURDIR)/$(B) sh examples/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
-	install -m 755 $(TOOLS) $(SCRIPT_BINS) $(DESTDIR)$(BINDIR)
-	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
-	if [ -d web ]; then cp -R web $(DESTDIR)$(SHAREDIR)/; fi
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" \
+	  "$(DESTDIR)$(MANDIR)/man7" "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(SHAREDIR)"
+	install -m 755 $(TOOLS) $(SCRIPT_BINS) "$(DESTDIR)$(BINDIR)"
+	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m "$(DESTDIR)$(MANDIR)/man$$s"; done
+	if [ -d web ]; then cp -R web "$(DESTDIR)$(SHAREDIR)/"; fi
 
 # libFuzzer targets (tests/fuzz/): built by `make fuzz` only, with clang,
 # ASan and UBSan into build-fuzz/; `make fuzz-run FUZZ_TIME=120` runs each
