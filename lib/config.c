@@ -58,6 +58,10 @@ char *backyard_find_root(const char *dir)
 	if (!dir && (dir = getenv("MEDUSA_BACKYARD")) && *dir)
 		why = "MEDUSA_BACKYARD";
 	if (why) {
+		if (!*dir) {
+			mwarn("backyard %s: an empty path", why);
+			return NULL;
+		}
 		char *abs = realpath(dir, NULL);
 		if (!abs) {
 			mwarnerr("%s: backyard %s", dir, why);
