@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,10 @@ int ndjson_next(struct ndjson_reader *r, json_object **out)
 			continue;
 		if (memchr(r->line, '\0', (size_t)n)) {
 			mwarn("%s:%lu: NUL byte in record", r->name, r->lineno);
+			return NDJSON_BAD;
+		}
+		if (n > INT_MAX) { /* json-c takes an int length */
+			mwarn("%s:%lu: record longer than %d bytes", r->name, r->lineno, INT_MAX);
 			return NDJSON_BAD;
 		}
 		json_tokener_reset(r->tok);
@@ -280,6 +285,10 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 	}
 	if (blank(text, len)) {
 		snprintf(why, whylen, "empty document");
+		return NULL;
+	}
+	if (len > INT_MAX) { /* json-c takes an int length */
+		snprintf(why, whylen, "document longer than %d bytes", INT_MAX);
 		return NULL;
 	}
 	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
