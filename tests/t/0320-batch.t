@@ -18,13 +18,15 @@ g=$(gen_of "$M")
 tree "$S" > before
 ok "make again" mk
 like "$(lastout)" "Nothing to be done for 'all'" "nothing to do"
+is "$(find "$F/batch" -newer "$M" -type f | wc -l)" 0 "the work folder untouched too"
 tree "$S" > after
 ok "storage untouched" cmp before after
 is "$(gen_of "$M")" "$g" "generation unchanged"
 # one clip changes, one goes: only that clip is cut again
 printf '{"tags": {"place": "a"}, "clips": [{"id": "a1", "start": 0.2, "end": 0.9}]}\n' > by/a.mp4.medusa.json
+touch marker
 ok "make after a change" mk
-is "$(lastout | grep -c 'medusa-cut ')" 2 "one clip cut again, in two profiles"
+is "$(cd "$F/batch" && find . -name '*.rec' -newer "$T/marker" | sort | tr '\n' ' ')" "./a1.rec " "only that clip cut again"
 is "$(ids "$M")" "a1 b1 b2 c1 c2 " "the removed clip is pruned"
 ok "consistent" consistent "$M" "$S"
 is "$(sqlite3 "$M" "SELECT start FROM clips WHERE id = 'a1'")" 0.2 "the changed clip"
