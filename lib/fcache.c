@@ -3,19 +3,7 @@
 #include "atomic.h"
 #include "metastore.h"
 #include "ndjson.h"
-#include "util.h"
-/* rmeta (the remote metastore) comes with medusa-sync's branch */
-#if __has_include("rmeta.h")
 #include "rmeta.h"
-#else
-static int rmeta_fetch_url(const char *remote, const char *local, long long *generation)
-{
-	(void)local;
-	(void)generation;
-	mwarn("%s: remote metastores are not built in", remote);
-	return -1;
-}
-#endif
 #include "serve.h"
 #include "util.h"
 
@@ -134,6 +122,7 @@ static int build(const char *metastore, const char *base_url, const struct confi
 	json_object_object_add(head, "tags", cfg ? json_object_get(json_object_object_get(tags, "tags")) : NULL);
 	json_object_put(tags);
 	json_object_object_add(head, "facets", facets);
+	json_object_object_add(head, "base", base_url ? json_object_new_string(base_url) : NULL);
 	f = open_memstream(&text, &len);
 	if (!f)
 		mdie(EXIT_USAGE, "out of memory");
@@ -230,6 +219,21 @@ static struct fcache *load(const char *path, char *why, size_t n)
 	return fc;
 }
 
+/* Whether a cache was built for these settings: the same file URL base
+ * and tag set (a server restarted with other options rebuilds it). */
+static int fits(const struct fcache *fc, const char *base_url, const struct config *cfg)
+{
+	const char *b = jstr(fc->head, "base");
+	if ((b == NULL) != (base_url == NULL) || (b && strcmp(b, base_url) != 0))
+		return 0;
+	json_object *mine = serve_tags_json(cfg);
+	json_object *want = cfg ? json_object_object_get(mine, "tags") : NULL;
+	json_object *have = json_object_object_get(fc->head, "tags");
+	int same = json_object_equal(want, have);
+	json_object_put(mine);
+	return same;
+}
+
 static int stale(const char *path, int refresh)
 {
 	struct stat st;
@@ -252,16 +256,83 @@ static int mkdir_p(const char *dir)
 	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* Copies src to dst when it is a whole database: no writer has a -wal file
+ * beside it before or after, and it did not change meanwhile (in WAL mode
+ * the main file changes only by a checkpoint, which needs the -wal). */
+static int copy_quiet_db(const char *src, const char *dst)
+{
+	char *wal = xasprintf("%s-wal", src), *tmp = NULL;
+	struct stat a, b;
+	int in = -1, out = -1, rc = -1;
+	if (access(wal, F_OK) == 0 || stat(src, &a) < 0)
+		goto done;
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0 || (out = tmpfile_beside(dst, &tmp)) < 0)
+		goto done;
+	char buf[1 << 16];
+	ssize_t k;
+	while ((k = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)k) != k)
+			goto done;
+	if (k < 0 || stat(src, &b) < 0 || access(wal, F_OK) == 0 ||
+	    a.st_size != b.st_size || a.st_mtim.tv_sec != b.st_mtim.tv_sec ||
+	    a.st_mtim.tv_nsec != b.st_mtim.tv_nsec)
+		goto done;
+	rc = commit_tmpfile(out, tmp, dst);
+	out = -1;
+done:
+	if (out >= 0) {
+		close(out);
+		unlink(tmp);
+	}
+	if (in >= 0)
+		close(in);
+	free(tmp);
+	free(wal);
+	return rc;
+}
+
+/* Opens the metastore to read. A reader of a WAL database must be able to
+ * make its -shm file: a server that may not write the metastore's folder
+ * (www-data reading the publisher's files) reads a copy in the cache
+ * directory instead, taken while no writer is connected (*copy: its path). */
+static struct metastore *open_readonly(const char *metastore, const char *cachedir, char **copy,
+    char *w, size_t n)
+{
+	char *dir = path_dirname(metastore), *shm = xasprintf("%s-shm", metastore);
+	/* without a -shm file to share, SQLite would have to make one */
+	int copying = access(dir, W_OK) < 0 && access(shm, F_OK) < 0 && access(metastore, R_OK) == 0;
+	free(dir);
+	free(shm);
+	if (!copying)
+		return metastore_open(metastore, MS_READONLY, w, n);
+	struct metastore *ms;
+	char *c = path_join(cachedir, "metastore-copy.sqlite");
+	if (copy_quiet_db(metastore, c) < 0) {
+		snprintf(w, n, "%s: cannot make a -shm file beside it nor copy it now", metastore);
+		free(c);
+		return NULL;
+	}
+	if (!(ms = metastore_open(c, MS_READONLY, w, n))) {
+		free(c);
+		return NULL;
+	}
+	*copy = c;
+	return ms;
+}
+
 struct fcache *fcache_get(const char *cachedir, const char *metastore, const char *remote,
     const char *base_url, const struct config *cfg, int refresh, int force, char *why, size_t n)
 {
 	char *path = path_join(cachedir, FCACHE_FILE);
 	struct fcache *fc = NULL;
+	char *copy = NULL;
 	int lock = -1;
 	if (!force && !stale(path, refresh)) {
 		fc = load(path, why, n);
-		if (fc || errno != ENOENT)
+		if ((fc && fits(fc, base_url, cfg)) || (!fc && errno != ENOENT))
 			goto out;
+		fcache_free(fc);
+		fc = NULL;
 	}
 	/* one process rebuilds, the others wait and read its file */
 	if (mkdir_p(cachedir) == 0)
@@ -272,7 +343,9 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 	 * the lock: one download, not one per process) */
 	if (remote && rmeta_fetch_url(remote, metastore, NULL) < 0)
 		mwarn("%s: keeping the local copy of the metastore", remote);
-	struct metastore *ms = metastore_open(metastore, MS_READONLY, w, sizeof w);
+	struct metastore *ms = open_readonly(metastore, cachedir, &copy, w, sizeof w);
+	if (copy)
+		metastore = copy;
 	if (!ms || metastore_generation(ms, &cur, &upd) < 0) {
 		metastore_close(ms);
 		/* the metastore is away (a sync replacing it): the last cache will do */
@@ -282,16 +355,16 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 		goto out;
 	}
 	metastore_close(ms);
-	if (!force) {
-		fc = load(path, why, n);
-		if (fc && fc->generation == cur) {
-			/* still current: others need not ask SQLite for another while */
-			(void)utimensat(AT_FDCWD, path, NULL, 0);
-			goto out;
-		}
-		fcache_free(fc);
-		fc = NULL;
+	/* a re-cache (force) or a stale cache: rebuilt only when the
+	 * generation moved, so a burst of re-caches costs one rebuild */
+	fc = load(path, why, n);
+	if (fc && fc->generation == cur && fits(fc, base_url, cfg)) {
+		/* still current: others need not ask SQLite for another while */
+		(void)utimensat(AT_FDCWD, path, NULL, 0);
+		goto out;
 	}
+	fcache_free(fc);
+	fc = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	long long gen;
@@ -306,6 +379,7 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 out:
 	if (lock >= 0)
 		dir_unlock(lock);
+	free(copy);
 	free(path);
 	return fc;
 }

@@ -3,7 +3,7 @@
  * every process inetd starts reads a ready answer instead of querying
  * SQLite:
  *   line 1: {"generation":G,"updated":T,"total":N,"tags":[TAGDEF...],
- *            "facets":{TAG:{VALUE:COUNT}}}
+ *            "facets":{TAG:{VALUE:COUNT}},"base":BASE-URL|null}
  *   then one public clip a line (GET /api/clips/ID's JSON, "id" first), in
  *   the default order: newest "updated" first, then id.
  * It holds no backyard paths: it is built from the public clip JSON. */
@@ -29,8 +29,9 @@ struct fcache {
 };
 
 /* The cache for metastore in cachedir: loaded as it is, or rebuilt first
- * when it is missing, when force is set, or when it is older than refresh
- * seconds and the metastore's generation moved. A cachedir that cannot be
+ * when it is missing, when it was built with another base_url or tag set,
+ * or when the metastore's generation moved (checked when the cache is
+ * older than refresh seconds, or at once when force is set). A cachedir that cannot be
  * written leaves the cache in memory only. With remote (a URL, rmeta.h),
  * metastore is the local copy of a remote metastore, fetched first when the
  * remote generation moved (a failed fetch keeps the old copy). base_url (or NULL) replaces the

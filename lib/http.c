@@ -132,7 +132,7 @@ static void req_clear(struct http_req *r)
 
 void http_conn_close(struct http_conn *c)
 {
-	if (!c->sock || c->cgi)
+	if (!c->sock || c->cgi || !c->broken)
 		return;
 	/* a lingering close: closing with unread bytes (a body we refused)
 	 * would reset the connection and the client might lose our answer */
@@ -703,6 +703,8 @@ static int cgi_request(struct http_conn *c, struct http_req *r)
 	return 0;
 }
 
+static int next_request(struct http_conn *c, struct http_req *r);
+
 int http_next(struct http_conn *c)
 {
 	struct http_req *r = &c->req;
@@ -716,6 +718,14 @@ int http_next(struct http_conn *c)
 	}
 	if (c->nreq >= c->lim.max_requests)
 		return 0;
+	int st = next_request(c, r);
+	/* the rest of a refused request may still be on its way */
+	c->broken = st > 1;
+	return st;
+}
+
+static int next_request(struct http_conn *c, struct http_req *r)
+{
 	long long deadline = now_ms() + c->lim.idle_ms;
 	int begun = 0;
 	size_t scanned = 0, head_len = 0;

@@ -56,6 +56,7 @@ struct http_conn {
 	int nreq;
 	int keep;               /* the current answer may keep the connection */
 	int status;             /* status of the last answer */
+	int broken;             /* the last request was refused unread */
 	char peer[64];          /* client address, "local" for a pipe */
 	int peer_loopback;
 	struct http_req req;
@@ -67,8 +68,9 @@ struct http_conn {
  * otherwise wait for a delayed ACK. */
 void http_conn_init(struct http_conn *c, int in, int out, const struct http_limits *l);
 void http_conn_free(struct http_conn *c);
-/* Ends the connection politely: no more writes, then the client's unread
- * bytes are drained for up to a second, so that it reads our last answer. */
+/* Ends the connection. After a refused request, politely: no more writes,
+ * then the client's unread bytes are drained for up to a second, so that
+ * it reads our answer instead of a reset. */
 void http_conn_close(struct http_conn *c);
 
 /* Reads the next request into c->req. Returns 1 for a request, 0 when the

@@ -4,6 +4,7 @@
 #include "safepath.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -39,6 +40,25 @@ json_object *serve_tags_json(const struct config *cfg)
 	return o;
 }
 
+/* A decoded path made fit for a header again: every byte outside the
+ * unreserved set and '/' percent-encoded (a CR or LF never gets through). */
+static char *escape_path(const char *p)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(3 * strlen(p) + 1), *o = out;
+	for (const unsigned char *s = (const unsigned char *)p; *s; s++) {
+		if (isalnum(*s) || strchr("/-._~", *s)) {
+			*o++ = (char)*s;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*s >> 4];
+			*o++ = hex[*s & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int serve_file_under(struct http_conn *c, const char *root, const char *rel, const char *type,
     const char *cache, int (*allow)(const char *clean, void *arg), void *arg)
 {
@@ -57,7 +77,9 @@ int serve_file_under(struct http_conn *c, const char *root, const char *rel, con
 		/* a directory: its index page, which must itself resolve inside */
 		size_t n = strlen(rel);
 		if (n > 0 && rel[n - 1] != '/' && c->req.path[strlen(c->req.path) - 1] != '/') {
-			char *loc = xasprintf("Location: %s/\r\n", c->req.path);
+			char *esc = escape_path(c->req.path);
+			char *loc = xasprintf("Location: %s/\r\n", esc);
+			free(esc);
 			rc = http_send(c, 301, NULL, loc, NULL, 0);
 			free(loc);
 			goto out;

@@ -180,6 +180,19 @@ static int meta_endpoint(struct serve *s, struct http_conn *c, int folder, const
 	} else {
 		file = sidecar_path(abs);
 	}
+	{
+		/* the metadata file itself must not be a symlink out of the tree */
+		char *mrel = folder ? (*clean ? xasprintf("%s/%s", clean, FOLDER_META) :
+		    xstrdup(FOLDER_META)) : xasprintf("%s%s", clean, SIDECAR_SUFFIX);
+		char *mabs = NULL;
+		r = safepath_resolve(cfg->root, mrel, strlen(mrel), 0, &mabs, NULL, &why);
+		free(mrel);
+		free(mabs);
+		if (r == SAFEPATH_OUTSIDE) {
+			rc = http_error(c, 403, "the metadata file leads out of the backyard");
+			goto out;
+		}
+	}
 	if (!put) {
 		json_object *o = json_object_new_object();
 		int rr = meta_read(file, &m, w, sizeof w);

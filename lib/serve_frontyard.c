@@ -8,10 +8,12 @@
 #include "sign.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define LIMIT_DEFAULT 50
@@ -288,11 +290,70 @@ static int query_plain(const struct query *qy)
 	return qy->nf == 0 && (!qy->q || !*qy->q) && !qy->so.field;
 }
 
+/* Text that JSON writes as it is (no escapes), so it can be looked for in
+ * a cache line before the line is parsed. */
+static int plain_text(const char *v)
+{
+	for (; *v; v++)
+		if (*v == '"' || *v == '\\' || (unsigned char)*v < ' ')
+			return 0;
+	return 1;
+}
+
+static const char *memcasemem(const char *h, size_t hn, const char *n, size_t nn)
+{
+	if (nn == 0)
+		return h;
+	int first = tolower((unsigned char)*n);
+	for (size_t i = 0; i + nn <= hn; i++)
+		if (tolower((unsigned char)h[i]) == first && strncasecmp(h + i, n, nn) == 0)
+			return h + i;
+	return NULL;
+}
+
+/* Whether line i may match: every filtered tag has one of its values in
+ * the line's bytes (as a JSON string, or as written for a number or a
+ * boolean) and q appears in it. A cheap test that spares parsing most
+ * lines of a selective query; the parsed clip decides. */
+static int may_match(const struct fcache *fc, size_t i, const struct query *qy)
+{
+	const char *l = fc->line[i];
+	size_t ln = fc->linelen[i];
+	char needle[512];
+	for (size_t a = 0; a < qy->nf;) {
+		size_t b = a;
+		int hit = 0, unsure = 0;
+		for (; b < qy->nf && strcmp(qy->f[b].tag, qy->f[a].tag) == 0; b++) {
+			const char *v = qy->f[b].value;
+			char *end;
+			(void)strtod(v, &end);
+			/* "3" matches 3.0 and "1" matches true: numbers and booleans
+			 * are not looked for as text */
+			int numeric = (end != v && !*end) || !strcmp(v, "true") || !strcmp(v, "false");
+			if (numeric || !plain_text(v) || strlen(v) > sizeof needle - 3) {
+				unsure = 1;
+				continue;
+			}
+			int k = snprintf(needle, sizeof needle, "\"%s\"", v);
+			if (memmem(l, ln, needle, (size_t)k) || memmem(l, ln, v, strlen(v)))
+				hit = 1;
+		}
+		if (!hit && !unsure)
+			return 0;
+		a = b;
+	}
+	if (qy->q && *qy->q && plain_text(qy->q) && !memcasemem(l, ln, qy->q, strlen(qy->q)))
+		return 0;
+	return 1;
+}
+
 /* The lines that match, in the query's order: a new array (*n of them). */
 static size_t *query_select(struct fcache *fc, struct query *qy, size_t *n)
 {
 	size_t *idx = xmalloc((fc->n ? fc->n : 1) * sizeof *idx), k = 0;
 	for (size_t i = 0; i < fc->n; i++) {
+		if (!may_match(fc, i, qy))
+			continue;
 		json_object *clip = fcache_clip(fc, i);
 		if (clip && clip_matches(clip, qy->f, qy->nf, qy->q))
 			idx[k++] = i;
@@ -407,6 +468,15 @@ static int recache(struct serve *s, struct http_conn *c)
 	return rc;
 }
 
+/* Printable ASCII only: the value goes into a header line. */
+static int header_safe(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < ' ' || (unsigned char)*v > '~')
+			return 0;
+	return 1;
+}
+
 /* The mime type a file was published with, when its extension does not
  * say: found in the clip whose rendition URL ends with the key. */
 static char *file_type(struct serve *s, const char *key)
@@ -428,7 +498,7 @@ static char *file_type(struct serve *s, const char *key)
 			json_object *o = json_object_array_get_idx(r, j);
 			const char *url = jstr(o, "url"), *mime = jstr(o, "mime");
 			size_t un = url ? strlen(url) : 0, kn = strlen(key);
-			if (mime && un >= kn && strcmp(url + un - kn, key) == 0)
+			if (mime && un >= kn && strcmp(url + un - kn, key) == 0 && header_safe(mime))
 				type = xstrdup(mime);
 		}
 	}

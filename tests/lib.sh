@@ -12,6 +12,7 @@ export PATH MEDUSA_SRC MEDUSA_BIN
 unset MEDUSA_BACKYARD MEDUSA_TOKEN || true
 # ASan: leaks in the media libraries are not ours to fix
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$MEDUSA_SRC/tests/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/medusa-test.XXXXXX")
 _cleanups=

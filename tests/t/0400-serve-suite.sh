@@ -142,6 +142,14 @@ serve_suite() {
 	code "$B/app.js" >/dev/null; like "$(hdr Content-Type)" "text/javascript" "$K: js type"
 	code "$B/i.svg" >/dev/null; like "$(hdr Content-Type)" "image/svg+xml" "$K: svg type"
 	is "$(code "$B/sub")" 301 "$K: a directory without a slash redirects"
+	is "$(hdr Location)" "/sub/" "$K: to the directory"
+	mkdir -p "$T/web/a b
+x"
+	code "$B/a%20b%0Ax" >/dev/null
+	ok "$K: a redirect never carries a raw line break" sh -c "! grep -q '^x/' '$T/hdr'"
+	if [ "$K" != cgi ]; then   # lighttpd refuses the path itself
+		is "$(hdr Location)" "/a%20b%0Ax/" "$K: it is percent-encoded"
+	fi
 
 	# keep-alive: three requests on one connection
 	curl -sv -o /dev/null -o /dev/null -o /dev/null "$B/api/tags" "$B/media/a/v.mp4" "$B/" 2>"$T/kv" || true
@@ -239,6 +247,15 @@ serve_suite() {
 	s=$(code -X PUT -H "If-Match: $met" --data-binary '{}' --path-as-is "$B/api/videos/../secret.mp4/meta")
 	ok "$K: PUT outside refused ($s)" test "$s" != 200
 	ok "$K: nothing written outside" test ! -e "$T/secret.mp4.medusa.json"
+	# a sidecar that is a symlink out: neither read nor replaced
+	head -c 100 /dev/urandom > "$T/by/a/w.mp4"
+	echo '{"clips":[]}' > "$T/outside.json"
+	ln -s ../../outside.json "$T/by/a/w.mp4.medusa.json"
+	is "$(code "$B/api/videos/a/w.mp4/meta")" 403 "$K: a sidecar symlinked out: 403"
+	is "$(code -X PUT -H "If-Match: $met" --data-binary '{"clips":[]}' "$B/api/videos/a/w.mp4/meta")" 403 \
+	  "$K: and no PUT through it"
+	ok "$K: the outside file is untouched" test "$(cat "$T/outside.json")" = '{"clips":[]}'
+	rm "$T/by/a/w.mp4.medusa.json" "$T/by/a/w.mp4"
 	big=$(head -c 100000 /dev/zero | tr '\0' a)
 	s=$(code -H "X-Big: $big" "$B/api/tags")
 	ok "$K: 100 KB header refused ($s)" test "$s" = 431 -o "$s" = 413 -o "$s" = 400

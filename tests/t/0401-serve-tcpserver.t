@@ -9,6 +9,22 @@ start_tcpserver "$P" backyard -C "$T/by" -w "$T/web" -b 65536 -t 1 -i 2
 serve_suite "http://127.0.0.1:$P" tcpserver
 serve_hostile_raw "$P" tcpserver
 
+# odd file names: spaces, quotes, '#', '%', '?', '+', UTF-8, a leading dash
+odd="-x y 'q' #1 %41 ?+ ü.mp4"
+mkdir -p "$T/by/d d"
+head -c 5000 /dev/urandom > "$T/by/d d/$odd"
+enc=$(printf '%s' "d d/$odd" | jq -sRr 'split("/") | map(@uri) | join("/")')
+is "$(code "http://127.0.0.1:$P/media/$enc")" 200 "odd name: /media/"
+ok "odd name: the bytes" cmp "$T/body" "$T/by/d d/$odd"
+code "http://127.0.0.1:$P/api/videos" >/dev/null
+is "$(jq -r --arg p "d d/$odd" '.videos[] | select(.path == $p) | .state' "$T/body")" none "odd name: listed"
+is "$(code "http://127.0.0.1:$P/api/videos/$enc/meta")" 200 "odd name: GET meta"
+oet=$(hdr ETag)
+is "$(code -X PUT -H "If-Match: $oet" --data-binary '{"clips":[{"start":0,"end":1}]}' \
+  "http://127.0.0.1:$P/api/videos/$enc/meta")" 200 "odd name: PUT meta"
+ok "odd name: the sidecar is beside it" test -s "$T/by/d d/$odd.medusa.json"
+is "$(code "http://127.0.0.1:$P/api/folders/d%20d/meta")" 200 "odd name: a folder with a space"
+
 # with a token every request needs it, from loopback too
 echo 'a-token-of-some-length-0123456789' > "$T/token"
 P2=$(free_port)

@@ -23,6 +23,8 @@ B=http://127.0.0.1:$P
 # a long refresh: only the re-cache can show the new clip
 start_tcpserver "$P" frontyard -C "$T/by" -r 3600 -t 2
 is "$(code "$B/api/clips")" 503 "before any publish there is nothing to serve"
+fails "a re-cache then gets 503, retried, then it gives up" 1 medusa-recache -C "$T/by" -r 1 "$B"
+like "$(lasterr)" "medusa-recache: $B/api/recache: 503 " "naming the server and the status"
 ok "reconcile, then re-cache" medusa-reconcile -q -C "$T/by" -r "$B"
 is "$(code "$B/api/clips")" 200 "GET /api/clips"
 is "$(jq -r '.clips[0].id' "$T/body")" e2eclip1 "the clip is served"
