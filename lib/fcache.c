@@ -347,8 +347,9 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 	int lock = -1;
 	if (!force && !stale(path, refresh)) {
 		fc = load(path, why, n);
-		if ((fc && fits(fc, base_url, cfg)) || (!fc && errno != ENOENT))
+		if (fc && fits(fc, base_url, cfg))
 			goto out;
+		/* missing, unreadable or damaged: made again below */
 		fcache_free(fc);
 		fc = NULL;
 	}
