@@ -159,7 +159,8 @@ static int index_text(struct fcache *fc, const char *what, char *why, size_t n)
 	}
 	jint64(fc->head, "updated", &fc->updated);
 	jint64(fc->head, "total", &fc->total);
-	fc->cap = fc->total > 0 ? (size_t)fc->total : 16;
+	/* no more lines than bytes, whatever the header says */
+	fc->cap = fc->total > 0 && (unsigned long long)fc->total < fc->len ? (size_t)fc->total : 16;
 	fc->line = xmalloc(fc->cap * sizeof *fc->line);
 	fc->linelen = xmalloc(fc->cap * sizeof *fc->linelen);
 	fc->parsed = xcalloc(fc->cap, sizeof *fc->parsed);

@@ -348,7 +348,7 @@ static int may_match(const char *l, size_t ln, const struct query *qy)
 /* The lines that match, in the query's order: a new array (*n of them). */
 static size_t *query_select(struct fcache *fc, struct query *qy, size_t *n)
 {
-	size_t cap = fc->total > 0 ? (size_t)fc->total : 16, k = 0, ln;
+	size_t cap = fc->cap, k = 0, ln;
 	size_t *idx = xmalloc(cap * sizeof *idx);
 	const char *l;
 	for (size_t i = 0; fcache_line(fc, i, &l, &ln); i++) {
