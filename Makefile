@@ -60,7 +60,7 @@ $(B)/%: tools/%.sh | $(B)
 $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libmedusa.a | $(B)/unit
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
 
-$(B) $(B)/lib $(B)/unit:
+$(B) $(B)/lib $(B)/unit $(B)/fuzz:
 	mkdir -p $@
 
 units: $(UNITS)
@@ -101,14 +101,34 @@ demo: deps
 	MEDUSA_BIN=$(CURDIR)/$(B) sh examples/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
-	install -m 755 $(TOOLS) $(SCRIPT_BINS) $(DESTDIR)$(BINDIR)
-	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
-	if [ -d web ]; then cp -R web $(DESTDIR)$(SHAREDIR)/; fi
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" \
+	  "$(DESTDIR)$(MANDIR)/man7" "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(SHAREDIR)"
+	install -m 755 $(TOOLS) $(SCRIPT_BINS) "$(DESTDIR)$(BINDIR)"
+	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m "$(DESTDIR)$(MANDIR)/man$$s"; done
+	if [ -d web ]; then cp -R web "$(DESTDIR)$(SHAREDIR)/"; fi
+
+# libFuzzer targets (tests/fuzz/): built by `make fuzz` only, with clang,
+# ASan and UBSan into build-fuzz/; `make fuzz-run FUZZ_TIME=120` runs each
+# for that many seconds on its seed corpus (new inputs go to build-fuzz/).
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_TIME ?= 60
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libmedusa.a | $(B)/fuzz
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
+fuzz-bins: $(FUZZ_BINS)
+fuzz: deps
+	$(MAKE) B=build-fuzz CC=clang \
+	  SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  fuzz-bins
+fuzz-run: fuzz
+	@st=0; for f in $(FUZZ_SRC:tests/fuzz/%.c=%); do c=$${f#fuzz-}; \
+	  mkdir -p build-fuzz/corpus/$$c; echo "== $$f ($(FUZZ_TIME) s)"; \
+	  build-fuzz/fuzz/$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/$$f- build-fuzz/corpus/$$c tests/fuzz/corpus/$$c || st=1; \
+	  done; exit $$st
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all units deps check test test-run lint bench demo install clean
+.PHONY: all units deps check test test-run lint bench demo install clean fuzz fuzz-bins fuzz-run
 .DELETE_ON_ERROR:

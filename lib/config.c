@@ -58,6 +58,10 @@ char *backyard_find_root(const char *dir)
 	if (!dir && (dir = getenv("MEDUSA_BACKYARD")) && *dir)
 		why = "MEDUSA_BACKYARD";
 	if (why) {
+		if (!*dir) {
+			mwarn("backyard %s: an empty path", why);
+			return NULL;
+		}
 		char *abs = realpath(dir, NULL);
 		if (!abs) {
 			mwarnerr("%s: backyard %s", dir, why);
@@ -206,10 +210,12 @@ static int load_frontyard(const struct cerr *c, struct config *cfg, json_object 
 			for (i = 0; keys[i]; i++)
 				if (strcmp(k, keys[i]) == 0)
 					break;
+			char jp[128];
+			snprintf(jp, sizeof jp, "frontyard.%s", k);
 			if (!keys[i])
-				return fail(c, "frontyard", "unknown field \"%s\"", k);
+				return fail(c, jp, "unknown field (known: dir, storage, metastore, workdir, url)");
 			if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
-				return fail(c, "frontyard", "%s: must be a non-empty string", k);
+				return fail(c, jp, "must be a non-empty string");
 		}
 	}
 	const char *dir = jstr(fy, "dir");
@@ -259,7 +265,7 @@ static int load_exts(const struct cerr *c, struct config *cfg, json_object *exts
 			return fail(c, jp, "must be a string");
 		if (*s == '.')
 			s++;
-		if (!*s || strchr(s, '/'))
+		if (!*s || strchr(s, '/') || s[strlen(s) - 1] == '.')
 			return fail(c, jp, "not a file extension");
 		cfg->exts[i] = xstrdup(s);
 		for (char *p = cfg->exts[i]; *p; p++)
@@ -396,11 +402,13 @@ const struct profile *config_profile(const struct config *cfg, const char *name)
 
 int config_is_video(const struct config *cfg, const char *name)
 {
-	const char *dot = strrchr(name, '.');
-	if (!dot || dot == name)
-		return 0;
-	for (size_t i = 0; i < cfg->nexts; i++)
-		if (strcasecmp(dot + 1, cfg->exts[i]) == 0)
+	/* by suffix, so an extension may hold a dot ("dv.mp4", "tar.mkv") */
+	size_t n = strlen(name);
+	for (size_t i = 0; i < cfg->nexts; i++) {
+		size_t m = strlen(cfg->exts[i]);
+		/* something before the dot: ".mp4" alone is a hidden file */
+		if (n > m + 1 && name[n - m - 1] == '.' && strcasecmp(name + n - m, cfg->exts[i]) == 0)
 			return 1;
+	}
 	return 0;
 }

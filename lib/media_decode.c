@@ -9,6 +9,7 @@
 #include <libavutil/display.h>
 #include <libavutil/time.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +197,7 @@ struct cut {
 	AVCodecContext *vdec, *adec;
 	int vi, ai;
 	struct msrc src;
-	struct mout **outs;
+	struct lane *lanes;          /* one per output, each with its thread */
 	size_t nouts;
 	int64_t start, end;          /* video window, vtb */
 	int64_t base;                /* the file's start, vtb */
@@ -213,6 +214,124 @@ struct cut {
 	void *parg;
 };
 
+/* An output works in its own thread (its filter graph, its encoder, its
+ * muxer), fed decoded frames through a short queue, so that the outputs and
+ * the decoder run side by side. Only the lane's thread touches its mout
+ * once it runs; the decoding thread asks mout_takes, which reads what does
+ * not change. */
+#define LANE_QUEUE 8
+
+enum { ITEM_VIDEO, ITEM_AUDIO, ITEM_FINISH, ITEM_ABORT };
+
+struct item {
+	int kind;
+	AVFrame *f;
+	int64_t ts, dur;
+};
+
+struct lane {
+	struct mout *o;
+	pthread_t th;
+	int running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct item q[LANE_QUEUE];
+	unsigned head, n;
+	int failed;                  /* the thread's mout failed: err says why */
+	char err[512];
+	int vdone;                   /* decoding thread: no more video for it */
+};
+
+static void *lane_main(void *arg)
+{
+	struct lane *l = arg;
+	int failed = 0;
+	char err[512];
+	for (;;) {
+		pthread_mutex_lock(&l->mu);
+		while (!l->n)
+			pthread_cond_wait(&l->cv, &l->mu);
+		struct item it = l->q[l->head];
+		l->head = (l->head + 1) % LANE_QUEUE;
+		l->n--;
+		pthread_cond_broadcast(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		int e = 0;
+		if (!failed) {
+			if (it.kind == ITEM_VIDEO)
+				e = mout_video(l->o, it.f, it.ts, it.dur, err, sizeof err);
+			else if (it.kind == ITEM_AUDIO)
+				e = mout_audio(l->o, it.f, err, sizeof err);
+			else if (it.kind == ITEM_FINISH)
+				e = mout_finish(l->o, err, sizeof err);
+		}
+		av_frame_free(&it.f);
+		if (e < 0) {
+			/* keep taking items so that the decoding thread never waits */
+			failed = 1;
+			pthread_mutex_lock(&l->mu);
+			memcpy(l->err, err, sizeof err);
+			l->failed = 1;
+			pthread_mutex_unlock(&l->mu);
+		}
+		if (it.kind == ITEM_FINISH || it.kind == ITEM_ABORT)
+			return NULL;
+	}
+}
+
+/* Queues an item (a new reference to f); -1 with the lane's error when its
+ * output failed. */
+static int lane_push(struct lane *l, int kind, const AVFrame *f, int64_t ts, int64_t dur,
+    char *err, size_t errlen)
+{
+	struct item it = {.kind = kind, .ts = ts, .dur = dur};
+	if (f && !(it.f = av_frame_clone(f)))
+		return merr(err, errlen, AVERROR(ENOMEM), "frame");
+	pthread_mutex_lock(&l->mu);
+	while (l->n == LANE_QUEUE && !l->failed)
+		pthread_cond_wait(&l->cv, &l->mu);
+	if (l->failed && kind != ITEM_ABORT) {
+		snprintf(err, errlen, "%s", l->err);
+		pthread_mutex_unlock(&l->mu);
+		av_frame_free(&it.f);
+		return -1;
+	}
+	while (l->n == LANE_QUEUE)
+		pthread_cond_wait(&l->cv, &l->mu);
+	l->q[(l->head + l->n) % LANE_QUEUE] = it;
+	l->n++;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	return 0;
+}
+
+/* Ends every lane (finish: write the outputs; else abandon them) and waits
+ * for their threads. 0, or -1 with the first failed lane's error. */
+static int lanes_end(struct cut *c, int finish, char *err, size_t errlen)
+{
+	char why[512];
+	int r = 0;
+	for (size_t i = 0; i < c->nouts; i++) {
+		struct lane *l = &c->lanes[i];
+		/* a lane that failed refuses to finish: abandon it */
+		if (l->running && lane_push(l, finish ? ITEM_FINISH : ITEM_ABORT, NULL, 0, 0,
+		    why, sizeof why) < 0)
+			lane_push(l, ITEM_ABORT, NULL, 0, 0, why, sizeof why);
+	}
+	for (size_t i = 0; i < c->nouts; i++) {
+		struct lane *l = &c->lanes[i];
+		if (!l->running)
+			continue;
+		pthread_join(l->th, NULL);
+		l->running = 0;
+		if (l->failed && r == 0) {
+			snprintf(err, errlen, "%s", l->err);
+			r = -1;
+		}
+	}
+	return r;
+}
+
 static void drop_audio_queue(struct cut *c)
 {
 	for (size_t i = 0; i < c->naq; i++)
@@ -223,7 +342,8 @@ static void drop_audio_queue(struct cut *c)
 static int feed_audio(struct cut *c, AVFrame *f, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < c->nouts; i++)
-		if (mout_audio(c->outs[i], f, err, errlen) < 0)
+		if (mout_has_audio(c->lanes[i].o) &&
+		    lane_push(&c->lanes[i], ITEM_AUDIO, f, 0, 0, err, errlen) < 0)
 			return -1;
 	return 0;
 }
@@ -231,7 +351,7 @@ static int feed_audio(struct cut *c, AVFrame *f, char *err, size_t errlen)
 static int all_video_done(const struct cut *c)
 {
 	for (size_t i = 0; i < c->nouts; i++)
-		if (!mout_video_done(c->outs[i]))
+		if (!c->lanes[i].vdone)
 			return 0;
 	return 1;
 }
@@ -266,9 +386,16 @@ static int on_video(struct cut *c, AVFrame *f, char *err, size_t errlen)
 	}
 	c->last_ts = ts;
 	c->frames++;
-	for (size_t i = 0; i < c->nouts; i++)
-		if (mout_video(c->outs[i], f, ts, f->pkt_duration, err, errlen) < 0)
-			return -1;
+	for (size_t i = 0; i < c->nouts; i++) {
+		struct lane *l = &c->lanes[i];
+		int t = l->vdone ? 2 : mout_takes(l->o, ts);
+		if (t == 0 || t == 1) {
+			if (lane_push(l, ITEM_VIDEO, f, ts, f->pkt_duration, err, errlen) < 0)
+				return -1;
+		}
+		if (t >= 1)
+			l->vdone = 1;
+	}
 	if (c->progress && ts >= c->start) {
 		double el = (double)(av_gettime_relative() - c->t0) / 1e6;
 		double done = (double)(ts - c->start) / (double)(c->end - c->start);
@@ -445,10 +572,7 @@ static int run(struct cut *c, long long start_ms, long long end_ms, char *err, s
 	    got + 1.0 < (double)c->ic->duration / AV_TIME_BASE && got + 1.0 < end_ms / 1000.0)
 		return merr(err, errlen, 0, "the video data ends at %.3f s, before the clip's end "
 		    "(%.3f s): truncated?", got, end_ms / 1000.0);
-	for (size_t i = 0; i < c->nouts; i++)
-		if (mout_finish(c->outs[i], err, errlen) < 0)
-			return -1;
-	return 0;
+	return lanes_end(c, 1, err, errlen);
 }
 
 int media_cut(const char *path, long long start_ms, long long end_ms, size_t n,
@@ -506,15 +630,23 @@ int media_cut(const char *path, long long start_ms, long long end_ms, size_t n,
 			c.src.aend = av_rescale_q(base_us, AV_TIME_BASE_Q, sr) +
 			    av_rescale_q(end_ms, (AVRational){1, 1000}, sr);
 		}
-		c.outs = xcalloc(n, sizeof *c.outs);
+		c.lanes = xcalloc(n, sizeof *c.lanes);
 		for (size_t i = 0; i < n; i++) {
 			if (profiles[i]->kind == PROFILE_COPY)
 				continue;
-			c.outs[c.nouts] = mout_new(profiles[i], outs[i], &c.src, c.start, c.end,
-			    &res[i], err, errlen);
-			if (!c.outs[c.nouts])
+			struct lane *l = &c.lanes[c.nouts];
+			if (!(l->o = mout_new(profiles[i], outs[i], &c.src, c.start, c.end,
+			    &res[i], err, errlen)))
 				goto out;
+			pthread_mutex_init(&l->mu, NULL);
+			pthread_cond_init(&l->cv, NULL);
 			c.nouts++;
+			int e = pthread_create(&l->th, NULL, lane_main, l);
+			if (e) {
+				merr(err, errlen, 0, "cannot start a thread: %s", strerror(e));
+				goto out;
+			}
+			l->running = 1;
 		}
 		if (!(c.frame = av_frame_alloc()) || !(c.pkt = av_packet_alloc())) {
 			merr(err, errlen, AVERROR(ENOMEM), "allocating");
@@ -538,9 +670,16 @@ int media_cut(const char *path, long long start_ms, long long end_ms, size_t n,
 	}
 	r = 0;
 out:
-	for (size_t i = 0; i < c.nouts; i++)
-		mout_free(c.outs[i]);
-	free(c.outs);
+	if (c.lanes) {
+		char why[512];
+		lanes_end(&c, 0, why, sizeof why); /* after an error: abandon the rest */
+		for (size_t i = 0; i < c.nouts; i++) {
+			mout_free(c.lanes[i].o);
+			pthread_mutex_destroy(&c.lanes[i].mu);
+			pthread_cond_destroy(&c.lanes[i].cv);
+		}
+		free(c.lanes);
+	}
 	drop_audio_queue(&c);
 	free(c.aq);
 	av_frame_free(&c.frame);

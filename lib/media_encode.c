@@ -246,6 +246,9 @@ static int open_video_encoder(struct mout *o, const AVFrame *f, char *err, size_
 	}
 	if (o->s.preset && set_opt(c, "preset", o->s.preset, err, errlen) < 0)
 		return -1;
+	/* x265 prints its statistics itself, past av_log */
+	if (strcmp(n, "libx265") == 0 && set_opt(c, "x265-params", "log-level=error", err, errlen) < 0)
+		return -1;
 	if (vpx || aom) {
 		snprintf(v, sizeof v, "%d", o->s.speed >= 0 ? o->s.speed : vpx ? 4 : 6);
 		if (set_opt(c, "cpu-used", v, err, errlen) < 0 ||
@@ -581,6 +584,20 @@ out:
 int mout_video_done(const struct mout *o)
 {
 	return o->vdone;
+}
+
+int mout_takes(const struct mout *o, int64_t ts)
+{
+	if (ts < o->start)
+		return -1;
+	if (o->s.kind == PROFILE_IMAGE)
+		return ts <= o->target && ts < o->end ? 0 : 1;
+	return ts < o->end ? 0 : 2;
+}
+
+int mout_has_audio(const struct mout *o)
+{
+	return o->aenc != NULL;
 }
 
 static int finish_video(struct mout *o, char *err, size_t errlen)

@@ -33,6 +33,12 @@ int mout_video(struct mout *o, AVFrame *f, int64_t ts, int64_t dur, char *err, s
 int mout_audio(struct mout *o, AVFrame *f, char *err, size_t errlen);
 /* True once the output wants no more video frames. */
 int mout_video_done(const struct mout *o);
+/* What the output does with a video frame at ts, from its window alone
+ * (so another thread may ask while the output works): -1 not yet (skip it),
+ * 0 takes it, 1 takes it and wants no more, 2 wants no more (skip it). */
+int mout_takes(const struct mout *o, int64_t ts);
+/* True when the output encodes audio. */
+int mout_has_audio(const struct mout *o);
 /* Flushes, writes the trailer, fills the result. 0 or -1. */
 int mout_finish(struct mout *o, char *err, size_t errlen);
 void mout_free(struct mout *o);

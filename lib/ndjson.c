@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,11 @@ struct ndjson_reader *ndjson_open(FILE *f, const char *name)
 	r->tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (!r->tok)
 		mdie(EXIT_USAGE, "out of memory");
+	/* strict, UTF-8 JSON only: json-c's lenient mode takes "0e", single
+	 * quotes and bad UTF-8, which every later stage would write back as
+	 * JSON no other reader accepts */
+	json_tokener_set_flags(r->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	return r;
 }
 
@@ -36,6 +43,9 @@ void ndjson_close(struct ndjson_reader *r)
 }
 
 unsigned long ndjson_lineno(const struct ndjson_reader *r) { return r->lineno; }
+
+static long nul_escape(const char *text, size_t len);
+static const char *bad_value(json_object *o);
 
 static int blank(const char *s, size_t n)
 {
@@ -65,6 +75,10 @@ int ndjson_next(struct ndjson_reader *r, json_object **out)
 			mwarn("%s:%lu: NUL byte in record", r->name, r->lineno);
 			return NDJSON_BAD;
 		}
+		if (n > INT_MAX) { /* json-c takes an int length */
+			mwarn("%s:%lu: record longer than %d bytes", r->name, r->lineno, INT_MAX);
+			return NDJSON_BAD;
+		}
 		json_tokener_reset(r->tok);
 		json_object *obj = json_tokener_parse_ex(r->tok, r->line, (int)n);
 		enum json_tokener_error jerr = json_tokener_get_error(r->tok);
@@ -84,6 +98,17 @@ int ndjson_next(struct ndjson_reader *r, json_object **out)
 		if (!json_object_is_type(obj, json_type_object)) {
 			json_object_put(obj);
 			mwarn("%s:%lu: record is not a JSON object", r->name, r->lineno);
+			return NDJSON_BAD;
+		}
+		const char *bad = bad_value(obj);
+		if (bad) {
+			json_object_put(obj);
+			mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, bad);
+			return NDJSON_BAD;
+		}
+		if (nul_escape(r->line, (size_t)n) >= 0) {
+			json_object_put(obj);
+			mwarn("%s:%lu: malformed JSON: \\u0000 (a NUL character) in a string", r->name, r->lineno);
 			return NDJSON_BAD;
 		}
 		*out = obj;
@@ -192,6 +217,57 @@ char *json_canonical(json_object *o)
 	return s;
 }
 
+/* The offset of the first \u0000 escape in text (a NUL inside a string:
+ * C strings would silently cut it there, keys and values alike), or -1. */
+static long nul_escape(const char *text, size_t len)
+{
+	for (size_t i = 0; i + 6 <= len; i++) {
+		if (text[i] != '\\' || text[i + 1] != 'u' || memcmp(text + i + 2, "0000", 4) != 0)
+			continue;
+		size_t b = 0; /* backslashes before: an even number leaves this one an escape */
+		while (b < i && text[i - b - 1] == '\\')
+			b++;
+		if (b % 2 == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* What makes a parsed document unfit to be written back as JSON, or NULL:
+ * json-c reads "NaN" and "Infinity" even in strict mode (and writes them
+ * back, which no other JSON reader accepts), and its UTF-8 check lets
+ * overlong forms and lone surrogates (from "\\ud800") through. */
+static const char *bad_value(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o)) ? NULL : "NaN or Infinity: not a JSON number";
+	case json_type_string:
+		return utf8_valid(json_object_get_string(o)) ? NULL : "a string is not valid UTF-8";
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			if (!utf8_valid(k))
+				return "a name is not valid UTF-8";
+			const char *w = bad_value(v);
+			if (w)
+				return w;
+		}
+		return NULL;
+	}
+	case json_type_array: {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++) {
+			const char *w = bad_value(json_object_array_get_idx(o, i));
+			if (w)
+				return w;
+		}
+		return NULL;
+	}
+	default:
+		return NULL;
+	}
+}
+
 static unsigned line_of(const char *text, size_t off)
 {
 	unsigned line = 1;
@@ -211,10 +287,15 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 		snprintf(why, whylen, "empty document");
 		return NULL;
 	}
+	if (len > INT_MAX) { /* json-c takes an int length */
+		snprintf(why, whylen, "document longer than %d bytes", INT_MAX);
+		return NULL;
+	}
 	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (!tok)
 		mdie(EXIT_USAGE, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	json_object *o = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t off = tok->char_offset;
@@ -230,6 +311,18 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 	if (off < len && !blank(text + off, len - off)) {
 		json_object_put(o);
 		snprintf(why, whylen, "line %u: trailing data after the JSON value", line_of(text, off));
+		return NULL;
+	}
+	const char *bad = bad_value(o);
+	if (bad) {
+		json_object_put(o);
+		snprintf(why, whylen, "%s", bad);
+		return NULL;
+	}
+	long nul = nul_escape(text, len);
+	if (nul >= 0) {
+		json_object_put(o);
+		snprintf(why, whylen, "line %u: \\u0000 (a NUL character) in a string", line_of(text, (size_t)nul));
 		return NULL;
 	}
 	return o;

@@ -25,6 +25,8 @@ static struct {
 	__typeof__(&av_strerror) strerror_;
 	__typeof__(&av_log_set_level) log_set_level;
 	__typeof__(&av_rescale_q) rescale_q;
+	__typeof__(&av_dict_set) dict_set;
+	__typeof__(&av_dict_free) dict_free;
 #if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 29, 100)
 	__typeof__(&av_packet_side_data_get) side_data_get;
 #else
@@ -64,6 +66,8 @@ static int load(void)
 	*(void **)&av.strerror_ = sym(hu, util, "av_strerror");
 	*(void **)&av.log_set_level = sym(hu, util, "av_log_set_level");
 	*(void **)&av.rescale_q = sym(hu, util, "av_rescale_q");
+	*(void **)&av.dict_set = sym(hu, util, "av_dict_set");
+	*(void **)&av.dict_free = sym(hu, util, "av_dict_free");
 #if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 29, 100)
 	*(void **)&av.side_data_get = sym(hc, codec, "av_packet_side_data_get");
 #else
@@ -120,7 +124,15 @@ int probe_file(const char *path, struct probe *p, char *why, size_t n)
 	}
 	AVFormatContext *fmt = NULL;
 	char err[AV_ERROR_MAX_STRING_SIZE];
-	int r = av.open_input(&fmt, path, NULL, NULL);
+	/* a file of the backyard is a file: a playlist or a concat script
+	 * inside it must not make the probe open network URLs */
+	AVDictionary *opts = NULL;
+	if (av.dict_set(&opts, "protocol_whitelist", "file", 0) < 0) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	int r = av.open_input(&fmt, path, NULL, &opts);
+	av.dict_free(&opts);
 	if (r < 0) {
 		snprintf(why, n, "%s", averr(r, err, sizeof err));
 		return -1;

@@ -332,9 +332,12 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 		mwarnerr("%s", manifest);
 		goto out;
 	}
-	if (db_keys(snap, write_key_line, f) < 0 || fclose(f) != 0) {
-		mwarn("%s: cannot write the key manifest", manifest);
-		goto out;
+	{
+		int k = db_keys(snap, write_key_line, f);
+		if (fclose(f) != 0 || k < 0) {
+			mwarn("%s: cannot write the key manifest", manifest);
+			goto out;
+		}
 	}
 	/* the manifest and snapshot first; the switch last */
 	if (store_put_file(s, mkey, manifest, "text/plain", NULL, 0) < 0 ||
@@ -538,10 +541,13 @@ int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing
 	if (keyfile && keyset_load(&ks, keyfile) < 0)
 		goto out;
 	if (o) {
-		if (keep_generation(s, dir, o, &ks) < 0)
+		/* the keyfile holds a generation about to be switched to: the
+		 * current one is then the first of the `keep` older ones */
+		size_t older = keyfile ? (size_t)keep : (size_t)keep + 1;
+		if (older > 0 && keep_generation(s, dir, o, &ks) < 0)
 			goto out;
 		if (json_object_object_get_ex(o, "history", &h) && json_object_is_type(h, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(h) && i < (size_t)keep; i++)
+			for (size_t i = 0; i < json_object_array_length(h) && i + 1 < older; i++)
 				if (keep_generation(s, dir, json_object_array_get_idx(h, i), &ks) < 0)
 					goto out;
 	}

@@ -45,7 +45,9 @@ int rmeta_show(struct store *s);
 
 /* Deletes what neither the current generation nor the ones in its history
  * (at most keep) reference, nor any key listed in keyfile (one a line; may
- * be NULL): only under clips/ and meta/snapshots/. Prints each deleted key
+ * be NULL: the keys of a generation about to be switched to, so that the
+ * current one counts as the first of the keep older ones): only under
+ * clips/ and meta/snapshots/. Prints each deleted key
  * as {"delete":K,"size":N}; dry: prints and deletes nothing. Refuses when
  * there is no generation object and no keyfile. listing (may be NULL): the
  * store's keys as "medusa-store ls" printed them a moment ago, to save

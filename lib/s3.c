@@ -641,6 +641,8 @@ static int perform(struct s3 *c, struct req *r, const char *payload_sha)
 		r->etag[0] = r->hash[0] = '\0';
 		r->resp.len = 0;
 		r->resp.overflow = 0;
+		if (r->resp.p)
+			r->resp.p[0] = '\0'; /* nothing of a failed attempt's reply */
 		r->cmsg[0] = '\0';
 		r->body_pos = 0;
 		if (r->out_fd >= 0 && attempt > 0) {
@@ -947,6 +949,9 @@ static int put_multipart(struct s3 *c, const char *key, int fd, long long size,
 	m.fd = fd;
 	m.size = size;
 	m.part = c->part_size;
+	/* S3 takes at most 10,000 parts: bigger files get bigger parts */
+	if ((size + m.part - 1) / m.part > 10000)
+		m.part = (size + 9999) / 10000;
 	m.nparts = (int)((size + m.part - 1) / m.part);
 	m.etags = xcalloc((size_t)m.nparts, sizeof *m.etags);
 	pthread_mutex_init(&m.mu, NULL);
@@ -1180,16 +1185,21 @@ int s3_list(struct s3 *c, const char *prefix,
 			free(item);
 			p = nx;
 		}
-		free(token);
-		token = NULL;
 		trunc = xml_get(r.resp.p, e, "IsTruncated", NULL);
-		if (rc == 0 && trunc && !strcmp(trunc, "true")) {
-			token = xml_get(r.resp.p, e, "NextContinuationToken", NULL);
-			if (!token) {
-				mwarn("%s/%s: LIST: truncated reply without a continuation token",
-				    c->name, prefix ? prefix : "");
-				rc = -1;
+		{
+			char *prev = token;
+			token = NULL;
+			if (rc == 0 && trunc && !strcmp(trunc, "true")) {
+				token = xml_get(r.resp.p, e, "NextContinuationToken", NULL);
+				/* a server that hands the same token back would
+				 * keep us listing forever */
+				if (!token || (prev && !strcmp(prev, token))) {
+					mwarn("%s/%s: LIST: truncated reply without a new continuation token",
+					    c->name, prefix ? prefix : "");
+					rc = -1;
+				}
 			}
+			free(prev);
 		}
 		free(trunc);
 		req_done(&r);

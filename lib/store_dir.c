@@ -241,6 +241,8 @@ static int dir_put_file(struct store *s, const char *key, const char *path, cons
     const char *hash, int may_move)
 {
 	struct stat src, cur;
+	if (lstat(path, &src) == 0 && S_ISLNK(src.st_mode))
+		may_move = 0; /* link(2) would link the symlink itself: copy its target */
 	if (stat(path, &src) < 0) {
 		mwarnerr("%s: %s", key, path);
 		return -1;

@@ -7,8 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A JSON string that C code can hold whole: valid UTF-8, no NUL inside
+ * (the parsers refuse both; values built in code must not slip by). */
+static int text_ok(json_object *v)
+{
+	const char *s = json_object_get_string(v);
+	return strlen(s) == (size_t)json_object_get_string_len(v) && utf8_valid(s);
+}
+
 int tag_value_check(const struct tagdef *t, json_object *v, char *why, size_t n)
 {
+	if (json_object_is_type(v, json_type_string) && !text_ok(v)) {
+		snprintf(why, n, "must be UTF-8 text without NUL characters");
+		return -1;
+	}
 	switch (t->type) {
 	case TAG_STRING:
 		if (!json_object_is_type(v, json_type_string)) {
@@ -55,11 +67,17 @@ int tag_value_check(const struct tagdef *t, json_object *v, char *why, size_t n)
 			return -1;
 		}
 		size_t len = json_object_array_length(v);
-		for (size_t i = 0; i < len; i++)
-			if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string)) {
+		for (size_t i = 0; i < len; i++) {
+			json_object *item = json_object_array_get_idx(v, i);
+			if (!json_object_is_type(item, json_type_string)) {
 				snprintf(why, n, "item %zu must be a string", i);
 				return -1;
 			}
+			if (!text_ok(item)) {
+				snprintf(why, n, "item %zu must be UTF-8 text without NUL characters", i);
+				return -1;
+			}
+		}
 		return 0;
 	}
 	}
@@ -136,9 +154,65 @@ json_object *tags_effective(const struct config *cfg, const struct tag_layer *la
 	return eff;
 }
 
+/* A double as JSON text that reads back as the same double, in the fewest
+ * digits ("0.1", not json-c's "0.10000000000000001"). */
+static json_object *shortest_double(double d)
+{
+	char buf[64];
+	double a = fabs(d);
+	if (a == 0 || (a >= 1e-4 && a < 1e15)) {
+		/* plain decimals where people write them so: 1000, not 1e+03 */
+		for (int dec = 0; dec <= 20; dec++) {
+			snprintf(buf, sizeof buf, "%.*f", dec, d);
+			if (strtod(buf, NULL) == d)
+				break;
+		}
+	} else {
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(buf, sizeof buf, "%.*g", prec, d);
+			if (strtod(buf, NULL) == d)
+				break;
+		}
+	}
+	/* "1e+20" is valid JSON; a whole number stays a double ("5.0" parses
+	 * back as a double, not an integer) */
+	if (!strpbrk(buf, ".eE"))
+		strcat(buf, ".0");
+	return json_object_new_double_s(d, buf);
+}
+
+/* The characters of a decimal number as a person types it: an optional
+ * sign, digits, a fraction, an exponent. strtod alone also takes leading
+ * spaces, hex and "inf". */
+static int decimal_chars(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!((*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' && s[1] <= '9')))
+		return 0;
+	return strspn(s, "0123456789.eE+-") == strlen(s);
+}
+
+/* s without leading and trailing spaces and tabs, as a new string. */
+static char *trimmed(const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	char *r = xmalloc(len + 1);
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
 json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *why, size_t n)
 {
 	char *end;
+	if (!utf8_valid(s)) {
+		snprintf(why, n, "the value is not valid UTF-8");
+		return NULL;
+	}
 	switch (t->type) {
 	case TAG_STRING:
 	case TAG_ENUM: {
@@ -152,8 +226,12 @@ json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *
 	case TAG_INTEGER: {
 		errno = 0;
 		long long i = strtoll(s, &end, 10);
-		if (!*s || *end || errno) {
+		if (!decimal_chars(s) || *end) {
 			snprintf(why, n, "\"%s\" is not an integer", s);
+			return NULL;
+		}
+		if (errno) {
+			snprintf(why, n, "\"%s\" is out of range for an integer", s);
 			return NULL;
 		}
 		return json_object_new_int64(i);
@@ -161,11 +239,11 @@ json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *
 	case TAG_NUMBER: {
 		errno = 0;
 		double d = strtod(s, &end);
-		if (!*s || *end || errno || !isfinite(d)) {
+		if (!decimal_chars(s) || *end || errno || !isfinite(d)) {
 			snprintf(why, n, "\"%s\" is not a number", s);
 			return NULL;
 		}
-		return json_object_new_double(d);
+		return shortest_double(d);
 	}
 	case TAG_BOOLEAN:
 		if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "1") == 0)
@@ -180,8 +258,11 @@ json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *
 		while (*p) {
 			const char *comma = strchr(p, ',');
 			size_t len = comma ? (size_t)(comma - p) : strlen(p);
-			if (len)
-				json_object_array_add(a, json_object_new_string_len(p, (int)len));
+			/* "alice, bob" means "bob", not " bob" */
+			char *item = trimmed(p, len);
+			if (*item)
+				json_object_array_add(a, json_object_new_string(item));
+			free(item);
 			p += len + (comma ? 1 : 0);
 		}
 		return a;

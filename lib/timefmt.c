@@ -160,8 +160,12 @@ int time_parse_json(json_object *v, long long *ms, const char **why)
 
 char *time_format(long long ms, char *buf, size_t n)
 {
-	long long s = ms / 1000;
-	snprintf(buf, n, "%02lld:%02lld:%02lld.%03lld", s / 3600, s / 60 % 60, s % 60, ms % 1000);
+	/* a negative time (a probe's odd start) prints with its sign, not as
+	 * "-1:-2:-3.-4" */
+	const char *sign = ms < 0 ? "-" : "";
+	unsigned long long a = ms < 0 ? 0ULL - (unsigned long long)ms : (unsigned long long)ms;
+	unsigned long long s = a / 1000;
+	snprintf(buf, n, "%s%02llu:%02llu:%02llu.%03llu", sign, s / 3600, s / 60 % 60, s % 60, a % 1000);
 	return buf;
 }
 
@@ -169,8 +173,10 @@ json_object *time_to_json(long long ms)
 {
 	if (ms % 1000 == 0)
 		return json_object_new_int64(ms / 1000);
+	const char *sign = ms < 0 ? "-" : "";
+	unsigned long long a = ms < 0 ? 0ULL - (unsigned long long)ms : (unsigned long long)ms;
 	char buf[32];
-	snprintf(buf, sizeof buf, "%lld.%03lld", ms / 1000, ms % 1000);
+	snprintf(buf, sizeof buf, "%s%llu.%03llu", sign, a / 1000, a % 1000);
 	/* trim trailing zeros so 62.500 prints as 62.5 */
 	size_t n = strlen(buf);
 	while (buf[n - 1] == '0')

@@ -65,6 +65,8 @@ s3_stop() {
 
 s3_proxy() {
 	S3_PROXY_PORT=$(free_port)
+	# the parent removes it: a stale "ready" must not pass for this one's
+	rm -f "$T/s3proxy.out"
 	/usr/bin/python3 "$MEDUSA_SRC/tests/s3proxy.py" "$S3_PROXY_PORT" "$S3_PORT" "$@" \
 	  > "$T/s3proxy.out" 2>>"$T/s3proxy.err" &
 	S3_PROXY_PID=$!

@@ -10,11 +10,17 @@
                and a line in LOG,
                a match "ok METHOD PATH" in LOG.
 --fail-every N answer every Nth request with 503 SlowDown (not forwarded).
+--fail-first   answer 503 to the first try of every distinct request
+               ("METHOD PATH?QUERY"): each one needs exactly one retry.
+--fail-code N  the status of --fail-first and --fail-every (default 503;
+               429 is "too many requests").
 --fail-match R answer 500 to every request whose "METHOD PATH?QUERY" matches R.
 --slow MS      wait MS milliseconds before forwarding each request.
 --hold REGEX   never answer a request whose "METHOD PATH?QUERY" matches
                (logs "held ..."): the client hangs there until killed.
 --log FILE     a line "METHOD PATH?QUERY" per request, as it arrives.
+--conn-log F   a line with the client's port per request (to count the
+               connections a client opened).
 Prints "ready" on stdout once it listens.
 """
 import base64
@@ -33,6 +39,10 @@ from botocore.credentials import Credentials
 port, upstream = int(sys.argv[1]), int(sys.argv[2])
 opts = sys.argv[3:]
 verify_log = fail_every = slow = fail_match = hold = req_log = None
+fail_first = False
+conn_log = None
+fail_code = 503
+seen = set()
 while opts:
     o = opts.pop(0)
     if o == '--verify':
@@ -41,8 +51,14 @@ while opts:
         fail_every = int(opts.pop(0))
     elif o == '--slow':
         slow = int(opts.pop(0)) / 1000.0
+    elif o == '--fail-first':
+        fail_first = True
     elif o == '--hold':
         hold = re.compile(opts.pop(0))
+    elif o == '--fail-code':
+        fail_code = int(opts.pop(0))
+    elif o == '--conn-log':
+        conn_log = opts.pop(0)
     elif o == '--log':
         req_log = opts.pop(0)
     elif o == '--fail-match':
@@ -124,13 +140,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         what = '%s %s' % (self.command, self.path)
         if req_log:
             log(what, req_log)
+        if conn_log:
+            log(str(self.client_address[1]), conn_log)
         if hold and hold.search(what):
             if req_log:
                 log('held ' + what, req_log)
             time.sleep(3600)
             return
         if fail_every and k % fail_every == 0:
-            return self.reply(503, 'SlowDown')
+            return self.reply(fail_code, 'SlowDown')
+        if fail_first:
+            with lock:
+                first = what not in seen
+                seen.add(what)
+            if first:
+                return self.reply(fail_code, 'SlowDown')
         if fail_match and fail_match.search('%s %s' % (self.command, self.path)):
             return self.reply(500, 'InternalError')
         if verify_log:

@@ -8,6 +8,7 @@
 #include "timefmt.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -146,6 +147,23 @@ static json_object *load_done(const char *file, const char *meta)
 	return o;
 }
 
+/* The temporary files that a killed run left for this rendition: nobody
+ * else writes them while we hold the clip's lock. */
+static void remove_stale(const char *dir, const char *file)
+{
+	char *prefix = xasprintf(".%s.tmp.", strrchr(file, '/') + 1);
+	size_t n = strlen(prefix);
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (strncmp(de->d_name, prefix, n) == 0 && unlinkat(dirfd(d), de->d_name, 0) < 0)
+				mwarnerr("%s/%s", dir, de->d_name);
+		closedir(d);
+	}
+	free(prefix);
+}
+
 static const char *kind_name(enum profile_kind k)
 {
 	return k == PROFILE_VIDEO ? "video" : k == PROFILE_IMAGE ? "image" :
@@ -174,7 +192,8 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 	if (e <= s)
 		return xasprintf("the clip is empty (end %.3f is not after start %.3f)", e / 1000.0, s / 1000.0);
 	char *src = video[0] == '/' ? xstrdup(video) : path_join(g.cfg.root, video);
-	char fp[HASH_HEX_LEN + 1], *msg = NULL;
+	char fp[HASH_HEX_LEN + 1], *msg = NULL, *clipdir = NULL;
+	int lockfd = -1;
 	size_t np = g.nprofiles, todo = 0;
 	char **files = xcalloc(np, sizeof *files), **metas = xcalloc(np, sizeof *metas),
 	     **tmps = xcalloc(np, sizeof *tmps), **dirs = xcalloc(np, sizeof *dirs),
@@ -187,6 +206,13 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 	if (media_fingerprint(src, fp) < 0) {
 		msg = errno == EINVAL ? xstrdup("cannot read the video: not a regular file") :
 		    xasprintf("cannot read the video: %s", strerror(errno));
+		goto out;
+	}
+	/* one run at a time on a clip: another medusa-cut (or a duplicate
+	 * record under -j) waits, then finds the renditions made */
+	clipdir = path_join(g.workdir, clip);
+	if (mkdirs(clipdir) < 0 || (lockfd = dir_lock(clipdir)) < 0) {
+		msg = xasprintf("%s: %s", clipdir, strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < np; i++) {
@@ -207,6 +233,7 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 			msg = xasprintf("%s: %s", dirs[i], strerror(errno));
 			goto out;
 		}
+		remove_stale(dirs[i], files[i]);
 		int fd = tmpfile_beside(files[i], &tmps[i]);
 		if (fd >= 0 && fchmod(fd, g.mode) < 0) {
 			close(fd);
@@ -319,6 +346,8 @@ out:
 	free(tidx);
 	free(res);
 	free(src);
+	dir_unlock(lockfd);
+	free(clipdir);
 	return msg;
 }
 
@@ -516,9 +545,12 @@ int main(int argc, char **argv)
 		free(g.profiles);
 		return r;
 	}
-	g.workdir = wd ? wd : g.cfg.workdir;
-	if (mkdirs(g.workdir) < 0 || access(g.workdir, W_OK | X_OK) < 0)
-		mdie(EXIT_USAGE, "%s: work directory: %s", g.workdir, strerror(errno));
+	const char *w = wd ? wd : g.cfg.workdir;
+	/* records name files by absolute paths */
+	char *absw = NULL;
+	if (mkdirs(w) < 0 || access(w, W_OK | X_OK) < 0 || !(absw = realpath(w, NULL)))
+		mdie(EXIT_USAGE, "%s: work directory: %s", w, strerror(errno));
+	g.workdir = absw;
 
 	g.maxq = (size_t)jobs;
 	pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
@@ -569,6 +601,7 @@ int main(int argc, char **argv)
 	}
 	config_free(&g.cfg);
 	free(g.profiles);
+	free(absw);
 	if (stop_signal) {
 		fflush(stdout);
 		signal(stop_signal, SIG_DFL);

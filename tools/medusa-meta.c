@@ -542,7 +542,7 @@ static int clips_of_video(json_object *rec, int *failed)
 	struct tag_layer *layers = NULL;
 	json_object *owned = NULL;
 	int r = 0;
-	const char *pwhy;
+	const char *pwhy, *video = path;
 	if (!path) {
 		mwarn("stdin: a record without \"path\"");
 		err = ndjson_error_record(NULL, NULL, "a record without \"path\"");
@@ -550,6 +550,15 @@ static int clips_of_video(json_object *rec, int *failed)
 	}
 	if (safepath_resolve(cfg.root, path, strlen(path), 1, &abs, &rel, &pwhy) != SAFEPATH_OK) {
 		snprintf(why, sizeof why, "%s", pwhy);
+		goto fail;
+	}
+	/* records name the video as the clean path ("a.mp4" for "./a.mp4"), so
+	 * that publish matches an error record to the clips it must keep */
+	video = rel;
+	struct stat st;
+	if (stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, sizeof why, "%s", !*rel ? "the backyard root is not a video" :
+		    S_ISDIR(st.st_mode) ? "a folder, not a video file" : "not a video file");
 		goto fail;
 	}
 	char *screl = xasprintf("%s%s", rel, SIDECAR_SUFFIX);
@@ -588,7 +597,7 @@ static int clips_of_video(json_object *rec, int *failed)
 			json_object_put(eff);
 			mwarn("%s: clip %s: %s", path, id, w);
 			*failed = 1;
-			r = print_record(ndjson_error_record(path, id, w));
+			r = print_record(ndjson_error_record(video, id, w));
 			continue;
 		}
 		long long start = 0, end = 0;
@@ -597,7 +606,7 @@ static int clips_of_video(json_object *rec, int *failed)
 		json_object *out = json_object_new_object();
 		json_object_object_foreach(rec, k, v)
 			json_object_object_add(out, k, json_object_get(v));
-		json_object_object_add(out, "video", json_object_new_string(path));
+		json_object_object_add(out, "video", json_object_new_string(video));
 		json_object_object_add(out, "clip", json_object_new_string(id));
 		json_object_object_add(out, "start", time_to_json(start));
 		json_object_object_add(out, "end", time_to_json(end));
@@ -606,8 +615,8 @@ static int clips_of_video(json_object *rec, int *failed)
 	}
 	goto out;
 fail:
-	mwarn("%s: %s", path, why);
-	err = ndjson_error_record(path, NULL, why);
+	mwarn("%s: %s", *path ? path : "\"\"", why);
+	err = ndjson_error_record(video, NULL, why);
 out:
 	if (err) {
 		*failed = 1;
@@ -696,6 +705,9 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* glibc: start over, argv[0] is the command */
+	/* getopt names argv[0] in its messages: "medusa-meta: invalid option",
+	 * not "add: invalid option" */
+	argv[0] = program_invocation_short_name;
 	int rc;
 	if (strcmp(cmd, "init") == 0) {
 		rc = cmd_init(argc, argv);

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -48,6 +49,8 @@ struct pub {
 	int complete, prune_ok, fatal;
 	json_object *summary;
 	sqlite3_stmt *q_seen, *q_keep;
+	const char *workdir;            /* -W: medusa-cut's, cleaned on prune */
+	long long workcleaned;
 };
 
 /* Fault injection for the tests (HACKING.md): with MEDUSA_TEST_CRASH_AT=N
@@ -70,7 +73,7 @@ static void crash_point(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: medusa-publish [-fpq] [-b N] [-C backyard] [-s storage] "
-	    "[-m metastore] [-u base-url] [< renditions]\n"
+	    "[-m metastore] [-u base-url] [-W workdir] [< renditions]\n"
 	    "       medusa-publish -E [-C backyard] [-s storage] [-m metastore] [-u base-url]\n");
 	exit(EXIT_USAGE);
 }
@@ -516,6 +519,73 @@ out:
 	return r;
 }
 
+static int hexname(const char *s)
+{
+	return valid_hex(s, 1, 64);
+}
+
+/* Drops the version folders of medusa-cut's work directory that no row
+ * names (WORK/CLIP/VERSION/ holds the files of key clips/CLIP/VERSION/...):
+ * the renditions of pruned clips and of replaced versions. Only plain files
+ * directly inside such a folder are removed; anything else stays. */
+static void clean_workdir(struct pub *p)
+{
+	DIR *top = opendir(p->workdir);
+	if (!top) {
+		if (errno != ENOENT)
+			mwarnerr("%s", p->workdir);
+		return;
+	}
+	sqlite3_stmt *q = prep(p, "SELECT 1 FROM renditions WHERE key >= ?1 AND key < ?2 LIMIT 1");
+	struct dirent *c;
+	while (q && (c = readdir(top))) {
+		if (c->d_name[0] == '.' || !clip_id_valid(c->d_name))
+			continue;
+		char *cdir = path_join(p->workdir, c->d_name);
+		DIR *cd = opendir(cdir);
+		struct dirent *v;
+		while (cd && (v = readdir(cd))) {
+			if (!hexname(v->d_name))
+				continue;
+			char *lo = xasprintf("clips/%s/%s/", c->d_name, v->d_name);
+			char *hi = xasprintf("clips/%s/%s0", c->d_name, v->d_name);
+			sqlite3_reset(q);
+			sqlite3_bind_text(q, 1, lo, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 2, hi, -1, SQLITE_STATIC);
+			int r = sqlite3_step(q);
+			sqlite3_reset(q);
+			free(lo);
+			free(hi);
+			if (r != SQLITE_DONE)
+				continue; /* named by a row, or an error: keep it */
+			char *vdir = path_join(cdir, v->d_name);
+			int fd = open(vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			DIR *vd = fd >= 0 ? fdopendir(fd) : NULL;
+			struct dirent *f;
+			while (vd && (f = readdir(vd))) {
+				struct stat st;
+				if (strcmp(f->d_name, ".") && strcmp(f->d_name, "..") &&
+				    fstatat(fd, f->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISREG(st.st_mode) && unlinkat(fd, f->d_name, 0) < 0)
+					mwarnerr("%s/%s", vdir, f->d_name);
+			}
+			if (vd)
+				closedir(vd);
+			else if (fd >= 0)
+				close(fd);
+			if (rmdir(vdir) == 0)
+				p->workcleaned++;
+			free(vdir);
+		}
+		if (cd)
+			closedir(cd);
+		rmdir(cdir); /* when it is empty now */
+		free(cdir);
+	}
+	sqlite3_finalize(q);
+	closedir(top);
+}
+
 static int prune(struct pub *p)
 {
 	if (!p->complete) {
@@ -538,6 +608,8 @@ static int prune(struct pub *p)
 		goto fail;
 	if (doomed == 0) {
 		metastore_rollback(p->ms);
+		if (p->workdir)
+			clean_workdir(p);
 		return collect_garbage(p);
 	}
 	if (doomed * 2 > total && !p->force) {
@@ -570,6 +642,8 @@ static int prune(struct pub *p)
 	/* rows are gone and committed: now their files */
 	if (remove_listed(p, "doomed_keys") < 0)
 		return -1;
+	if (p->workdir)
+		clean_workdir(p);
 	return collect_garbage(p);
 fail:
 	metastore_rollback(p->ms);
@@ -623,7 +697,7 @@ int main(int argc, char **argv)
 	struct pub p = {.batch = 500, .prune_ok = 1};
 	const char *dir = NULL, *storage = NULL, *mspath = NULL, *base = NULL;
 	int env = 0, c;
-	while ((c = getopt_long(argc, argv, "b:C:Efhm:pqs:u:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:C:Efhm:pqs:u:W:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': {
 			char *end;
@@ -641,6 +715,7 @@ int main(int argc, char **argv)
 		case 'q': p.quiet = 1; break;
 		case 's': storage = optarg; break;
 		case 'u': base = optarg; break;
+		case 'W': p.workdir = optarg; break;
 		default: usage();
 		}
 	}
@@ -684,11 +759,13 @@ int main(int argc, char **argv)
 			mwarnerr("%s", msdir);
 		free(msdir);
 	}
+	if (!(p.ms = metastore_open(mspath, 0, why, sizeof why)))
+		mdie(EXIT_USAGE, "%s", why);
+	/* after the open, so that a path that is no metastore gets no lock
+	 * file beside it; the open itself is safe beside a running publish */
 	int lockfd = lock_metastore(mspath);
 	if (lockfd < 0)
 		return EXIT_USAGE;
-	if (!(p.ms = metastore_open(mspath, 0, why, sizeof why)))
-		mdie(EXIT_USAGE, "%s", why);
 	p.db = metastore_db(p.ms);
 	p.base = base;
 	p.now = (long long)time(NULL);

@@ -52,6 +52,19 @@ if [ ! -d "$MEDUSA_ROOT" ]; then
 	exit 2
 fi
 
+# renditions inside the scanned tree would come back as videos; a
+# dot-directory is not scanned
+for d in "${MEDUSA_STORAGE#file:}" "$MEDUSA_WORKDIR"; do
+	case $d/ in
+	"$MEDUSA_ROOT"/*)
+		case /${d#"$MEDUSA_ROOT"/} in
+		*/.*) ;;
+		*) warn "$d: inside the backyard $MEDUSA_ROOT, where medusa-scan would take renditions for videos (use a folder outside it, or a dot-folder)"
+			exit 2 ;;
+		esac ;;
+	esac
+done
+
 mkdir -p -- "$MEDUSA_WORKDIR" "$(dirname -- "$MEDUSA_METASTORE")" || exit 2
 lock=$MEDUSA_METASTORE.reconcile.lock
 exec 9>>"$lock" || { warn "$lock: cannot open the lock file"; exit 2; }
@@ -74,7 +87,7 @@ medusa-scan |
 	medusa-tags check |
 	medusa-cut "${cutargs[@]}" |
 	medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
-	    --prune $force > "$log.tmp"
+	    -W "$MEDUSA_WORKDIR" --prune $force > "$log.tmp"
 st=("${PIPESTATUS[@]}")
 t1=$(date +%s%N)
 mv -f -- "$log.tmp" "$log"

@@ -23,8 +23,8 @@ static void usage(void)
 	    "       medusa-store -s STORE stat KEY...\n"
 	    "       medusa-store -s STORE ls [PREFIX]\n"
 	    "       medusa-store -s STORE rm KEY... | rm -\n"
-	    "       medusa-store -s STORE keys -m METASTORE\n"
-	    "       medusa-store -s STORE snapshot -m METASTORE FILE\n"
+	    "       medusa-store keys -m METASTORE\n"
+	    "       medusa-store snapshot -m METASTORE FILE\n"
 	    "       medusa-store -s STORE [-n] [-f] [-k N] push -m METASTORE\n"
 	    "       medusa-store -s STORE generation\n"
 	    "       medusa-store -s STORE [-n] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
@@ -194,6 +194,18 @@ static char **read_keys(int argc, char **argv, size_t *n)
 	return keys;
 }
 
+/* A whole number in [min, max], or exit 2: "--keep x" must not mean 0. */
+static int number(const char *s, int min, int max, const char *what)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		mdie(EXIT_USAGE, "%s %s: want a number from %d to %d", what, s, min, max);
+	return (int)v;
+}
+
 int main(int argc, char **argv)
 {
 	int c, jobs = 8, keep = 2, dry = 0, force = 0, rc = EXIT_ALLOK;
@@ -206,16 +218,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+s:j:k:l:m:nfx:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': store_url = optarg; break;
-		case 'j':
-			jobs = atoi(optarg);
-			if (jobs < 1 || jobs > 64)
-				mdie(EXIT_USAGE, "-j %s: want 1 to 64", optarg);
-			break;
-		case 'k':
-			keep = atoi(optarg);
-			if (keep < 0 || keep > 1000)
-				mdie(EXIT_USAGE, "--keep %s: want 0 to 1000", optarg);
-			break;
+		case 'j': jobs = number(optarg, 1, 64, "-j"); break;
+		case 'k': keep = number(optarg, 0, 1000, "--keep"); break;
 		case 'l': listing = optarg; break;
 		case 'm': metastore = optarg; break;
 		case 'n': dry = 1; break;
@@ -226,7 +230,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!store_url || argc < 1)
+	if (argc < 1)
 		usage();
 	cmd = argv[0];
 	argc--;
@@ -239,6 +243,22 @@ int main(int argc, char **argv)
 	}
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "cannot start libsodium");
+	/* local only: no store needed */
+	if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
+		long long gen;
+		if (rmeta_snapshot(metastore, argv[0], &gen) < 0)
+			return EXIT_SOME;
+		printf("{\"generation\":%lld}\n", gen);
+		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
+	}
+	if (!strcmp(cmd, "keys") && argc == 0 && metastore) {
+		int st = rmeta_keys(metastore, stdout);
+		if (close_stdout() < 0)
+			st = -1;
+		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
+	}
+	if (!store_url)
+		usage();
 	if (!strcmp(cmd, "put") && argc == 1 && !strcmp(argv[0], "-")) {
 		/* check the store once before the workers open theirs */
 		if (!(s = open_store()))
@@ -256,7 +276,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "stat") && argc >= 1) {
 	} else if (!strcmp(cmd, "ls") && argc <= 1) {
 	} else if (!strcmp(cmd, "rm") && argc >= 1) {
-	} else if ((!strcmp(cmd, "keys") || !strcmp(cmd, "push")) && argc == 0 && metastore) {
+	} else if (!strcmp(cmd, "push") && argc == 0 && metastore) {
 	} else if ((!strcmp(cmd, "generation") || !strcmp(cmd, "gc")) && argc == 0) {
 	} else if (!strcmp(cmd, "fetch") && argc == 1) {
 		/* a store or a public URL: rmeta opens it */
@@ -264,13 +284,6 @@ int main(int argc, char **argv)
 		if (close_stdout() < 0)
 			st = -1;
 		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
-	} else if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
-		/* local only: no store needed */
-		long long gen;
-		if (rmeta_snapshot(metastore, argv[0], &gen) < 0)
-			return EXIT_SOME;
-		printf("{\"generation\":%lld}\n", gen);
-		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else {
 		usage();
 	}
@@ -328,8 +341,6 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			free(keys[i]);
 		free(keys);
-	} else if (!strcmp(cmd, "keys")) {
-		rc = rmeta_keys(metastore, stdout) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "push")) {
 		rc = rmeta_push(s, metastore, keep, force, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "generation")) {

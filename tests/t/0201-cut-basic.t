@@ -68,6 +68,10 @@ ok "a changed clip" medusa-cut -p 360p < moved.ndjson
 nv=$(rend "$(lastout)" 360p version)
 ok "gets a new version" test "$nv" != "$v" -a -f "$W/k1/$nv/360p.mp4"
 
+# a relative work directory: records still name files by absolute paths
+ok "-w with a relative path" medusa-cut -p poster -w rel/work < clips.ndjson
+like "$(rend "$(lastout)" poster file)" "^$T/by/rel/work/k1/[0-9a-f]*/poster.jpg$" "the file is named by its absolute path"
+
 # several clips at once, the others untouched by a bad one
 { clip "trip one.mp4" a1 0 1; clip "gone.mp4" a2 0 1; clip "trip one.mp4" a3 1 2; clip "trip one.mp4" a4 2 3; } > many.ndjson
 fails "-j 2: one clip fails, exit 1" 1 medusa-cut -j 2 -p poster,360p < many.ndjson

@@ -78,7 +78,7 @@ is "$(lastout)" "" "no records"
 rm -rf "$T/frontyard"; mkdir -p "$W"; echo x > "$W/blocked"
 { clip ok.mp4 blocked 0 1; clip ok.mp4 free 0 1; } > two.ndjson
 fails "a clip directory in the way: exit 1" 1 medusa-cut -p poster < two.ndjson
-like "$(lasterr)" "^medusa-cut: ok.mp4 clip blocked: $W/blocked/[0-9a-f]*: Not a directory" "names it"
+like "$(lasterr)" "^medusa-cut: ok.mp4 clip blocked: $W/blocked: Not a directory" "names it"
 is "$(lastout | jq -r '.clip' | tr '\n' ' ')" "blocked free " "the other clip is made"
 
 # a full disk: a file size limit (SIGXFSZ is ignored, the write fails)

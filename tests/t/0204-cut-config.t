@@ -39,7 +39,8 @@ cat > backyard.medusa.json <<'JSON'
   "v":  {"kind": "video", "codec": "vp9", "container": "mkv", "width": 100, "fps": 10, "audio": "opus",
          "audio_bitrate": 48000, "audio_channels": 1, "speed": 8, "bitrate": 200000},
   "w":  {"kind": "image", "format": "webp", "height": 60, "at": 0, "quality": 50},
-  "av1": {"kind": "video", "codec": "av1", "container": "webm", "height": 64, "speed": 12, "crf": 50}
+  "av1": {"kind": "video", "codec": "av1", "container": "webm", "height": 64, "speed": 12, "crf": 50},
+  "h265": {"kind": "video", "codec": "hevc", "height": 64, "preset": "ultrafast", "audio": "none"}
 }}
 JSON
 mkvideo "$T/in put.mp4" 2
@@ -55,6 +56,9 @@ is "$(vprobe "$T/p.webp" codec_name,height)" "webp,60" "webp 60 high"
 ok "single clip: AV1" medusa-cut -p av1 -o "$T/a.webm" "$T/in put.mp4" 0 0.5
 is "$(vprobe "$T/a.webm" codec_name,height)" "av1,64" "av1 in webm"
 is "$(lasterr)" "" "and the AV1 encoder's banner is kept quiet"
+ok "single clip: HEVC" medusa-cut -p h265 -o "$T/h.mp4" "$T/in put.mp4" 0 0.5
+is "$(vprobe "$T/h.mp4" codec_name,height)" "hevc,64" "hevc in mp4"
+is "$(lasterr)" "" "and x265's statistics are kept quiet"
 fails "single clip: two profiles" 2 medusa-cut -p v,w -o "$T/x" "$T/in put.mp4" 0 1
 like "$(lasterr)" "one profile" "says -o makes one file"
 fails "single clip: a bad time" 2 medusa-cut -p v -o "$T/x" "$T/in put.mp4" 0 1:75

@@ -62,6 +62,15 @@ is "$(gen_of "$M")" 3 "generation bumped for a tag"
 ok "publish without -u" medusa-publish -s "file:$S" -m "$M" < a2new.ndjson
 like "$(lastout)" '"url":"/files/clips/a2/' "default base url /files/"
 
+# a rendition file that is a symlink: its target is stored, not the link
+mkrec work s1 sym.mp4 0 1 > s1.ndjson
+f=$(jq -r '.renditions[0].file' s1.ndjson)
+mv "$f" "$f.real" && ln -s "$(basename "$f").real" "$f"
+ok "publish a symlinked file" medusa-publish -s "$S" -m "$M" < s1.ndjson
+k=$(jq -r '.renditions[0].key' s1.ndjson)
+ok "a regular file under the key" test -f "$S/$k" -a ! -L "$S/$k"
+is "$(b2 "$S/$k")" "$(jq -r '.renditions[0].hash' s1.ndjson)" "with the target's bytes"
+
 # across filesystems: a copy through a temporary name
 if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$T")" ] &&
    W=$(mktemp -d /dev/shm/medusa-test.XXXXXX); then

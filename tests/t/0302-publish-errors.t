@@ -57,6 +57,7 @@ cp notdb.sqlite notdb.orig
 fails "metastore that is not SQLite" 2 medusa-publish -s "$S" -m notdb.sqlite < good.ndjson
 like "$(lasterr)" 'notdb.sqlite' "metastore named"
 ok "that file untouched" cmp notdb.sqlite notdb.orig
+ok "and nothing beside it" test ! -e notdb.sqlite.lock -a ! -e notdb.sqlite-wal
 : > plainfile
 fails "storage that is a file" 2 medusa-publish -s plainfile -m "$M" < good.ndjson
 like "$(lasterr)" 'plainfile: storage: not a directory' "storage named"

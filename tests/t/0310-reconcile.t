@@ -37,6 +37,8 @@ ok "reconcile after removing a clip" medusa-reconcile -C by
 like "$(lasterr)" '0 clips converted, 5 skipped, 0 failed, 1 pruned' "one pruned"
 is "$(ids "$M")" "a1 b1 b2 c1 c2 " "a2 gone"
 ok "its file gone" test ! -e "$S/$k"
+ok "and its renditions in the work directory" test ! -e "$F/work/a2"
+ok "the others stay there" test -d "$F/work/a1"
 is "$(gen_of "$M")" $((g + 1)) "generation bumped"
 
 # a changed clip gets a new version; the old files go
@@ -45,7 +47,17 @@ printf '{"tags": {"place": "a"}, "clips": [{"id": "a1", "start": 0.2, "end": 0.9
 ok "reconcile after changing a clip" medusa-reconcile -C by
 like "$(lasterr)" '1 clips converted, 4 skipped' "one converted"
 ok "old version gone" test ! -e "$S/$k"
+ok "from the work directory too" test ! -e "$F/work/${k#clips/}"
+is "$(find "$F/work/a1" -mindepth 1 -maxdepth 1 -type d | wc -l)" 2 "the new version's folders stay (one per profile)"
 ok "still consistent" consistent "$M" "$S"
+
+# an invalid clip (a tag of the wrong type) fails its sidecar: reported,
+# not published, the published clips of that video stay, the rest goes on
+printf '{"tags": {"place": "c"}, "clips": [{"id": "c1", "start": 0, "end": 0.8}, {"id": "c2", "start": 1, "end": 1.8, "tags": {"rating": 5}}, {"id": "c3", "start": 0.5, "end": 1, "tags": {"rating": "high"}}]}\n' > by/c.mp4.medusa.json
+fails "reconcile with an invalid clip" 1 medusa-reconcile -C by
+like "$(lasterr)" 'rating' "names the tag"
+like "$(lasterr)" '0 clips converted, 3 skipped, 1 failed, 0 pruned' "counts it as failed"
+is "$(ids "$M")" "a1 b1 b2 c1 c2 " "c3 not published, nothing else changed"
 
 # a sidecar broken after publishing: its clips stay, the run fails
 tree "$S" > before
@@ -68,6 +80,11 @@ ok "storage untouched" cmp before after
 # a missing backyard: usage error, nothing touched
 fails "reconcile a missing backyard" 2 medusa-reconcile -C "$T/nope"
 like "$(lasterr)" "$T/nope" "names it"
+sed 's/^{/{"frontyard": {"dir": "fy"},/' by/backyard.medusa.json > inside.json
+mkdir inside && cp inside.json inside/backyard.medusa.json
+fails "a frontyard inside the backyard" 2 medusa-reconcile -C inside
+like "$(lasterr)" 'inside the backyard' "says why"
+ok "nothing made there" test ! -e inside/fy
 fails "bad -j" 2 medusa-reconcile -C by -j 0
 fails "unknown option" 2 medusa-reconcile -Z
 like "$(lasterr)" 'usage: medusa-reconcile' "usage"
@@ -87,4 +104,18 @@ exec 8>&-
 st=0; wait $bg || st=$?
 is "$st" 0 "and runs when the first is done"
 is "$(ids "$M")" "a1 b1 b2 c1 c2 " "all there"
+
+# -r without medusa-recache installed: said, not fatal
+mkdir bin
+for t in medusa-scan medusa-meta medusa-tags medusa-cut medusa-publish medusa-reconcile; do
+	ln -s "$(command -v $t)" bin/$t
+done
+ok "-r without medusa-recache" env PATH="$T/bin:/usr/bin:/bin" medusa-reconcile -C by -r http://127.0.0.1:9/
+like "$(lasterr)" 'medusa-recache is not installed: http://127.0.0.1:9/ not told' "says so"
+
+# a backyard whose path has spaces and quotes
+mkdir -p "odd 'name' \$x"
+cp -R by "odd 'name' \$x/by"
+ok "reconcile under an odd path" medusa-reconcile -C "odd 'name' \$x/by"
+is "$(ids "odd 'name' \$x/frontyard/metastore.sqlite")" "a1 b1 b2 c1 c2 " "published there"
 done_testing

@@ -60,8 +60,18 @@ ok "byte-identical" cmp "$T/big" "$T/bigback"
 like "$(medusa-store -s $S stat clips/big/v/720p.mp4)" "\"size\":12000000,\"hash\":\"$hb\"" "size and hash of the whole"
 like "$(curl -sI "$AWS_ENDPOINT_URL/media/pre/fix/clips/big/v/720p.mp4")" 'Cache-Control: public, max-age=31536000, immutable' "headers on multipart too"
 
+# one connection for many requests
+s3_proxy --conn-log "$T/conn.log"
+ok "stat of five keys" medusa-store -s $S stat page/k7 clips/big/v/720p.mp4 page/k7 clips/big/v/720p.mp4 page/k7
+is "$(wc -l < "$T/conn.log")" 5 "five requests"
+is "$(sort -u "$T/conn.log" | wc -l)" 1 "over one connection"
+s3_proxy_stop
+
 fails "usage" 2 medusa-store
 fails "unknown subcommand" 2 medusa-store -s $S frob
+fails "--keep that is not a number" 2 medusa-store -s $S --keep x gc
+like "$(lasterr)" 'medusa-store: --keep x: want a number from 0 to 1000' "says so"
+fails "-j 0" 2 medusa-store -s $S -j 0 put -
 fails "bad bucket name" 2 medusa-store -s s3://A_B/x ls
 like "$(lasterr)" 's3://A_B: not a valid bucket name' "names the bucket"
 fails "no keys" 2 env -u AWS_ACCESS_KEY_ID medusa-store -s $S ls

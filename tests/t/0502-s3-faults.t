@@ -19,14 +19,20 @@ fails "an unreachable endpoint" 1 env AWS_ENDPOINT_URL=http://127.0.0.1:$port ME
     medusa-store -s s3://media ls
 like "$(lasterr)" "s3://media/: LIST: Couldn't connect to server" "says it could not connect"
 
-# every 2nd request fails with 503: the retries carry every operation
-s3_proxy --fail-every 2 --log "$T/req.log"
+# the first try of every request fails with 503: the retries carry every
+# operation
+s3_proxy --fail-first --log "$T/req.log"
 S=s3://media/flaky
 ok "put through 503s" medusa-store -s $S put clips/f/v/p.mp4 "$T/small"
 ok "multipart through 503s" env MEDUSA_S3_PART_SIZE=5242880 medusa-store -s $S put clips/f/v/big.mp4 "$T/big"
 ok "get through 503s" medusa-store -s $S get clips/f/v/big.mp4 "$T/bigback"
 ok "... byte-identical" cmp "$T/big" "$T/bigback"
 ok "ls and rm through 503s" sh -c "medusa-store -s $S ls >/dev/null && medusa-store -s $S rm clips/f/v/p.mp4"
+s3_proxy_stop
+
+s3_proxy --fail-first --fail-code 429 --log "$T/req429.log"
+ok "put through 429 Too Many Requests" medusa-store -s $S put clips/f/v/q.mp4 "$T/small"
+is "$(grep -c '^PUT /media/flaky/clips/f/v/q.mp4' "$T/req429.log")" 2 "retried once"
 s3_proxy_stop
 
 # a part that always fails: the upload is aborted, no object appears

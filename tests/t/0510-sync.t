@@ -46,6 +46,10 @@ ok "sync after removing a clip (keep 1)" sync --keep 1
 is "$(remote_whole $R)" 5 "the remote serves generation 5"
 ok "a file the previous generation uses stays" medusa-store -s $R stat clips/a/v1/360p.mp4
 fy_del "$F" "clips/b c/v1/360p.mp4"
+ok "-n with keep 0" sync -n --keep 0
+like "$(lastout)" '"delete":"clips/b c/v1/360p.mp4"' "plans to delete the removed file"
+like "$(lastout)" '"delete":"clips/a/v1/360p.mp4"' "and the one only the previous generation kept"
+is "$(lastout | grep -c '"delete":"clips/')" 2 "no other rendition"
 s3_proxy --log "$T/req.log"
 ok "sync after removing another, keep 0" sync --keep 0
 s3_proxy_stop
@@ -68,16 +72,25 @@ fails "does not notice a file deleted behind its back" 1 medusa-store -s $R stat
 ok "sync -a" sync -a --keep 0
 ok "puts it back" medusa-store -s $R stat clips/d/v1/360p.mp4
 
+# progress on a terminal (script(1) gives it one), none in a pipe
+if command -v script >/dev/null 2>&1; then
+	fy_add "$F" clips/e/v1/360p.mp4 1000
+	script -qec "medusa-sync -m '$F/metastore.sqlite' -s '$F/files' -t $R" /dev/null > "$T/tty" 2>&1 || true
+	like "$(tr '\r' '\n' < "$T/tty")" 'medusa-sync: uploaded 1/1 files' "progress on a terminal"
+	like "$(cat "$T/tty")" 'medusa-sync: uploaded 1 files (1000 bytes), generation' "then the summary"
+fi
+
 fails "no target" 2 medusa-sync -m "$F/metastore.sqlite" -s "$F/files"
 like "$(lasterr)" 'medusa-sync: -t: the remote storage' "names the missing option"
 fails "a directory target" 2 sync -t "$T/dir"
 fails "missing metastore" 2 medusa-sync -m "$T/nope.sqlite" -s "$F/files" -t $R
 like "$(lasterr)" 'nope.sqlite: the local metastore is not there' "names the metastore"
+gnow=$(medusa-store -s $R generation | jq .generation)
 printf 'not a database\n' > "$T/bogus.sqlite"
 cp "$T/bogus.sqlite" "$T/bogus.before"
 fails "a metastore that is not one" 1 medusa-sync -m "$T/bogus.sqlite" -s "$F/files" -t $R
 like "$(lasterr)" "bogus.sqlite" "names the file"
 like "$(lasterr)" "medusa-sync: cannot snapshot" "says what failed"
 ok "the file is untouched" cmp "$T/bogus.sqlite" "$T/bogus.before"
-is "$(medusa-store -s $R generation | jq .generation)" 6 "the remote is untouched"
+is "$(medusa-store -s $R generation | jq .generation)" "$gnow" "the remote is untouched"
 done_testing

@@ -15,8 +15,13 @@ const videoURL = BASE + '/#v=' + encodeURIComponent(VIDEO);
 const browser = await launch();
 const ctx = await browser.newContext({viewport: {width: 1280, height: 860}});
 
+// A real page load (a goto that only changes the fragment would not be one).
+async function fresh(p, u) {
+	await p.goto('about:blank');
+	await p.goto(u);
+}
 async function openVideo(p) {
-	await p.goto(videoURL);
+	await fresh(p, videoURL);
 	return until(p, () => { const v = document.querySelector('#vid'); return v && v.readyState >= 1 && v.duration > 0; });
 }
 // Seeks by clicking the timeline at a fraction of its width.
@@ -62,6 +67,16 @@ try {
 		'space plays the video');
 	await a.keyboard.press('k');
 	ok(await until(a, () => document.querySelector('#vid').paused), 'K stops it');
+	await a.keyboard.press('l');
+	await a.keyboard.press('l');
+	ok(await until(a, () => { const v = document.querySelector('#vid'); return !v.paused && v.playbackRate === 2; }), 'L twice plays forwards at 2×');
+	await a.keyboard.press('k');
+	await until(a, () => document.querySelector('#vid').paused);
+	const tj = await a.evaluate(() => document.querySelector('#vid').currentTime);
+	await a.keyboard.press('j');
+	ok(await until(a, t => document.querySelector('#vid').currentTime < t - 0.3, tj), 'J goes backwards');
+	await a.keyboard.press('k');
+	ok(await until(a, () => { const v = document.querySelector('#vid'); return v.paused && v.playbackRate === 1; }), 'K stops the shuttle');
 
 	// mark a clip with the keyboard
 	await seekTo(a, 0.5);
@@ -102,7 +117,29 @@ try {
 	is(await field(a, '#clipform', 'place').locator('input').inputValue(), 'Kyoto', 'after reload the clip form shows its tags');
 	ok(await until(a, () => { const v = document.querySelector('#vid'); return !v.paused && v.currentTime >= 0.4 && v.currentTime <= 1.6; }),
 		'clicking a clip plays it from its start');
+	await a.evaluate(() => {
+		const v = document.querySelector('#vid');
+		window.loopSeen = {late: false, wrapped: false, past: false};
+		v.addEventListener('timeupdate', () => {
+			if (v.currentTime > 1.2) window.loopSeen.late = true;
+			if (v.currentTime > 1.7) window.loopSeen.past = true;
+			if (window.loopSeen.late && v.currentTime < 0.9) window.loopSeen.wrapped = true;
+		});
+	});
+	ok(await until(a, () => window.loopSeen.wrapped), 'the clip plays in a loop');
+	ok(!(await a.evaluate(() => window.loopSeen.past)), 'the loop stays inside the clip');
 	await a.keyboard.press('k');
+
+	// required tags are marked; an override goes back to inheriting
+	const kindLabel = field(a, '#clipform', 'kind').locator('label');
+	ok(/\*/.test(await kindLabel.textContent()) &&
+		await field(a, '#clipform', 'kind').locator('select').getAttribute('aria-required') === 'true', 'a required tag is marked');
+	await field(a, '#clipform', 'public').getByRole('button', {name: /Inherit/}).click();
+	ok(/Inherits false from the default/.test(await field(a, '#clipform', 'public').locator('.note').textContent()),
+		'"Inherit" clears the override and shows the inherited value again');
+	await a.click('#save');
+	ok(await until(a, () => document.querySelector('#status').textContent === 'Saved.'), 'saved');
+	ok(!('public' in (sidecar().clips[0].tags || {})), 'the cleared override is gone from the sidecar', sidecar());
 
 	// two pages, one video: the second save is a conflict, and both edits stay
 	const b = await newPage(ctx);
@@ -146,6 +183,15 @@ try {
 	ok(Buffer.compare(before, fs.readFileSync(SIDECAR)) === 0, 'the refused value wrote nothing');
 	await b.screenshot({path: path.join(out, 'invalid.png')});
 
+	// moving to another video with unsaved changes asks first; no keeps them
+	let confirmMsg = null;
+	b.once('dialog', d => { confirmMsg = d.message(); d.dismiss().catch(() => {}); });
+	await b.locator('#tree a[data-path="beach.mp4"]').click();
+	await until(b, () => false, null, 500);
+	ok(confirmMsg && /unsaved/.test(confirmMsg), 'opening another video with unsaved changes asks first', confirmMsg);
+	ok(await b.textContent('h2.path') === VIDEO && /temple/.test(decodeURIComponent(b.url())) &&
+		await field(b, '#clipform', 'rating').locator('input').inputValue() === '2.5', 'saying no keeps the page and the edit');
+
 	// leaving with unsaved changes asks first
 	let asked = null;
 	b.on('dialog', d => { asked = d.type(); d.dismiss().catch(() => {}); });
@@ -155,7 +201,7 @@ try {
 
 	// an odd file name: through the tree, the URL, the API and back to disk
 	const ODD = "odd dir/it's #1 (ü) & <b>%20.mp4";
-	await a.goto(BASE + '/');
+	await fresh(a, BASE + '/');
 	await a.locator('#tree summary', {hasText: 'odd dir'}).click();
 	await a.locator('#tree a.video', {hasText: 'it\'s #1'}).click();
 	ok(await until(a, () => { const v = document.querySelector('#vid'); return v && v.readyState >= 1 && v.duration > 0; }),
@@ -172,8 +218,9 @@ try {
 	ok(odd && odd.clips && odd.clips.length === 1, 'its sidecar is beside it on disk', odd);
 
 	// the folder view edits folder.medusa.json
-	await a.goto(BASE + '/#f=trips');
-	ok(await until(a, () => document.querySelector('#editor [data-tag="kind"] select')), 'the folder view opens');
+	await fresh(a, BASE + '/#f=trips');
+	ok(await until(a, () => document.querySelector('#editor h2').textContent === 'Folder trips' &&
+		document.querySelector('#editor [data-tag="kind"] select')), 'the folder view opens');
 	is(await field(a, '#editor', 'kind').locator('select').inputValue(), 'travel', 'it shows the folder\'s own value');
 	await field(a, '#editor', 'rating').locator('input').fill('4');
 	await a.click('#save');
@@ -190,6 +237,7 @@ try {
 	const vv = await axe(a);
 	ok(vv.length === 0, 'the video view has no serious accessibility violations', vv);
 	ok(weight(a) > 0 && weight(a) < 100000, `the page weighs under 100 KB without media (${weight(a)} bytes)`, [...a.weight]);
+	fs.writeFileSync(path.join(out, 'console-errors.txt'), [...a.errors, ...b.errors].join('\n') + '\n');
 	ok(a.errors.length === 0 && b.errors.length === 0, 'no console errors', [...a.errors, ...b.errors]);
 } catch (e) {
 	ok(false, 'the test ran to the end', e.stack);

@@ -89,7 +89,7 @@ export function outdir(name) {
 }
 
 // Waits for fn() (in the page) to be truthy; false after the timeout.
-export async function until(p, fn, arg, timeout = 10000) {
+export async function until(p, fn, arg, timeout = process.env.MEDUSA_SAN === "1" ? 40000 : 20000) {
 	try {
 		await p.waitForFunction(fn, arg, {timeout, polling: 50});
 		return true;

@@ -382,7 +382,7 @@ function renderFolder() {
 
 function setDocTag(name, value) {
 	if (value === undefined) delete S.view.doc.tags[name]; else S.view.doc.tags[name] = value;
-	if (S.view.kind === 'video') renderClipForm();
+	if (S.view.kind === 'video') { renderList(); renderClipForm(); }
 	updateDirty();
 }
 
@@ -464,10 +464,15 @@ function renderList() {
 	list.replaceChildren(...v.clips.map((x, i) => {
 		const tags = Object.entries(x.c.tags || {}).filter(([, val]) => val !== null)
 			.map(([k, val]) => `${k}: ${Array.isArray(val) ? val.join(', ') : val}`).join(' · ');
+		// required tags with no value anywhere: the clip would not be published
+		const inh = clipInherited();
+		const missing = S.tags.filter(t => t.required && (x.c.tags || {})[t.name] == null && !(inh[t.name] && inh[t.name].value != null))
+			.map(t => t.name);
 		return h('li', {}, h('button', {type: 'button', 'aria-pressed': String(v.sel === x.k),
 			onclick: () => { selectClip(x.k); playClip(); }},
 		h('span', {text: clipLabel(x, i)}), x.c.id ? h('small', {text: ' ' + x.c.id}) : h('small', {text: ' new'}),
-		tags ? h('span.ctags', {text: tags}) : null));
+		tags ? h('span.ctags', {text: tags}) : null,
+		missing.length ? h('span.missing', {text: '⚠ needs ' + missing.join(', ')}) : null));
 	}));
 	if (!v.clips.length) list.append(h('li.muted', {text: 'No clips yet: play the video and mark in and out (I, O).'}));
 	renderTimeline();
