@@ -300,14 +300,29 @@ static int plain_text(const char *v)
 	return 1;
 }
 
+/* Case-insensitive memmem for ASCII letters; memchr finds the candidates
+ * for the first byte in either case, so most of the line is never
+ * looked at byte by byte. */
 static const char *memcasemem(const char *h, size_t hn, const char *n, size_t nn)
 {
 	if (nn == 0)
 		return h;
-	int first = tolower((unsigned char)*n);
-	for (size_t i = 0; i + nn <= hn; i++)
-		if (tolower((unsigned char)h[i]) == first && strncasecmp(h + i, n, nn) == 0)
-			return h + i;
+	if (nn > hn)
+		return NULL;
+	int lo = tolower((unsigned char)*n), up = toupper((unsigned char)*n);
+	const char *end = h + hn - nn + 1, *a = NULL, *b = NULL;
+	for (const char *p = h; p < end;) {
+		if (!a || a < p)
+			a = memchr(p, lo, (size_t)(end - p));
+		if (up != lo && (!b || b < p))
+			b = memchr(p, up, (size_t)(end - p));
+		const char *c = !a ? b : !b || up == lo ? a : a < b ? a : b;
+		if (!c)
+			return NULL;
+		if (strncasecmp(c, n, nn) == 0)
+			return c;
+		p = c + 1;
+	}
 	return NULL;
 }
 
