@@ -326,9 +326,9 @@ static const char *memcasemem(const char *h, size_t hn, const char *n, size_t nn
 	return NULL;
 }
 
-/* Whether line i may match: every filtered tag has one of its values in
- * the line's bytes (as a JSON string, or as written for a number or a
- * boolean) and q appears in it. A cheap test that spares parsing most
+/* Whether a line may match: every filtered tag has one of its values in
+ * the line's bytes as a JSON string (numbers and booleans are left to the
+ * parsed clip) and q appears in it. A cheap test that spares parsing most
  * lines of a selective query; the parsed clip decides. */
 static int may_match(const char *l, size_t ln, const struct query *qy)
 {
@@ -348,7 +348,8 @@ static int may_match(const char *l, size_t ln, const struct query *qy)
 				continue;
 			}
 			int k = snprintf(needle, sizeof needle, "\"%s\"", v);
-			if (memmem(l, ln, needle, (size_t)k) || memmem(l, ln, v, strlen(v)))
+			/* a string value is in the line quoted, alone or in a list */
+			if (memmem(l, ln, needle, (size_t)k))
 				hit = 1;
 		}
 		if (!hit && !unsure)
