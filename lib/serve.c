@@ -130,16 +130,44 @@ static int serve_static(struct serve *s, struct http_conn *c)
 
 /* Constant time over the token: compare BLAKE2b digests, so neither the
  * bytes nor the length leak through timing. */
-static int token_ok(const char *want, const char *auth)
+static int token_same(const char *want, const char *got, size_t len)
 {
-	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-		return 0;
-	const char *got = auth + 7;
-	got += strspn(got, " ");
 	unsigned char a[32], b[32];
 	crypto_generichash(a, sizeof a, (const unsigned char *)want, strlen(want), NULL, 0);
-	crypto_generichash(b, sizeof b, (const unsigned char *)got, strlen(got), NULL, 0);
+	crypto_generichash(b, sizeof b, (const unsigned char *)got, len, NULL, 0);
 	return sodium_memcmp(a, b, sizeof a) == 0;
+}
+
+/* Authorization: Bearer TOKEN, or Basic with the token as the password
+ * (any user name): a browser cannot add a Bearer header to a page load or
+ * to <video src>, but asks for Basic credentials and then sends them on
+ * every request. */
+static int token_ok(const char *want, const char *auth)
+{
+	if (!auth)
+		return 0;
+	if (strncasecmp(auth, "Bearer ", 7) == 0) {
+		const char *got = auth + 7;
+		got += strspn(got, " ");
+		return token_same(want, got, strlen(got));
+	}
+	if (strncasecmp(auth, "Basic ", 6) != 0)
+		return 0;
+	const char *b64 = auth + 6;
+	b64 += strspn(b64, " ");
+	size_t blen = strcspn(b64, " \t"), n = 0;
+	/* user:password; the header is capped, so is this */
+	unsigned char *buf = xmalloc(blen + 1);
+	int ok = 0;
+	if (sodium_base642bin(buf, blen + 1, b64, blen, NULL, &n, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0) {
+		unsigned char *colon = memchr(buf, ':', n);
+		if (colon)
+			ok = token_same(want, (const char *)colon + 1, n - (size_t)(colon + 1 - buf));
+	}
+	sodium_memzero(buf, blen + 1);
+	free(buf);
+	return ok;
 }
 
 int serve_request(struct serve *s, struct http_conn *c)
@@ -152,8 +180,11 @@ int serve_request(struct serve *s, struct http_conn *c)
 		/* the backyard holds private videos: no token, no strangers */
 		if (s->token) {
 			if (!token_ok(s->token, http_header(&c->req, "Authorization")))
-				return http_error_hdr(c, 401, "WWW-Authenticate: Bearer realm=\"medusa\"\r\n",
-				    "a valid Authorization: Bearer token is required");
+				return http_error_hdr(c, 401,
+				    "WWW-Authenticate: Basic realm=\"medusa backyard\", charset=\"UTF-8\"\r\n"
+				    "WWW-Authenticate: Bearer realm=\"medusa backyard\"\r\n",
+				    "the token is required (Authorization: Bearer TOKEN, or Basic "
+				    "with the token as the password)");
 		} else if (!c->peer_loopback) {
 			return http_error(c, 403, "the backyard answers loopback clients only "
 			    "(configure a token to allow others)");

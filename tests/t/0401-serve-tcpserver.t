@@ -34,5 +34,16 @@ like "$(hdr WWW-Authenticate)" Bearer "401 names the scheme"
 is "$(code -H 'Authorization: Bearer a-token-of-some-length-0123456789' "http://127.0.0.1:$P2/api/tags")" 200 "token accepted"
 is "$(code -H 'Authorization: Bearer a-token-of-some-length-012345678' "http://127.0.0.1:$P2/api/tags")" 401 "a wrong token: 401"
 is "$(code -H 'Authorization: Bearer a-token-of-some-length-0123456789' "http://127.0.0.1:$P2/media/a/v.mp4" -r 0-0)" 206 "token on /media/"
+# a browser cannot send Bearer on a page load or <video src>: HTTP Basic
+# with the token as the password, any user name
+is "$(code "http://127.0.0.1:$P2/")" 401 "a page load without credentials: 401"
+like "$(grep -i '^WWW-Authenticate:' "$T/hdr" | tr -d '\r')" 'Basic realm="medusa backyard"' "401 asks a browser for Basic"
+is "$(code -u 'anyone:a-token-of-some-length-0123456789' "http://127.0.0.1:$P2/api/tags")" 200 "Basic with the token as the password"
+is "$(code -u ':a-token-of-some-length-0123456789' "http://127.0.0.1:$P2/media/a/v.mp4" -r 0-0)" 206 "Basic, empty user name, on /media/"
+is "$(code -u 'a-token-of-some-length-0123456789:x' "http://127.0.0.1:$P2/api/tags")" 401 "the token as the user name: 401"
+is "$(code -u 'anyone:a-token-of-some-length-012345678' "http://127.0.0.1:$P2/api/tags")" 401 "Basic with a wrong password: 401"
+is "$(code -u 'anyone:a-token-of-some-length-0123456789x' "http://127.0.0.1:$P2/api/tags")" 401 "Basic with a longer password: 401"
+is "$(code -H 'Authorization: Basic !!not-base64!!' "http://127.0.0.1:$P2/api/tags")" 401 "Basic with bad base64: 401"
+is "$(code -H "Authorization: Basic $(printf 'a-token-of-some-length-0123456789' | base64 -w0)" "http://127.0.0.1:$P2/api/tags")" 401 "Basic without a colon: 401"
 ok "no sanitizer reports from the servers" no_sanitizer_reports "$T/tcpserver.err"
 done_testing

@@ -29,6 +29,9 @@ like "$out" "^Status: 200" "with a token: accepted from anywhere"
 out=$(cgi GET /api/tags REMOTE_ADDR=127.0.0.1 MEDUSA_TOKEN=a-token-of-some-length-0123456789 \
   HTTP_AUTHORIZATION='Bearer wrong-token-of-some-length-0123456')
 like "$out" "^Status: 401" "with a token: a wrong one is refused"
+out=$(cgi GET /api/tags REMOTE_ADDR=192.0.2.7 MEDUSA_TOKEN=a-token-of-some-length-0123456789 \
+  HTTP_AUTHORIZATION="Basic $(printf 'me:a-token-of-some-length-0123456789' | base64 -w0)")
+like "$out" "^Status: 200" "with a token: Basic with it as the password"
 out=$(cgi GET /media/a/v.mp4 REMOTE_ADDR=127.0.0.1 HTTP_RANGE=bytes=0-3)
 like "$out" "^Status: 206" "CGI Range"
 like "$out" "Content-Range: bytes 0-3/100000" "CGI Content-Range"
