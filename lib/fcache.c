@@ -345,7 +345,7 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 	char *path = path_join(cachedir, FCACHE_FILE);
 	struct fcache *fc = NULL;
 	char *copy = NULL;
-	int lock = -1;
+	int lock = -1, fetched = 2;
 	if (!force && !stale(path, refresh)) {
 		fc = load(path, why, n);
 		if (fc && fits(fc, base_url, cfg))
@@ -361,7 +361,9 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 	char w[512];
 	/* a replica: bring the local copy up to the remote generation (under
 	 * the lock: one download, not one per process) */
-	if (remote && rmeta_fetch_url(remote, metastore, NULL) < 0)
+	if (remote)
+		fetched = rmeta_fetch_url(remote, metastore, NULL);
+	if (fetched < 0)
 		mwarn("%s: keeping the local copy of the metastore", remote);
 	struct metastore *ms = open_readonly(metastore, cachedir, &copy, w, sizeof w);
 	if (copy)
@@ -397,6 +399,8 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 	}
 	fc = from_buffer(text, len, path, why, n);
 out:
+	if (fc)
+		fc->fetched = fetched;
 	if (lock >= 0)
 		dir_unlock(lock);
 	free(copy);

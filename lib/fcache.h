@@ -22,6 +22,8 @@ struct fcache {
 	int mapped;
 	long long generation, updated, total;
 	json_object *head;      /* line 1 */
+	int fetched;            /* a replica: what this fcache_get's rmeta_fetch_url
+	                         * gave (1 swapped in, 0 current, -1 failed); 2 none */
 	/* private: the clip lines found so far, indexed on demand, so that
 	 * the first page of a listing never reads the whole file */
 	const char **line;      /* (not NUL-terminated) */

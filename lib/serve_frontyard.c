@@ -19,6 +19,7 @@
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
 #define FILES_CACHE "public, max-age=31536000, immutable"
+#define RECACHE_TRIES 8         /* looks again for an announced generation, 0.25 s apart */
 
 void serve_frontyard_free(struct serve *s)
 {
@@ -481,8 +482,27 @@ static int recache(struct serve *s, struct http_conn *c)
 	}
 	int rc = 0;
 	struct fcache *fc = cache(s, c, 1, &rc);
+	/* An announced generation (medusa-sync's -G) is what the next request
+	 * must see: a CDN or web server in front of a remote metastore may
+	 * still serve the generation object before it for a moment, so look
+	 * again a few times, and answer 503 (medusa-recache tries again with
+	 * backoff) rather than a 200 for a generation the listings lack. */
+	for (int i = 0; fc && gen >= 0 && fc->generation < gen &&
+	    (fc->fetched == 0 || fc->fetched == 1) &&
+	    i < RECACHE_TRIES; i++) {
+		struct timespec ts = {0, 250000000L};
+		nanosleep(&ts, NULL);
+		fc = cache(s, c, 1, &rc);
+	}
 	if (!fc)
 		return rc;
+	if (gen >= 0 && fc->generation < gen) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "generation %lld announced, but the %s is at %lld%s", gen,
+		    s->remote ? "remote metastore" : "metastore", fc->generation,
+		    fc->fetched < 0 ? " (the remote cannot be read: kept the local copy)" : "");
+		return http_error_hdr(c, 503, "Retry-After: 1\r\n", msg);
+	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "generation", json_object_new_int64(fc->generation));
 	json_object_object_add(o, "updated", json_object_new_int64(fc->updated));

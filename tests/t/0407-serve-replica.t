@@ -3,6 +3,9 @@
 # layout of medusa-store push, here a directory served by lighttpd over
 # HTTP), keeps a local copy in its cache directory, follows the remote
 # generation on a signed re-cache, and keeps its copy when the remote is away.
+# lighttpd keeps its stat cache: like a CDN it may serve the replaced
+# meta/generation for a second, and a re-cache announcing a generation
+# (-G, as medusa-sync sends it) must still answer only once it serves it.
 . "${MEDUSA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$MEDUSA_SRC/tests/t/0400-serve-suite.sh"
 mkbackyard "$T/by"
@@ -18,8 +21,6 @@ server.document-root = "$T/remote"
 server.bind = "127.0.0.1"
 server.port = $PL
 server.errorlog = "$T/lighttpd.err"
-# lighttpd would serve a replaced meta/generation from its stat cache for a second
-server.stat-cache-engine = "disable"
 CONF
 lighttpd -D -f "$T/static.conf" &
 lpid=$!
@@ -41,13 +42,23 @@ medusa-publish -C "$T/by" -q < "$T/r2" > /dev/null
 ok "push the next generation" medusa-store -s "$T/remote" push -m "$FY/metastore.sqlite"
 code "$B/api/clips" > /dev/null
 is "$(jq .total "$T/body")" 1 "not seen before the refresh or a re-cache"
-ok "re-cache the replica" medusa-recache -k "$T/keys/recache.key" "$B"
+g2=$(jq .generation "$T/remote/meta/generation")
+ok "re-cache the replica, announcing the pushed generation" \
+  sh -c 'medusa-recache -t 60 -k "$1/keys/recache.key" -G "$2" "$3" > "$1/recache.out"' - "$T" "$g2" "$B"
+is "$(jq .answer.generation "$T/recache.out")" "$g2" "the answer names the new generation"
+is "$(jq .answer.total "$T/recache.out")" 2 "and its total"
 code "$B/api/clips" > /dev/null
 is "$(jq .total "$T/body")" 2 "it follows the remote generation"
+is "$(jq .generation "$T/body")" "$g2" "the next request sees that generation"
 
 kill $lpid; wait $lpid 2>/dev/null || true
-ok "a re-cache with the remote away still answers" medusa-recache -k "$T/keys/recache.key" -r 0 "$B"
+ok "a re-cache with the remote away still answers" medusa-recache -t 60 -k "$T/keys/recache.key" -r 0 "$B"
 code "$B/api/clips" > /dev/null
 is "$(jq .total "$T/body")" 2 "from the copy it kept"
+fails "announcing a generation the remote cannot give: fails" 1 \
+  medusa-recache -t 60 -k "$T/keys/recache.key" -r 0 -G $((g2 + 1)) "$B"
+like "$(lasterr)" "503 .*generation $((g2 + 1)) announced, but the remote metastore is at $g2" "503 names both generations"
+code "$B/api/clips" > /dev/null
+is "$(jq .total "$T/body")" 2 "the copy is still served"
 ok "no sanitizer reports from the servers" no_sanitizer_reports "$T/tcpserver.err"
 done_testing
