@@ -61,6 +61,8 @@ jq -c 'select(has("clip") and (has("error") | not))' records.tmp > clips.tmp
 	done < clips.tmp
 } > clips.mk.new
 settle clips.mk
+# the tools said what was wrong on stderr; make exits 1 while it stays so
+[ ! -s errors.ndjson.new ] || st=1
 settle errors.ndjson
 rm -f records.tmp clips.tmp
 exit "$st"

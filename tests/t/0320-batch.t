@@ -31,4 +31,17 @@ is "$(cd "$F/batch" && find . -name '*.rec' -newer "$T/marker" | sort | tr '\n' 
 is "$(ids "$M")" "a1 b1 b2 c1 c2 " "the removed clip is pruned"
 ok "consistent" consistent "$M" "$S"
 is "$(sqlite3 "$M" "SELECT start FROM clips WHERE id = 'a1'")" 0.2 "the changed clip"
+# a broken sidecar: its clips stay, the others go on, make says so and fails
+cp by/a.mp4.medusa.json a.json
+echo '{"clips": [' > by/a.mp4.medusa.json
+rm by/c.mp4 by/c.mp4.medusa.json
+fails "make with a broken sidecar" 2 mk
+like "$(lasterr)" "a.mp4.medusa.json: malformed JSON" "names it"
+is "$(ids "$M")" "a1 b1 b2 " "its clip stays, the removed video's go"
+ok "consistent" consistent "$M" "$S"
+cp a.json by/a.mp4.medusa.json
+touch marker2
+ok "make after the fix" mk
+is "$(find "$F/batch" -name '*.rec' -newer marker2 | wc -l)" 0 "cuts nothing again"
+is "$(ids "$M")" "a1 b1 b2 " "the same clips"
 done_testing
