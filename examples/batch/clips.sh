@@ -4,7 +4,7 @@
 # record, rewritten only when it changes, so that make remakes exactly the
 # clips that changed). Error records (a broken sidecar, an invalid tag) and
 # the scan summary go to WORK/errors.ndjson and WORK/summary.json for
-# medusa-publish --prune. The backyard is $MEDUSA_BACKYARD, this folder
+# medusa-publish --prune, the clip ids to WORK/ids.txt. The backyard is $MEDUSA_BACKYARD, this folder
 # $MEDUSA_BATCH_SRC (the recipes read both from the environment: no path
 # or file name is ever written into clips.mk). Exit 0, 1 when some videos
 # came as error records (the rest goes on), 2 when the scan did not finish.
@@ -12,6 +12,7 @@ set -eu
 work=$1
 mkdir -p "$work/spec"
 cd "$work"
+rm -f ids.txt.new
 
 # replace FILE with FILE.new only when they differ (keeps the mtime)
 settle() { if cmp -s "$1.new" "$1"; then rm -f "$1.new"; else mv -f "$1.new" "$1"; fi; }
@@ -58,9 +59,12 @@ jq -c 'select(has("clip") and (has("error") | not))' records.tmp > clips.tmp
 		printf '\t@st=0; sh "$$MEDUSA_BATCH_SRC/rendition.sh" spec/%s.json profiles.txt %s > $@.tmp || st=$$?; \\\n' "$id" "$id"
 		printf '\tmv -f $@.tmp $@; [ $$st -eq 0 ] || touch -t 197001010000 $@\n'
 		printf 'RECS += %s.rec\n' "$id"
+		printf '%s\n' "$id" >> ids.txt.new
 	done < clips.tmp
 } > clips.mk.new
 settle clips.mk
+touch ids.txt.new
+settle ids.txt
 # the tools said what was wrong on stderr; make exits 1 while it stays so
 [ ! -s errors.ndjson.new ] || st=1
 settle errors.ndjson

@@ -44,4 +44,15 @@ touch marker2
 ok "make after the fix" mk
 is "$(find "$F/batch" -name '*.rec' -newer marker2 | wc -l)" 0 "cuts nothing again"
 is "$(ids "$M")" "a1 b1 b2 " "the same clips"
+# a video that cannot be cut: its clips fail and stay, make says so, tries again
+cp by/sub/b.mp4 b.mp4
+head -c 3000 by/a.mp4 > by/sub/b.mp4
+fails "make with a video that cannot be cut" 2 mk
+like "$(lasterr)" "sub/b.mp4: clip b1: medusa-cut failed" "names the clip"
+like "$(lasterr)" "2 clips failed" "counts them"
+is "$(ids "$M")" "a1 b1 b2 " "its clips stay"
+ok "consistent" consistent "$M" "$S"
+cp b.mp4 by/sub/b.mp4
+ok "make after the fix" mk
+is "$(sqlite3 "$M" 'SELECT count(*) FROM renditions')" 6 "every clip in every profile"
 done_testing
