@@ -64,6 +64,11 @@ ok "a relative backyard and a work folder with a space" \
     sh -c 'cd "$1" && shift && "$@"' sh "$T/two s\$p 'a' #:" \
     env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -f "$M" BACKYARD="b y" W="w o%rk" -j2
 ok "its work folder" test -f "$T/two s\$p 'a' #:/w o%rk/published.ndjson"
+mkdir three && cp -R "$Y" three/-by
+ok "a backyard and work folder named with a leading dash" \
+    sh -c 'cd three && "$@"' sh \
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -f "$M" BACKYARD=-by W=-w -j2
+is "$(count three/frontyard)" 2 "its clips published"
 
 # a missing backyard: a clear message, nothing made
 fails "a missing backyard" 2 mk BACKYARD="$T/nowhere"
