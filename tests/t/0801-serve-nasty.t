@@ -85,6 +85,9 @@ req h6 "GET /api/tags HTTP/1.1\r\n${H}X: a\000b\r\n\r\n"
 expect h6 400 "a NUL inside a value" $S
 req h7 "GET /api/tags HTTP/1.1\r\n\r\n"
 expect h7 400 "HTTP/1.1 without Host" $S
+req h10 "GET /api/tags HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+todo_expect h10 400 "two Host fields" \
+  "http.c parse_head takes the first Host and ignores the second (RFC 9112 3.2: MUST answer 400)" $S
 i=0; : > "$T/many"; while [ $i -lt 150 ]; do printf 'X-%d: y\r\n' $i >> "$T/many"; i=$((i + 1)); done
 req h8 "GET /api/tags HTTP/1.1\r\n${H}$(cat "$T/many")\r\n\r\n"
 expect h8 431 "150 header fields" $S
