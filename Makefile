@@ -80,7 +80,7 @@ check: deps
 SHELL_TESTS ?= $(sort $(wildcard tests/t/*.t))
 PROVE_JOBS ?= 2
 test-run: all units
-	MEDUSA_BIN=$(CURDIR)/$(B) MEDUSA_SRC=$(CURDIR) MEDUSA_SAN=$(SAN) \
+	MEDUSA_BIN="$(CURDIR)/$(B)" MEDUSA_SRC="$(CURDIR)" MEDUSA_SAN=$(SAN) \
 	  prove -j$(PROVE_JOBS) --exec '' $(UNITS) $(SHELL_TESTS)
 
 test: all units
@@ -94,11 +94,11 @@ lint:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@set -e; for b in tests/bench/*; do [ -x "$$b" ] || continue; \
-	  echo "== $$b"; MEDUSA_BIN=$(CURDIR)/$(B) MEDUSA_SRC=$(CURDIR) "$$b"; done
+	  echo "== $$b"; MEDUSA_BIN="$(CURDIR)/$(B)" MEDUSA_SRC="$(CURDIR)" "$$b"; done
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	MEDUSA_BIN=$(CURDIR)/$(B) sh examples/demo.sh
+	MEDUSA_BIN="$(CURDIR)/$(B)" sh examples/demo.sh
 
 install: all
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" \

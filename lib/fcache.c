@@ -149,7 +149,7 @@ out:
 /* Indexes text (owned by fc) into lines and parses line 1. 0 or -1. */
 static int index_text(struct fcache *fc, const char *what, char *why, size_t n)
 {
-	const char *p = fc->text, *end = fc->text + fc->len;
+	const char *p = fc->text;
 	const char *nl = memchr(p, '\n', fc->len);
 	char w[256];
 	if (!nl || !(fc->head = json_parse_strict(p, (size_t)(nl - p), w, sizeof w)) ||
@@ -159,24 +159,43 @@ static int index_text(struct fcache *fc, const char *what, char *why, size_t n)
 	}
 	jint64(fc->head, "updated", &fc->updated);
 	jint64(fc->head, "total", &fc->total);
-	size_t cap = fc->total > 0 ? (size_t)fc->total : 16;
-	fc->line = xmalloc(cap * sizeof *fc->line);
-	fc->linelen = xmalloc(cap * sizeof *fc->linelen);
-	for (p = nl + 1; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
+	/* no more lines than bytes, whatever the header says */
+	fc->cap = fc->total > 0 && (unsigned long long)fc->total < fc->len ? (size_t)fc->total : 16;
+	fc->line = xmalloc(fc->cap * sizeof *fc->line);
+	fc->linelen = xmalloc(fc->cap * sizeof *fc->linelen);
+	fc->parsed = xcalloc(fc->cap, sizeof *fc->parsed);
+	fc->scan = nl + 1;
+	return 0;
+}
+
+int fcache_line(struct fcache *fc, size_t i, const char **line, size_t *len)
+{
+	const char *end = fc->text + fc->len;
+	while (fc->n <= i && fc->scan < end) {
+		const char *p = fc->scan, *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			nl = end;
-		if (fc->n == cap) {
-			cap *= 2;
-			fc->line = xrealloc(fc->line, cap * sizeof *fc->line);
-			fc->linelen = xrealloc(fc->linelen, cap * sizeof *fc->linelen);
+		fc->scan = nl + 1;
+		if (nl == p)
+			continue;
+		if (fc->n == fc->cap) {
+			size_t old = fc->cap;
+			fc->cap *= 2;
+			fc->line = xrealloc(fc->line, fc->cap * sizeof *fc->line);
+			fc->linelen = xrealloc(fc->linelen, fc->cap * sizeof *fc->linelen);
+			fc->parsed = xrealloc(fc->parsed, fc->cap * sizeof *fc->parsed);
+			memset(fc->parsed + old, 0, (fc->cap - old) * sizeof *fc->parsed);
 		}
 		fc->line[fc->n] = p;
 		fc->linelen[fc->n++] = (size_t)(nl - p);
 	}
-	fc->total = (long long)fc->n;
-	fc->parsed = xcalloc(fc->n ? fc->n : 1, sizeof *fc->parsed);
-	return 0;
+	if (fc->scan >= end)
+		fc->total = (long long)fc->n;   /* the file, not its header, has the last word */
+	if (i >= fc->n)
+		return 0;
+	*line = fc->line[i];
+	*len = fc->linelen[i];
+	return 1;
 }
 
 static struct fcache *from_buffer(char *text, size_t len, const char *what, char *why, size_t n)
@@ -329,8 +348,9 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 	int lock = -1;
 	if (!force && !stale(path, refresh)) {
 		fc = load(path, why, n);
-		if ((fc && fits(fc, base_url, cfg)) || (!fc && errno != ENOENT))
+		if (fc && fits(fc, base_url, cfg))
 			goto out;
+		/* missing, unreadable or damaged: made again below */
 		fcache_free(fc);
 		fc = NULL;
 	}
@@ -403,23 +423,24 @@ void fcache_free(struct fcache *fc)
 
 json_object *fcache_clip(struct fcache *fc, size_t i)
 {
-	if (i >= fc->n)
+	const char *l;
+	size_t n;
+	if (!fcache_line(fc, i, &l, &n))
 		return NULL;
 	if (!fc->parsed[i]) {
 		char w[128];
-		fc->parsed[i] = json_parse_strict(fc->line[i], fc->linelen[i], w, sizeof w);
+		fc->parsed[i] = json_parse_strict(l, n, w, sizeof w);
 	}
 	return fc->parsed[i];
 }
 
-long fcache_find(const struct fcache *fc, const char *id)
+long fcache_find(struct fcache *fc, const char *id)
 {
-	size_t k = strlen(id);
-	for (size_t i = 0; i < fc->n; i++) {
-		const char *l = fc->line[i];
-		if (fc->linelen[i] > k + 8 && memcmp(l, "{\"id\":\"", 7) == 0 &&
-		    memcmp(l + 7, id, k) == 0 && l[7 + k] == '"')
+	size_t k = strlen(id), n;
+	const char *l;
+	for (size_t i = 0; fcache_line(fc, i, &l, &n); i++)
+		if (n > k + 8 && memcmp(l, "{\"id\":\"", 7) == 0 && memcmp(l + 7, id, k) == 0 &&
+		    l[7 + k] == '"')
 			return (long)i;
-	}
 	return -1;
 }

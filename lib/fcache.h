@@ -22,10 +22,13 @@ struct fcache {
 	int mapped;
 	long long generation, updated, total;
 	json_object *head;      /* line 1 */
-	const char **line;      /* clip lines (not NUL-terminated) */
+	/* private: the clip lines found so far, indexed on demand, so that
+	 * the first page of a listing never reads the whole file */
+	const char **line;      /* (not NUL-terminated) */
 	size_t *linelen;
-	size_t n;
-	json_object **parsed;   /* per line, parsed on demand */
+	json_object **parsed;   /* parsed on demand */
+	size_t n, cap;
+	const char *scan;       /* where the next line starts */
 };
 
 /* The cache for metastore in cachedir: loaded as it is, or rebuilt first
@@ -41,12 +44,14 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
     const char *base_url, const struct config *cfg, int refresh, int force, char *why, size_t n);
 void fcache_free(struct fcache *fc);
 
-/* Line i parsed (owned by the cache). NULL when it does not parse. */
+/* Clip line i (0-based): 1 with its bytes, 0 past the last. */
+int fcache_line(struct fcache *fc, size_t i, const char **line, size_t *len);
+/* Line i parsed (owned by the cache). NULL when absent or unparsable. */
 json_object *fcache_clip(struct fcache *fc, size_t i);
 /* Counts tag value v (a list: each element) into facets[tag][value]. */
 void fcache_facet_add(json_object *facets, const char *tag, json_object *v);
 
 /* The line of clip id, or -1. */
-long fcache_find(const struct fcache *fc, const char *id);
+long fcache_find(struct fcache *fc, const char *id);
 
 #endif

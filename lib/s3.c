@@ -140,10 +140,72 @@ static void global_init(void)
 		mdie(EXIT_USAGE, "cannot start libsodium");
 }
 
+/* A value from an AWS shared config file (INI): key in section sect. New
+ * string or NULL. */
+static char *ini_get(const char *path, const char *sect, const char *key)
+{
+	FILE *f = path ? fopen(path, "r") : NULL;
+	char *line = NULL, *val = NULL;
+	size_t cap = 0;
+	int in = 0;
+	if (!f)
+		return NULL;
+	while (!val && getline(&line, &cap, f) >= 0) {
+		char *p = line, *e;
+		p += strspn(p, " \t");
+		e = p + strcspn(p, "\r\n");
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = '\0';
+		if (*p == '[') {
+			in = e > p + 1 && e[-1] == ']' && (size_t)(e - p - 2) == strlen(sect) &&
+			    !strncmp(p + 1, sect, strlen(sect));
+		} else if (in && !strncmp(p, key, strlen(key))) {
+			char *q = p + strlen(key);
+			q += strspn(q, " \t");
+			if (*q == '=') {
+				q++;
+				q += strspn(q, " \t");
+				if (*q)
+					val = xstrdup(q);
+			}
+		}
+	}
+	free(line);
+	fclose(f);
+	return val;
+}
+
+/* The shared files of the AWS tools: ~/.aws/credentials and ~/.aws/config
+ * (or $AWS_SHARED_CREDENTIALS_FILE, $AWS_CONFIG_FILE), profile $AWS_PROFILE
+ * or "default". For servers started without our environment (inetd clears
+ * it). */
+static char *aws_file_value(int config, const char *key)
+{
+	const char *env = getenv(config ? "AWS_CONFIG_FILE" : "AWS_SHARED_CREDENTIALS_FILE");
+	const char *home = getenv("HOME"), *prof = getenv("AWS_PROFILE");
+	char *path, *sect, *v;
+	if (env && *env)
+		path = xstrdup(env);
+	else if (home && *home)
+		path = xasprintf("%s/.aws/%s", home, config ? "config" : "credentials");
+	else
+		return NULL;
+	if (!prof || !*prof)
+		prof = "default";
+	/* the config file names its sections "profile NAME", but "default" */
+	sect = config && strcmp(prof, "default") ? xasprintf("profile %s", prof) : xstrdup(prof);
+	v = ini_get(path, sect, key);
+	free(sect);
+	free(path);
+	return v;
+}
+
 struct s3 *s3_new(const char *bucket, char *why, size_t n)
 {
 	struct s3 *c;
 	char *endpoint, *akid, *secret;
+	int from_file = 0;
 	(void)pthread_once(&global_once, global_init);
 	if (!bucket_valid(bucket)) {
 		snprintf(why, n, "s3://%s: not a valid bucket name", bucket);
@@ -151,9 +213,17 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	}
 	akid = envdup("AWS_ACCESS_KEY_ID");
 	secret = envdup("AWS_SECRET_ACCESS_KEY");
+	if (!akid && !secret) {
+		akid = aws_file_value(0, "aws_access_key_id");
+		secret = aws_file_value(0, "aws_secret_access_key");
+		from_file = 1;
+	}
 	if (!akid || !secret) {
-		snprintf(why, n, "s3://%s: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set", bucket);
+		snprintf(why, n, "s3://%s: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
+		    "(or aws_access_key_id and aws_secret_access_key in ~/.aws/credentials)", bucket);
 		free(akid);
+		if (secret)
+			sodium_memzero(secret, strlen(secret));
 		free(secret);
 		return NULL;
 	}
@@ -164,7 +234,18 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	if (!c->region)
 		c->region = envdup("AWS_DEFAULT_REGION");
 	if (!c->region)
+		c->region = aws_file_value(1, "region");
+	if (!c->region)
 		c->region = xstrdup("us-east-1");
+	if (strspn(c->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(c->region) ||
+	    !*c->region) {
+		snprintf(why, n, "AWS_REGION=%s: not a region name", c->region);
+		free(akid);
+		sodium_memzero(secret, strlen(secret));
+		free(secret);
+		s3_free(c);
+		return NULL;
+	}
 	endpoint = envdup("AWS_ENDPOINT_URL_S3");
 	if (!endpoint)
 		endpoint = envdup("AWS_ENDPOINT_URL");
@@ -203,7 +284,7 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	sodium_memzero(secret, strlen(secret));
 	free(akid);
 	free(secret);
-	c->token = envdup("AWS_SESSION_TOKEN");
+	c->token = from_file ? aws_file_value(0, "aws_session_token") : envdup("AWS_SESSION_TOKEN");
 	c->sigv4 = xasprintf("aws:amz:%s:s3", c->region);
 	c->part_size = envnum("MEDUSA_S3_PART_SIZE", 16 * MiB, 5 * MiB, 5120 * MiB);
 	c->jobs = (int)envnum("MEDUSA_S3_JOBS", 4, 1, 64);

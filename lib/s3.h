@@ -13,6 +13,8 @@
  *   MEDUSA_S3_RETRIES     retries on connection errors, 5xx and 429 (default 4)
  *   MEDUSA_S3_TIMEOUT     seconds without progress before a request fails (30)
  *   MEDUSA_S3_PAGE        keys per LIST request (1000, the S3 maximum)
+ *   MEDUSA_S3_CHECK=0     store_s3: PUT without the HEAD that skips a key
+ *                         holding the same bytes (the caller just listed)
  *
  * Every function prints its own message ("s3://bucket/key: problem") and
  * returns -1 on failure. */

@@ -300,25 +300,38 @@ static int plain_text(const char *v)
 	return 1;
 }
 
+/* Case-insensitive memmem for ASCII letters; memchr finds the candidates
+ * for the first byte in either case, so most of the line is never
+ * looked at byte by byte. */
 static const char *memcasemem(const char *h, size_t hn, const char *n, size_t nn)
 {
 	if (nn == 0)
 		return h;
-	int first = tolower((unsigned char)*n);
-	for (size_t i = 0; i + nn <= hn; i++)
-		if (tolower((unsigned char)h[i]) == first && strncasecmp(h + i, n, nn) == 0)
-			return h + i;
+	if (nn > hn)
+		return NULL;
+	int lo = tolower((unsigned char)*n), up = toupper((unsigned char)*n);
+	const char *end = h + hn - nn + 1, *a = NULL, *b = NULL;
+	for (const char *p = h; p < end;) {
+		if (!a || a < p)
+			a = memchr(p, lo, (size_t)(end - p));
+		if (up != lo && (!b || b < p))
+			b = memchr(p, up, (size_t)(end - p));
+		const char *c = !a ? b : !b || up == lo ? a : a < b ? a : b;
+		if (!c)
+			return NULL;
+		if (strncasecmp(c, n, nn) == 0)
+			return c;
+		p = c + 1;
+	}
 	return NULL;
 }
 
-/* Whether line i may match: every filtered tag has one of its values in
- * the line's bytes (as a JSON string, or as written for a number or a
- * boolean) and q appears in it. A cheap test that spares parsing most
+/* Whether a line may match: every filtered tag has one of its values in
+ * the line's bytes as a JSON string (numbers and booleans are left to the
+ * parsed clip) and q appears in it. A cheap test that spares parsing most
  * lines of a selective query; the parsed clip decides. */
-static int may_match(const struct fcache *fc, size_t i, const struct query *qy)
+static int may_match(const char *l, size_t ln, const struct query *qy)
 {
-	const char *l = fc->line[i];
-	size_t ln = fc->linelen[i];
 	char needle[512];
 	for (size_t a = 0; a < qy->nf;) {
 		size_t b = a;
@@ -335,7 +348,8 @@ static int may_match(const struct fcache *fc, size_t i, const struct query *qy)
 				continue;
 			}
 			int k = snprintf(needle, sizeof needle, "\"%s\"", v);
-			if (memmem(l, ln, needle, (size_t)k) || memmem(l, ln, v, strlen(v)))
+			/* a string value is in the line quoted, alone or in a list */
+			if (memmem(l, ln, needle, (size_t)k))
 				hit = 1;
 		}
 		if (!hit && !unsure)
@@ -350,13 +364,20 @@ static int may_match(const struct fcache *fc, size_t i, const struct query *qy)
 /* The lines that match, in the query's order: a new array (*n of them). */
 static size_t *query_select(struct fcache *fc, struct query *qy, size_t *n)
 {
-	size_t *idx = xmalloc((fc->n ? fc->n : 1) * sizeof *idx), k = 0;
-	for (size_t i = 0; i < fc->n; i++) {
-		if (!may_match(fc, i, qy))
+	size_t cap = fc->cap, k = 0, ln;
+	size_t *idx = xmalloc(cap * sizeof *idx);
+	const char *l;
+	for (size_t i = 0; fcache_line(fc, i, &l, &ln); i++) {
+		if (!may_match(l, ln, qy))
 			continue;
 		json_object *clip = fcache_clip(fc, i);
-		if (clip && clip_matches(clip, qy->f, qy->nf, qy->q))
-			idx[k++] = i;
+		if (!clip || !clip_matches(clip, qy->f, qy->nf, qy->q))
+			continue;
+		if (k == cap) {
+			cap *= 2;
+			idx = xrealloc(idx, cap * sizeof *idx);
+		}
+		idx[k++] = i;
 	}
 	if (qy->so.field && k > 1) {
 		sort_ctx = &qy->so;
@@ -379,7 +400,7 @@ static int get_clips(struct serve *s, struct http_conn *c, struct fcache *fc)
 	}
 	int plain = query_plain(&qy);
 	if (plain)
-		total = fc->n;
+		total = fc->total > 0 ? (size_t)fc->total : 0;
 	else
 		idx = query_select(fc, &qy, &total);
 	/* {"generation":G,"total":N,"clips":[lines...],"next":C} from the
@@ -391,11 +412,14 @@ static int get_clips(struct serve *s, struct http_conn *c, struct fcache *fc)
 		mdie(EXIT_USAGE, "out of memory");
 	fprintf(out, "{\"generation\":%lld,\"total\":%zu,\"clips\":[", fc->generation, total);
 	size_t off = (size_t)qy.off, end = off + (size_t)qy.limit;
+	const char *l;
+	size_t ln;
 	for (size_t i = off; i < end && i < total; i++) {
-		size_t li = plain ? i : idx[i];
+		if (!fcache_line(fc, plain ? i : idx[i], &l, &ln))
+			break;
 		if (i > off)
 			fputc(',', out);
-		fwrite(fc->line[li], 1, fc->linelen[li], out);
+		fwrite(l, 1, ln, out);
 	}
 	if (end < total)
 		fprintf(out, "],\"next\":\"%zu\"}\n", end);
@@ -490,8 +514,10 @@ static char *file_type(struct serve *s, const char *key)
 	char *quoted = xasprintf("%s\"", key);
 	size_t qn = strlen(quoted);
 	char *type = NULL;
-	for (size_t i = 0; i < fc->n && !type; i++) {
-		if (!memmem(fc->line[i], fc->linelen[i], quoted, qn))
+	const char *l;
+	size_t ln;
+	for (size_t i = 0; !type && fcache_line(fc, i, &l, &ln); i++) {
+		if (!memmem(l, ln, quoted, qn))
 			continue;
 		json_object *r = json_object_object_get(fcache_clip(fc, i), "renditions");
 		for (size_t j = 0; r && j < json_object_array_length(r) && !type; j++) {
@@ -559,7 +585,10 @@ int serve_frontyard(struct serve *s, struct http_conn *c)
 		long i = clip_id_valid(id) ? fcache_find(fc, id) : -1;
 		if (i < 0)
 			return http_error(c, 404, "no such clip");
-		char *text = xasprintf("%.*s\n", (int)fc->linelen[i], fc->line[i]);
+		const char *l;
+		size_t ln;
+		fcache_line(fc, (size_t)i, &l, &ln);
+		char *text = xasprintf("%.*s\n", (int)ln, l);
 		rc = http_json_text(c, 200, text, strlen(text), s->api_max_age, NULL);
 		free(text);
 		return rc;

@@ -369,7 +369,13 @@ int meta_write(const char *path, json_object *doc, const char *expect_etag,
 	size_t len;
 	char *buf = meta_format(doc, &len);
 	char *dir = path_dirname(path);
-	int lock = dir_lock(dir), r = -1, e = 0;
+	int lock = -1, r = -1, e = 0;
+	if (len > META_MAX_BYTES) {
+		/* no reader would take it back */
+		e = EFBIG;
+		goto out;
+	}
+	lock = dir_lock(dir);
 	if (lock < 0) {
 		e = errno;
 		goto out;

@@ -17,12 +17,12 @@ s3_require() {
 	fi
 }
 
-# waits until something answers HTTP on port $1 (at most ~10 s)
+# waits until something answers HTTP on port $1 (at most ~30 s)
 s3_wait_port() {
 	_i=0
 	while ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; do
 		_i=$((_i + 1))
-		[ "$_i" -lt 100 ] || { echo "# nothing listens on port $1" >&2; return 1; }
+		[ "$_i" -lt 300 ] || { echo "# nothing listens on port $1" >&2; return 1; }
 		sleep 0.1
 	done
 }
@@ -74,7 +74,7 @@ s3_proxy() {
 	_i=0
 	while ! grep -q ready "$T/s3proxy.out" 2>/dev/null; do
 		_i=$((_i + 1))
-		[ "$_i" -lt 100 ] || { echo "# s3proxy did not start" >&2; cat "$T/s3proxy.err" >&2; return 1; }
+		[ "$_i" -lt 300 ] || { echo "# s3proxy did not start" >&2; cat "$T/s3proxy.err" >&2; return 1; }
 		sleep 0.1
 	done
 	export AWS_ENDPOINT_URL="http://127.0.0.1:$S3_PROXY_PORT"

@@ -251,12 +251,14 @@ static json_object *read_stdin_doc(void)
 	size_t cap = 4096, n = 0;
 	char *buf = xmalloc(cap);
 	for (;;) {
+		/* the same limit as every reader of the file: a document that
+		 * could be written but never read back is refused here */
+		if (n > META_MAX_BYTES) {
+			mwarn("stdin: larger than %u bytes", META_MAX_BYTES);
+			free(buf);
+			return NULL;
+		}
 		if (n == cap) {
-			if (cap > META_MAX_BYTES) {
-				mwarn("stdin: larger than %u bytes", META_MAX_BYTES);
-				free(buf);
-				return NULL;
-			}
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}
@@ -348,7 +350,9 @@ static int apply_tags(json_object *tags, char **args, int n, int unset)
 			mwarn("\"%s\": expected %s", args[i], unset ? "a tag name" : "tag=value");
 			return -1;
 		}
-		char *name = unset ? xstrdup(args[i]) : strndup(args[i], (size_t)(eq - args[i]));
+		char *name = xstrdup(args[i]);
+		if (!unset)
+			name[eq - args[i]] = '\0';
 		const struct tagdef *td = config_tag(&cfg, name);
 		if (!td) {
 			mwarn("%s: unknown tag \"%s\" (not in %s)", args[i], name, BACKYARD_CONFIG);

@@ -79,7 +79,7 @@ fi
 
 log=$MEDUSA_WORKDIR/reconcile.ndjson
 t0=$(date +%s%N)
-cutargs=()
+cutargs=(-w "$MEDUSA_WORKDIR")
 [ -n "$jobs" ] && cutargs+=(-j "$jobs")
 [ -n "$quiet" ] && cutargs+=(-q)
 medusa-scan |
@@ -97,7 +97,8 @@ names=(medusa-scan "medusa-meta clips" "medusa-tags check" medusa-cut medusa-pub
 for i in "${!st[@]}"; do
 	s=${st[$i]}
 	[ "$s" -eq 0 ] && continue
-	[ "$s" -gt 128 ] && warn "${names[$i]} was killed (signal $((s - 128)))"
+	# a SIGPIPE only follows a later stage that stopped: say nothing of it
+	[ "$s" -gt 128 ] && [ "$s" -ne 141 ] && warn "${names[$i]} was killed (signal $((s - 128)))"
 	[ "$s" -eq 2 ] && rc=2
 	[ "$rc" -eq 0 ] && rc=1
 done

@@ -72,6 +72,12 @@ is "$(code "$B/api/facets?nope=1")" 400 "facets: an unknown tag: 400"
 is "$(code "$B/api/tags")" 200 "GET /api/tags"
 is "$(jq -r '.tags[0].name' "$T/body")" place "the tag set"
 
+# a damaged cache file is made again
+printf 'garbage' > "$FY/cache/clips.ndjson"
+out=$(printf 'GET /api/clips HTTP/1.0\r\n\r\n' | medusa-serve frontyard -C "$T/by" -r 3600)
+like "$out" '"total":3' "a damaged cache is rebuilt"
+ok "and written whole" grep -q '^{"generation"' "$FY/cache/clips.ndjson"
+
 # the same cache, read by a server with another file URL base: rebuilt for it
 out=$(printf 'GET /api/clips/k1 HTTP/1.0\r\n\r\n' | medusa-serve frontyard -C "$T/by" -u https://cdn.example/v/)
 like "$out" '"url":"https://cdn.example/v/clips/k1/' "-u: file URLs on another base"

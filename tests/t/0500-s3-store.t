@@ -76,5 +76,15 @@ fails "bad bucket name" 2 medusa-store -s s3://A_B/x ls
 like "$(lasterr)" 's3://A_B: not a valid bucket name' "names the bucket"
 fails "no keys" 2 env -u AWS_ACCESS_KEY_ID medusa-store -s $S ls
 like "$(lasterr)" 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set' "says which"
+mkdir -p "$T/home/.aws"
+printf '[default]\naws_access_key_id = NOBODY\naws_secret_access_key = x\n\n[media]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n' > "$T/home/.aws/credentials"
+printf '[profile media]\nregion = eu-west-3\n' > "$T/home/.aws/config"
+ok "keys from ~/.aws/credentials (AWS_PROFILE)" env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION \
+    HOME="$T/home" AWS_PROFILE=media medusa-store -s $S stat page/k7
+fails "the default profile's keys are refused by s3rver" 1 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+    HOME="$T/home" medusa-store -s $S stat page/k7
+like "$(lasterr)" 'access denied (HTTP 403' "... so the file was read"
+fails "a bad region" 2 env AWS_REGION='x:y' medusa-store -s $S ls
+like "$(lasterr)" 'AWS_REGION=x:y: not a region name' "names it"
 fails "bad endpoint" 2 env AWS_ENDPOINT_URL=ftp://x medusa-store -s $S ls
 done_testing

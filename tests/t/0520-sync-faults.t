@@ -30,7 +30,7 @@ kill_at() {
 	_i=0
 	while ! grep -q '^held' "$T/req.log"; do
 		_i=$((_i + 1))
-		if [ "$_i" -gt 200 ]; then echo "# never held: $1"; break; fi
+		if [ "$_i" -gt 1200 ]; then echo "# never held: $1"; break; fi
 		sleep 0.05
 	done
 	kill -KILL "-$_pid" 2>/dev/null || true
@@ -59,7 +59,7 @@ sync > "$T/out" 2> "$T/err" &
 spid=$!
 i=0
 while ! grep -q '^PUT /media/g/clips/' "$T/req.log"; do
-	i=$((i + 1)); [ "$i" -gt 200 ] && break; sleep 0.05
+	i=$((i + 1)); [ "$i" -gt 1200 ] && break; sleep 0.05
 done
 s3_stop
 st=0; wait "$spid" || st=$?
@@ -85,7 +85,7 @@ flock 8
 sync > /dev/null 2> "$T/err2" &
 spid=$!
 i=0
-while ! grep -q 'waiting' "$T/err2"; do i=$((i + 1)); [ "$i" -gt 200 ] && break; sleep 0.05; done
+while ! grep -q 'waiting' "$T/err2"; do i=$((i + 1)); [ "$i" -gt 1200 ] && break; sleep 0.05; done
 like "$(cat "$T/err2")" 'another medusa-sync is running on .*: waiting' "a second sync waits for the lock"
 flock -u 8
 st=0; wait "$spid" || st=$?

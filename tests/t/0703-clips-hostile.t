@@ -71,4 +71,19 @@ snapshot "$B" > "$T/after"
 ok "nothing changed on disk" cmp "$T/before" "$T/after"
 ok "tag with a list typed with spaces" medusa-meta tag sub/a.mp4 "people=Ann, Bo"
 is "$(jq -c .tags.people sub/a.mp4.medusa.json)" '["Ann","Bo"]' "items trimmed"
+
+# documents past the 16 MiB every reader takes: refused before writing
+if command -v python3 >/dev/null; then
+	snapshot "$B" > "$T/before"
+	python3 -c 'import json; print(json.dumps({"tags": {"place": "x" * (17 << 20)}}))' > "$T/big"
+	fails "set a 17 MiB document" 1 sh -c "medusa-meta set -d . < '$T/big'"
+	like "$(lasterr)" '^medusa-meta: stdin: larger than 16777216 bytes$' "says so"
+	# compact on stdin, but larger than the limit as the file would be written
+	python3 -c 'import json; print(json.dumps({"tags": {"people": ["a"] * (3 << 20)}}, separators=(",", ":")))' > "$T/big"
+	fails "set a document that formats past 16 MiB" 1 sh -c "medusa-meta set -d . < '$T/big'"
+	like "$(lasterr)" 'folder.medusa.json: cannot write, the old file is unchanged: File too large' "says so"
+	snapshot "$B" > "$T/after"
+	ok "nothing changed on disk" cmp "$T/before" "$T/after"
+	rm -f "$T/big"
+fi
 done_testing

@@ -6,8 +6,10 @@
 for t in medusa-scan medusa-meta medusa-tags medusa-cut medusa-publish jq b2sum make; do
 	command -v $t >/dev/null || { echo "1..0 # SKIP no $t"; exit 0; }
 done
-M=$MEDUSA_SRC/examples/batch/Makefile
-[ -f "$M" ] || { echo "1..0 # SKIP no examples/batch"; exit 0; }
+[ -f "$MEDUSA_SRC/examples/batch/Makefile" ] || { echo "1..0 # SKIP no examples/batch"; exit 0; }
+# a copy: make cannot name a Makefile whose path has a space (the source tree's may)
+cp -R "$MEDUSA_SRC/examples/batch" "$T/batch"
+M=$T/batch/Makefile
 
 mkyard() {  # mkyard DIR NAME...: a backyard with a poster profile, a clip per video
 	_d=$1; shift
