@@ -143,13 +143,13 @@ ok "no byte of the secret in any answer" no_secret
 if mkfifo "$T/by/a/fifo.mp4" 2>/dev/null && mkfifo "$T/web/fifo.html" && mkfifo "$T/by/a/w.mp4.medusa.json"; then
 	cp "$T/by/a/v.mp4" "$T/by/a/w.mp4"
 	p f1 '/media/a/fifo.mp4'
-	HOSTILE_TIMEOUT=4 todo_expect f1 "403 404" "a FIFO named like a video" \
+	HOSTILE_TIMEOUT=$HANG_TIMEOUT todo_expect f1 "403 404" "a FIFO named like a video" \
 	  "serve.c serve_file_under: open(2) of a FIFO blocks for ever (no O_NONBLOCK, type checked only after open)" $S
 	p f2 '/fifo.html'
-	HOSTILE_TIMEOUT=4 todo_expect f2 "403 404" "a FIFO among the web pages" \
+	HOSTILE_TIMEOUT=$HANG_TIMEOUT todo_expect f2 "403 404" "a FIFO among the web pages" \
 	  "serve.c serve_file_under: the same blocking open" $S
 	p f3 '/api/videos/a/w.mp4/meta'
-	HOSTILE_TIMEOUT=4 todo_expect f3 "200 403 404 500" "a FIFO as a sidecar" \
+	HOSTILE_TIMEOUT=$HANG_TIMEOUT todo_expect f3 "200 403 404 500" "a FIFO as a sidecar" \
 	  "sidecar.c meta_read -> atomic.c read_file: open(2) of a FIFO blocks for ever" $S
 	rm -f "$T/by/a/fifo.mp4" "$T/web/fifo.html" "$T/by/a/w.mp4.medusa.json"
 else

@@ -102,7 +102,7 @@ fi
 # --- odd files in the storage ---
 if mkfifo "$FY/files/clips/fifo.mp4" 2>/dev/null; then
 	p o1 '/files/clips/fifo.mp4'
-	HOSTILE_TIMEOUT=4 todo_expect o1 "403 404" "a FIFO in the storage" \
+	HOSTILE_TIMEOUT=$HANG_TIMEOUT todo_expect o1 "403 404" "a FIFO in the storage" \
 	  "serve.c serve_file_under: open(2) of a FIFO blocks for ever" $S
 	rm -f "$FY/files/clips/fifo.mp4"
 else
