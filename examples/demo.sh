@@ -25,6 +25,6 @@ echo "demo: clips published:"
 sqlite3 -separator '  ' "$MEDUSA_METASTORE" \
     "SELECT id, printf('%5.1f s', duration), tags FROM clips ORDER BY id" | sed 's/^/demo:   /'
 echo "demo: one clip's files:"
-sqlite3 "$MEDUSA_METASTORE" "SELECT '$MEDUSA_STORAGE/' || key FROM renditions
-    WHERE clip = (SELECT min(n) FROM clips)" | sed 's/^/demo:   /'
+sqlite3 "$MEDUSA_METASTORE" "SELECT key FROM renditions WHERE clip = (SELECT min(n) FROM clips)" |
+    while IFS= read -r k; do echo "demo:   $MEDUSA_STORAGE/$k"; done
 echo "demo: run it again: make demo (nothing is converted twice); see medusa-reconcile(1)"
