@@ -87,8 +87,13 @@ if openssl version 2>/dev/null | grep -q '^OpenSSL 3' ; then
 	expect r6 200 "openssl's signature of a good body passes (the signer works)" $S
 	b7='{"generation":null,"timestamp":-9223372036854775808,"nonce":"00"}'
 	post r7 "X-Medusa-Signature: $(sign "$b7")\r\n" "$b7"
-	todo_expect r7 403 "a signed body with timestamp INT64_MIN" \
-	  "sign.c sign_check_recache: now - ts overflows (UBSan: signed integer overflow) in the message" $S
+	# the overflow shows only under UBSan: a plain build wraps and answers 403
+	if [ "${MEDUSA_SAN:-}" = 1 ]; then
+		todo_expect r7 403 "a signed body with timestamp INT64_MIN" \
+		  "sign.c sign_check_recache: now - ts overflows (UBSan: signed integer overflow) in the message" $S
+	else
+		expect r7 403 "a signed body with timestamp INT64_MIN" $S
+	fi
 	b8='{"generation":-5,"timestamp":'$now',"nonce":"00"}'
 	post r8 "X-Medusa-Signature: $(sign "$b8")\r\n" "$b8"
 	expect r8 "400 200" "a signed body with a negative generation" $S
