@@ -162,6 +162,21 @@ else
 	echo "ok $((_n + 1)) # skip mknod needs root"; _n=$((_n + 1))
 fi
 
+# a file name that is not UTF-8 (medusa-scan reports it as an error)
+if : > "$T/by/a/bad$(printf '\377\376').mp4" 2>/dev/null; then
+	req u1 "GET /api/videos HTTP/1.1\r\n${H}\r\n"
+	expect u1 200 "GET /api/videos with a file name that is not UTF-8" $S
+	_n=$((_n + 1))
+	if body u1 | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
+		echo "ok $_n - the JSON is valid UTF-8 # TODO bug: serve_backyard.c video_item"
+	else
+		echo "not ok $_n - the JSON is valid UTF-8 # TODO bug: serve_backyard.c video_item copies the raw name bytes into the JSON (RFC 8259: UTF-8); medusa-scan reports such a name as an error"
+	fi
+	rm -f "$T/by/a/bad$(printf '\377\376').mp4"
+else
+	_n=$((_n + 2)); echo "ok $((_n - 1)) # skip"; echo "ok $_n # skip"
+fi
+
 # --- a file that shrinks or grows while it is sent ---
 head -c 2000000 /dev/urandom > "$T/by/a/big.mp4"
 req g1 "GET /media/a/big.mp4 HTTP/1.1\r\n${H}\r\n"
