@@ -177,6 +177,25 @@ else
 	_n=$((_n + 2)); echo "ok $((_n - 1)) # skip"; echo "ok $_n # skip"
 fi
 
+# a sidecar that is a hard link to a file outside: the write replaces the
+# link, the outside file keeps its bytes; a symlinked one is refused
+mkdir -p "$T/by/h"
+cp "$T/by/a/v.mp4" "$T/by/h/v.mp4"
+echo '{"clips":[]}' > "$T/outside.json"
+ln "$T/outside.json" "$T/by/h/v.mp4.medusa.json"
+req e1 "GET /api/videos/h/v.mp4/meta HTTP/1.1\r\n${H}\r\n"
+expect e1 200 "GET the meta of a hard-linked sidecar" $S
+et=$(grep -a -i '^etag:' "$T/ans.e1" | tr -d '\r' | cut -d' ' -f2)
+b='{"clips":[{"start":0,"end":0.5}]}'
+req e2 "PUT /api/videos/h/v.mp4/meta HTTP/1.1\r\n${H}If-Match: $et\r\nContent-Length: ${#b}\r\n\r\n$b"
+expect e2 200 "PUT it" $S
+is "$(cat "$T/outside.json")" '{"clips":[]}' "the file outside the backyard is unchanged"
+rm "$T/by/h/v.mp4.medusa.json"
+ln -s ../../outside.json "$T/by/h/v.mp4.medusa.json"
+req e3 "PUT /api/videos/h/v.mp4/meta HTTP/1.1\r\n${H}If-Match: $et\r\nContent-Length: ${#b}\r\n\r\n$b"
+expect e3 "403 404" "PUT through a sidecar symlinked out of the backyard" $S
+is "$(cat "$T/outside.json")" '{"clips":[]}' "the file outside is still unchanged"
+
 # --- a file that shrinks or grows while it is sent ---
 head -c 2000000 /dev/urandom > "$T/by/a/big.mp4"
 req g1 "GET /media/a/big.mp4 HTTP/1.1\r\n${H}\r\n"
