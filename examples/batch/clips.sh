@@ -68,5 +68,15 @@ settle ids.txt
 # the tools said what was wrong on stderr; make exits 1 while it stays so
 [ ! -s errors.ndjson.new ] || st=1
 settle errors.ndjson
+# the work of clips that are gone (publish prunes them); a clip of a video
+# that came as an error record keeps its work, so that it is not cut again
+for f in spec/*.json; do
+	[ -f "$f" ] || continue
+	id=${f#spec/} id=${id%.json}
+	grep -qxF -- "$id" ids.txt && continue
+	[ -z "$(jq -c --slurpfile s "$f" 'select(.video == $s[0].video)' errors.ndjson)" ] || continue
+	rm -f -- "$f" "$id.rec"
+	[ "$id" = spec ] || rm -rf -- "$id"
+done
 rm -f records.tmp clips.tmp
 exit "$st"

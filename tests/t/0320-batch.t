@@ -29,6 +29,7 @@ touch marker
 ok "make after a change" mk
 is "$(cd "$F/batch" && find . -name '*.rec' -newer "$T/marker" | sort | tr '\n' ' ')" "./a1.rec " "only that clip cut again"
 is "$(ids "$M")" "a1 b1 b2 c1 c2 " "the removed clip is pruned"
+ok "and its work is gone" test ! -e "$F/batch/a2" -a ! -e "$F/batch/a2.rec" -a ! -e "$F/batch/spec/a2.json"
 ok "consistent" consistent "$M" "$S"
 is "$(sqlite3 "$M" "SELECT start FROM clips WHERE id = 'a1'")" 0.2 "the changed clip"
 # a broken sidecar: its clips stay, the others go on, make says so and fails
@@ -38,6 +39,7 @@ rm by/c.mp4 by/c.mp4.medusa.json
 fails "make with a broken sidecar" 2 mk
 like "$(lasterr)" "a.mp4.medusa.json: malformed JSON" "names it"
 is "$(ids "$M")" "a1 b1 b2 " "its clip stays, the removed video's go"
+ok "its work stays" test -f "$F/batch/a1.rec" -a -f "$F/batch/spec/a1.json"
 ok "consistent" consistent "$M" "$S"
 cp a.json by/a.mp4.medusa.json
 touch marker2
