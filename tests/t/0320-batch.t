@@ -55,6 +55,9 @@ like "$(lasterr)" "2 clips failed" "counts them"
 is "$(ids "$M")" "a1 b1 b2 " "its clips stay"
 ok "consistent" consistent "$M" "$S"
 cp b.mp4 by/sub/b.mp4
+fails "a second make while one runs" 2 flock "$F/batch/.lock" \
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -f "$MEDUSA_SRC/examples/batch/Makefile" BACKYARD=by
+like "$(lasterr)" "another make of this work folder is running" "says so"
 ok "make after the fix" mk
 is "$(sqlite3 "$M" 'SELECT count(*) FROM renditions')" 6 "every clip in every profile"
 done_testing
