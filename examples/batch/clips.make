@@ -1,5 +1,6 @@
 # clips.make: run by examples/batch/Makefile inside the work folder, with
-# MEDUSA_BACKYARD set; clips.mk (from clips.sh) has one rule per clip.
+# MEDUSA_BACKYARD and MEDUSA_BATCH_SRC set; clips.mk (from clips.sh) has one
+# rule per clip, named by its id.
 RECS :=
 all: published.ndjson
 -include clips.mk

@@ -6,6 +6,7 @@
 # profile. On a failure it prints an error record for the clip, exit 1.
 set -u
 spec=$1 profiles=$2 dir=$3
+case $dir in -*) dir=./$dir ;; esac  # a clip id may start with '-'
 id=$(jq -r .clip "$spec")
 # the video path as it is, newlines and all
 video=$(jq -j .video "$spec"; printf x)
