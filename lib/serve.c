@@ -99,9 +99,18 @@ int serve_file_under(struct http_conn *c, const char *root, const char *rel, con
 		rc = http_error(c, 404, "not found");
 		goto out;
 	}
-	int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer;
+	 * only a regular file is served, read blocking as usual */
+	int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		rc = http_error(c, errno == ENOENT ? 404 : 403, "not found");
+		goto out;
+	}
+	int fl;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		close(fd);
+		rc = http_error(c, 404, "not found");
 		goto out;
 	}
 	rc = http_send_fd(c, fd, type ? type : http_mime_of(clean), cache, NULL);

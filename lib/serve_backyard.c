@@ -32,11 +32,17 @@ struct videos {
 static int video_item(const struct walk_item *it, void *arg)
 {
 	struct videos *v = arg;
-	if (!it->st) {
+	/* JSON is UTF-8 (RFC 8259): a name that is not goes into "errors",
+	 * sanitized, as medusa-scan reports it */
+	int bad_name = !utf8_valid(it->path);
+	if (!it->st || bad_name) {
+		char *p = utf8_sanitize(it->path);
 		json_object *e = json_object_new_object();
-		json_object_object_add(e, "path", json_object_new_string(it->path));
-		json_object_object_add(e, "error", json_object_new_string(it->error ? it->error : "?"));
+		json_object_object_add(e, "path", json_object_new_string(p));
+		json_object_object_add(e, "error", json_object_new_string(it->error ? it->error :
+		    bad_name ? "the file name is not valid UTF-8" : "?"));
 		json_object_array_add(v->errors, e);
+		free(p);
 		return 0;
 	}
 	json_object *o = json_object_new_object();
