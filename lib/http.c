@@ -426,7 +426,18 @@ static int parse_head(struct http_conn *c, struct http_req *r)
 		r->nhdr++;
 		line = eol + 1;
 	}
-	if (r->minor == 1 && !http_header(r, "Host"))
+	/* one Host, and a host[:port] at that (RFC 9112 3.2: else 400) */
+	size_t hosts = 0;
+	for (size_t i = 0; i < r->nhdr; i++) {
+		if (strcasecmp(r->hdr[i].name, "Host") != 0)
+			continue;
+		if (++hosts > 1)
+			return 400;
+		for (const char *h = r->hdr[i].value; *h; h++)
+			if (!isalnum((unsigned char)*h) && !strchr("-._~%!$&'()*+,;=:[]", *h))
+				return 400;
+	}
+	if (r->minor == 1 && !hosts)
 		return 400;
 	return parse_target(r);
 }
@@ -580,9 +591,16 @@ static int read_body(struct http_conn *c, struct http_req *r, long long deadline
 	int cont = r->minor == 1 && http_header(r, "Expect") &&
 	    strcasecmp(http_header(r, "Expect"), "100-continue") == 0;
 	if (te) {
-		/* both would let a proxy and us disagree on where it ends */
-		if (cl)
+		/* both would let a proxy and us disagree on where it ends; so
+		 * would a second field (the codings combine into a list, and only
+		 * a lone "chunked" is understood) or chunked from HTTP/1.0
+		 * (RFC 9112 6.1) */
+		if (cl || r->minor == 0)
 			return 400;
+		size_t n = 0;
+		for (size_t i = 0; i < r->nhdr; i++)
+			if (strcasecmp(r->hdr[i].name, "Transfer-Encoding") == 0 && ++n > 1)
+				return 400;
 		if (strcasecmp(te, "chunked") != 0)
 			return 501;
 		if (cont && send_continue(c) < 0)
