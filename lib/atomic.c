@@ -107,7 +107,9 @@ int atomic_write(const char *path, const void *buf, size_t len, mode_t mode)
 
 int read_file(const char *path, size_t max, char **buf, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put where a file should be must not hang us in
+	 * open(2) waiting for a writer; it is refused below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	struct stat st;
@@ -117,6 +119,13 @@ int read_file(const char *path, size_t max, char **buf, size_t *len)
 		errno = EISDIR;
 		goto fail;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = ENODEV; /* "No such device": not a regular file */
+		goto fail;
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		goto fail;
 	/* read up to max + 1 bytes (plus the NUL): getting max + 1 means the
 	 * file is too large, getting max then end of file is fine */
 	size_t limit = max + 1;

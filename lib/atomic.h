@@ -14,7 +14,9 @@
 int atomic_write(const char *path, const void *buf, size_t len, mode_t mode);
 
 /* Reads a whole (small) file: *buf is NUL-terminated, free it. -1 with errno
- * (ENOENT for a missing file); files over max bytes fail with EFBIG. */
+ * (ENOENT for a missing file, EISDIR for a directory, ENODEV for a FIFO,
+ * socket or device: never blocks on one); files over max bytes fail with
+ * EFBIG. */
 int read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /* An exclusive lock on a directory (flock on its fd), held until

@@ -5,6 +5,7 @@
 #include "ndjson.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <libavcodec/avcodec.h>
 #include <math.h>
 #include <stdio.h>
@@ -129,16 +130,45 @@ static int get_str(json_object *spec, const char *k, const char **out, char *err
 	return 0;
 }
 
+int profile_check_encoders;
+
+/* Every tool loads the config, but only medusa-cut encodes: looking the
+ * encoders up would load libavcodec and its 160 libraries into each process
+ * (one per connection under inetd), some 15 ms apiece. So only a tool that
+ * sets profile_check_encoders looks them up, in the libavcodec of our
+ * headers' soname, loaded on first use (medusa-cut has it linked anyway). */
+static const AVCodec *find_encoder(const char *name)
+{
+	static __typeof__(&avcodec_find_encoder_by_name) lookup;
+	static int tried;
+	if (!tried) {
+		char soname[64];
+		tried = 1;
+		snprintf(soname, sizeof soname, "libavcodec.so.%d", LIBAVCODEC_VERSION_MAJOR);
+		void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+		if (h)
+			lookup = (__typeof__(lookup))dlsym(h, "avcodec_find_encoder_by_name");
+	}
+	return lookup ? lookup(name) : NULL;
+}
+
 static int have_encoder(const char *name, enum AVCodecID id)
 {
-	const AVCodec *c = avcodec_find_encoder_by_name(name);
+	if (!profile_check_encoders)
+		return 1;
+	const AVCodec *c = find_encoder(name);
 	return c && (id == AV_CODEC_ID_NONE || c->id == id);
+}
+
+static int have_encoder_named(const char *name)
+{
+	return have_encoder(name, AV_CODEC_ID_NONE);
 }
 
 static int missing_encoder(const char *field, const char *name, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: encoder \"%s\" is not in this libavcodec (%s)",
-	    field, name, av_version_info());
+	    field, name, LIBAVCODEC_IDENT);
 	return -1;
 }
 
@@ -166,7 +196,7 @@ static int parse_video(json_object *spec, const char *container, struct profile_
 	if (get_str(spec, "encoder", &enc, err, errlen) < 0)
 		return -1;
 	if (enc) {
-		if (!avcodec_find_encoder_by_name(enc))
+		if (!have_encoder_named(enc))
 			return missing_encoder("encoder", enc, err, errlen);
 		if (!have_encoder(enc, vcodecs[ci].id)) {
 			snprintf(err, errlen, "encoder: \"%s\" does not make %s", enc, codec);
@@ -251,7 +281,7 @@ static int parse_audio(json_object *spec, const char *container, struct profile_
 		snprintf(err, errlen, "audio: %s cannot go into %s", audio, container);
 		return -1;
 	}
-	if (!avcodec_find_encoder_by_name(acodecs[ai].encoder))
+	if (!have_encoder_named(acodecs[ai].encoder))
 		return missing_encoder("audio", acodecs[ai].encoder, err, errlen);
 	long br = acodecs[ai].bitrate, ch = 0;
 	if (get_int(spec, "audio_bitrate", 6000, 512000, &br, err, errlen) < 0 ||
@@ -333,7 +363,7 @@ static int parse(json_object *spec, struct profile_settings *s, const char **ext
 			snprintf(err, errlen, "format: \"%s\" is not one of jpeg, webp", f);
 			return -1;
 		}
-		if (!avcodec_find_encoder_by_name(s->iencoder))
+		if (!have_encoder_named(s->iencoder))
 			return missing_encoder("format", s->iencoder, err, errlen);
 		long w = 0, h = 0, q = 85;
 		s->at = 0.5;

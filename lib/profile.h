@@ -7,11 +7,16 @@
 
 /* Validates spec as a profile named name and fills p (name, kind, spec,
  * canonical, ext, mime). Every field is checked, and so is that the
- * encoders it needs are in this libavcodec. On error writes
+ * encoders it needs are in this libavcodec (see profile_check_encoders). On error writes
  * "JSON-PATH: reason" relative to the profile into err and returns -1. */
 int profile_parse(const char *name, json_object *spec, struct profile *p,
     char *err, size_t errlen);
 void profile_free(struct profile *p);
+
+/* Set by a tool that encodes (medusa-cut) before it loads the config:
+ * profile_parse then checks that each encoder is in this libavcodec and picks
+ * the first one present. Other tools leave it 0 and never load libavcodec. */
+extern int profile_check_encoders;
 
 /* A validated profile with its defaults filled in; what the media engine
  * works from. Strings point into static tables or into the profile's spec. */

@@ -51,7 +51,8 @@ int meta_read(const char *path, struct meta_file *m, char *why, size_t n)
 			return 0;
 		}
 		m->exists = errno != ENOTDIR;
-		return vfail(why, n, "%s", errno == EFBIG ? "file too large" : strerror(errno));
+		return vfail(why, n, "%s", errno == EFBIG ? "file too large" :
+		    errno == ENODEV ? "not a regular file" : strerror(errno));
 	}
 	m->exists = 1;
 	etag_of_buffer(text, len, m->etag);

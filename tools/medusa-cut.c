@@ -4,6 +4,7 @@
 #include "backyard.h"
 #include "hash.h"
 #include "media.h"
+#include "profile.h"
 #include "ndjson.h"
 #include "timefmt.h"
 #include "util.h"
@@ -537,6 +538,7 @@ int main(int argc, char **argv)
 	mode_t mask = umask(0);
 	umask(mask);
 	g.mode = 0666 & ~mask;
+	profile_check_encoders = 1;
 	config_open(dir, &g.cfg);
 	select_profiles(plist);
 	if (out) {

@@ -7,6 +7,7 @@
 #include "hash.h"
 #include "ndjson.h"
 #include "sidecar.h"
+#include "tags.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -37,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object *doc = json_parse_strict((const char *)data, size, why, sizeof why);
 	if (!doc)
 		return 0;
-	if (sidecar_validate(&cfg, doc, 60000, why, sizeof why) == 0)
+	int valid = sidecar_validate(&cfg, doc, 60000, why, sizeof why) == 0;
+	if (valid)
 		sidecar_assign_ids(doc, "a/b.mp4", 1);
 	(void)folder_validate(&cfg, doc, why, sizeof why);
 	size_t len;
@@ -52,6 +54,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!json_object_equal(doc, back)) {
 		fprintf(stderr, "meta_format changed the document:\n%s", text);
 		abort();
+	}
+	/* what was valid, with its ids given, stays valid as written */
+	if (valid && sidecar_validate(&cfg, back, 60000, why, sizeof why) < 0) {
+		fprintf(stderr, "valid, then invalid once written (%s):\n%s", why, text);
+		abort();
+	}
+	/* a tag value typed on the command line comes out valid or refused */
+	for (size_t i = 0; i < cfg.ntags; i++) {
+		char *arg = strndup((const char *)data, size);
+		if (!arg)
+			break;
+		json_object *v = tag_value_from_string(&cfg.tags[i], arg, why, sizeof why);
+		if (v && tag_value_check(&cfg.tags[i], v, why, sizeof why) < 0) {
+			fprintf(stderr, "tag %s: \"%s\" parsed to an invalid value: %s\n", cfg.tags[i].name, arg, why);
+			abort();
+		}
+		json_object_put(v);
+		free(arg);
 	}
 	json_object_put(back);
 	free(text);

@@ -11,13 +11,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *root, *realroot;
+static char *root, *realroot, *top;
+
+/* the tree goes when libFuzzer exits (at the end of its time, or -runs) */
+static void cleanup(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", top);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fuzz-safepath: cannot remove %s\n", top);
+	free(cmd);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char tmpl[] = "/tmp/medusa-fuzz-sp.XXXXXX";
 	if (!mkdtemp(tmpl))
 		abort();
+	top = xstrdup(tmpl);
+	atexit(cleanup);
 	root = xasprintf("%s/root", tmpl);
 	char *cmd = xasprintf("cd %s && mkdir -p root/a/b out && : > root/a/v.mp4 && "
 	    "ln -s ../../out root/a/up && ln -s b root/a/in && ln -s /etc root/etc && "

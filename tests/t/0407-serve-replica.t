@@ -18,6 +18,8 @@ server.document-root = "$T/remote"
 server.bind = "127.0.0.1"
 server.port = $PL
 server.errorlog = "$T/lighttpd.err"
+# lighttpd would serve a replaced meta/generation from its stat cache for a second
+server.stat-cache-engine = "disable"
 CONF
 lighttpd -D -f "$T/static.conf" &
 lpid=$!

@@ -24,6 +24,10 @@ hostile_fixture() {
 # the secret in an answer.
 HOSTILE_TIMEOUT=${HOSTILE_TIMEOUT:-10}
 [ "${MEDUSA_SAN:-}" = 1 ] && HOSTILE_TIMEOUT=30
+# for a request that hangs while the bug is there (a FIFO): long enough
+# for a fixed server to answer
+HANG_TIMEOUT=2
+[ "${MEDUSA_SAN:-}" = 1 ] && HANG_TIMEOUT=5
 
 # ask NAME ARGS...: the request in $T/req.NAME goes to medusa-serve ARGS on
 # a pipe; the answer lands in $T/ans.NAME, stderr in $T/err.NAME, and the

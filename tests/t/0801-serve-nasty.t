@@ -85,6 +85,9 @@ req h6 "GET /api/tags HTTP/1.1\r\n${H}X: a\000b\r\n\r\n"
 expect h6 400 "a NUL inside a value" $S
 req h7 "GET /api/tags HTTP/1.1\r\n\r\n"
 expect h7 400 "HTTP/1.1 without Host" $S
+req h10 "GET /api/tags HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+todo_expect h10 400 "two Host fields" \
+  "http.c parse_head takes the first Host and ignores the second (RFC 9112 3.2: MUST answer 400)" $S
 i=0; : > "$T/many"; while [ $i -lt 150 ]; do printf 'X-%d: y\r\n' $i >> "$T/many"; i=$((i + 1)); done
 req h8 "GET /api/tags HTTP/1.1\r\n${H}$(cat "$T/many")\r\n\r\n"
 expect h8 431 "150 header fields" $S
@@ -140,13 +143,13 @@ ok "no byte of the secret in any answer" no_secret
 if mkfifo "$T/by/a/fifo.mp4" 2>/dev/null && mkfifo "$T/web/fifo.html" && mkfifo "$T/by/a/w.mp4.medusa.json"; then
 	cp "$T/by/a/v.mp4" "$T/by/a/w.mp4"
 	p f1 '/media/a/fifo.mp4'
-	HOSTILE_TIMEOUT=4 todo_expect f1 "403 404" "a FIFO named like a video" \
+	HOSTILE_TIMEOUT=$HANG_TIMEOUT todo_expect f1 "403 404" "a FIFO named like a video" \
 	  "serve.c serve_file_under: open(2) of a FIFO blocks for ever (no O_NONBLOCK, type checked only after open)" $S
 	p f2 '/fifo.html'
-	HOSTILE_TIMEOUT=4 todo_expect f2 "403 404" "a FIFO among the web pages" \
+	HOSTILE_TIMEOUT=$HANG_TIMEOUT todo_expect f2 "403 404" "a FIFO among the web pages" \
 	  "serve.c serve_file_under: the same blocking open" $S
 	p f3 '/api/videos/a/w.mp4/meta'
-	HOSTILE_TIMEOUT=4 todo_expect f3 "200 403 404 500" "a FIFO as a sidecar" \
+	HOSTILE_TIMEOUT=$HANG_TIMEOUT todo_expect f3 "200 403 404 500" "a FIFO as a sidecar" \
 	  "sidecar.c meta_read -> atomic.c read_file: open(2) of a FIFO blocks for ever" $S
 	rm -f "$T/by/a/fifo.mp4" "$T/web/fifo.html" "$T/by/a/w.mp4.medusa.json"
 else
@@ -158,6 +161,40 @@ if [ "$(id -u)" -eq 0 ] && mknod "$T/by/a/dev.mp4" c 1 3 2>/dev/null; then
 else
 	echo "ok $((_n + 1)) # skip mknod needs root"; _n=$((_n + 1))
 fi
+
+# a file name that is not UTF-8 (medusa-scan reports it as an error)
+if : > "$T/by/a/bad$(printf '\377\376').mp4" 2>/dev/null; then
+	req u1 "GET /api/videos HTTP/1.1\r\n${H}\r\n"
+	expect u1 200 "GET /api/videos with a file name that is not UTF-8" $S
+	_n=$((_n + 1))
+	if body u1 | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
+		echo "ok $_n - the JSON is valid UTF-8 # TODO bug: serve_backyard.c video_item"
+	else
+		echo "not ok $_n - the JSON is valid UTF-8 # TODO bug: serve_backyard.c video_item copies the raw name bytes into the JSON (RFC 8259: UTF-8); medusa-scan reports such a name as an error"
+	fi
+	rm -f "$T/by/a/bad$(printf '\377\376').mp4"
+else
+	_n=$((_n + 2)); echo "ok $((_n - 1)) # skip"; echo "ok $_n # skip"
+fi
+
+# a sidecar that is a hard link to a file outside: the write replaces the
+# link, the outside file keeps its bytes; a symlinked one is refused
+mkdir -p "$T/by/h"
+cp "$T/by/a/v.mp4" "$T/by/h/v.mp4"
+echo '{"clips":[]}' > "$T/outside.json"
+ln "$T/outside.json" "$T/by/h/v.mp4.medusa.json"
+req e1 "GET /api/videos/h/v.mp4/meta HTTP/1.1\r\n${H}\r\n"
+expect e1 200 "GET the meta of a hard-linked sidecar" $S
+et=$(grep -a -i '^etag:' "$T/ans.e1" | tr -d '\r' | cut -d' ' -f2)
+b='{"clips":[{"start":0,"end":0.5}]}'
+req e2 "PUT /api/videos/h/v.mp4/meta HTTP/1.1\r\n${H}If-Match: $et\r\nContent-Length: ${#b}\r\n\r\n$b"
+expect e2 200 "PUT it" $S
+is "$(cat "$T/outside.json")" '{"clips":[]}' "the file outside the backyard is unchanged"
+rm "$T/by/h/v.mp4.medusa.json"
+ln -s ../../outside.json "$T/by/h/v.mp4.medusa.json"
+req e3 "PUT /api/videos/h/v.mp4/meta HTTP/1.1\r\n${H}If-Match: $et\r\nContent-Length: ${#b}\r\n\r\n$b"
+expect e3 "403 404" "PUT through a sidecar symlinked out of the backyard" $S
+is "$(cat "$T/outside.json")" '{"clips":[]}' "the file outside is still unchanged"
 
 # --- a file that shrinks or grows while it is sent ---
 head -c 2000000 /dev/urandom > "$T/by/a/big.mp4"
