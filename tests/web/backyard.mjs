@@ -29,7 +29,10 @@ async function seekTo(p, t) {
 	const d = await p.evaluate(() => document.querySelector('#vid').duration);
 	const box = await p.locator('#timeline').boundingBox();
 	await p.mouse.click(box.x + box.width * (t / d), box.y + 3);
-	return until(p, want => { const v = document.querySelector('#vid'); return !v.seeking && Math.abs(v.currentTime - want) < 0.1; }, t);
+	const r = await until(p, want => { const v = document.querySelector('#vid'); return !v.seeking && Math.abs(v.currentTime - want) < 0.1; }, t);
+	// a failed seek is a failure even where the caller does not check it
+	if (!r) ok(false, `the timeline seeks to ${t} s`, await p.evaluate(() => document.querySelector('#vid').currentTime));
+	return r;
 }
 const field = (p, scope, tag) => p.locator(`${scope} [data-tag="${tag}"]`);
 

@@ -103,12 +103,16 @@ export async function newContext(browser, opts) {
 // Waits for fn(arg) (run in the page, polled) to be truthy; false after the
 // timeout. A predicate that throws (an element not rendered yet) counts as
 // "not yet", not as a failure: waitForFunction alone would give up at once.
-export async function until(p, fn, arg, timeout = LONG) {
+// Once a wait has run out, the test has failed already: the later waits get
+// a short deadline, so that a truly broken page ends the run in minutes.
+let waitedOut = false;
+export async function until(p, fn, arg, timeout = waitedOut ? 10000 : LONG) {
 	const expr = `(() => { try { return (${fn.toString()})(${arg === undefined ? 'undefined' : JSON.stringify(arg)}); } catch { return false; } })()`;
 	try {
 		await p.waitForFunction(expr, undefined, {timeout, polling: 50});
 		return true;
 	} catch {
+		waitedOut = true;
 		return false;
 	}
 }
