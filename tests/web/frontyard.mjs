@@ -3,18 +3,21 @@
 // SECRETS (strings that must never show: backyard paths).
 import fs from 'node:fs';
 import path from 'node:path';
-import { weight, ok, is, todo, done, launch, newPage, axe, outdir, until } from './lib.mjs';
+import { weight, ok, is, todo, done, launch, newContext, newPage, axe, outdir, until } from './lib.mjs';
 
 const BASE = process.env.BASE;
 const SECRETS = (process.env.SECRETS || '').split(':').filter(Boolean);
 const out = outdir('frontyard');
 
 const browser = await launch();
-const ctx = await browser.newContext({viewport: {width: 1000, height: 800}});
+const ctx = await newContext(browser, {viewport: {width: 1000, height: 800}});
 const cards = p => p.locator('#grid a.card');
 const ids = p => p.$$eval('#grid a.card', as => as.map(a => a.dataset.id));
+// the grid shows n clips and the filter bar has the counts for the same
+// view (the two requests answer in any order)
 const loaded = (p, n) => until(p, want => document.querySelectorAll('#grid a.card').length === want &&
-	!/Loading/.test(document.querySelector('#count').textContent), n);
+	!/Loading/.test(document.querySelector('#count').textContent) &&
+	document.querySelector('#facets').getAttribute('aria-busy') !== 'true', n);
 
 try {
 	const p = await newPage(ctx);

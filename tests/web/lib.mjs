@@ -88,12 +88,44 @@ export function outdir(name) {
 	return d;
 }
 
-// Waits for fn() (in the page) to be truthy; false after the timeout.
-export async function until(p, fn, arg, timeout = process.env.MEDUSA_SAN === "1" ? 40000 : 20000) {
+// How long a wait may take before it counts as a failure: generous, so
+// that only something truly broken reaches it, even on a loaded machine or
+// under ASan. Tests wait for conditions, never for fixed times.
+export const LONG = process.env.MEDUSA_SAN === '1' ? 120000 : 60000;
+
+export async function newContext(browser, opts) {
+	const ctx = await browser.newContext(opts);
+	ctx.setDefaultTimeout(LONG);
+	ctx.setDefaultNavigationTimeout(LONG);
+	return ctx;
+}
+
+// Waits for fn(arg) (run in the page, polled) to be truthy; false after the
+// timeout. A predicate that throws (an element not rendered yet) counts as
+// "not yet", not as a failure: waitForFunction alone would give up at once.
+// Once a wait has run out, the test has failed already: the later waits get
+// a short deadline, so that a truly broken page ends the run in minutes.
+let waitedOut = false;
+export async function until(p, fn, arg, timeout = waitedOut ? 10000 : LONG) {
+	const expr = `(() => { try { return (${fn.toString()})(${arg === undefined ? 'undefined' : JSON.stringify(arg)}); } catch { return false; } })()`;
 	try {
-		await p.waitForFunction(fn, arg, {timeout, polling: 50});
+		await p.waitForFunction(expr, undefined, {timeout, polling: 50});
 		return true;
 	} catch {
+		waitedOut = true;
 		return false;
 	}
+}
+
+// The next dialog (confirm, beforeunload) that action() provokes on page p,
+// dismissed; null if none comes within the timeout. action runs without
+// being awaited first, as it may only finish once the dialog is answered.
+export async function dialogOf(p, action, timeout = LONG) {
+	const dp = p.waitForEvent('dialog', {timeout}).catch(() => null);
+	const ap = Promise.resolve().then(action);
+	const d = await dp;
+	const seen = d && {type: d.type(), message: d.message()};
+	if (d) await d.dismiss().catch(() => {});
+	await ap;
+	return seen;
 }

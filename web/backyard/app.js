@@ -507,7 +507,8 @@ function timelineClick(e) {
 
 function tick() {
 	const video = vid();
-	if (!video) return;
+	// a video left in the DOM still sends events after the view closed
+	if (!video || !S.view || S.view.kind !== 'video') return;
 	$('#clock').textContent = fmtTime(video.currentTime) + ' / ' + fmtTime(video.duration);
 	const d = video.duration;
 	if (Number.isFinite(d) && d > 0) $('#playhead').style.left = (video.currentTime / d * 100) + '%';

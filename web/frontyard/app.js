@@ -123,11 +123,16 @@ function buildSort() {
 
 async function loadFacets(lp) {
 	const seq = S.seq;
+	// busy until the counts match the grid's view (for assistive technology,
+	// and for tests that read the counts)
+	$('#facets').setAttribute('aria-busy', 'true');
 	let f = {};
 	try { f = (await getJSON('api/facets?' + lp)).facets || {}; } catch (e) {
 		if (e.status !== 404) console.warn('facets:', e.message);
 	}
-	if (seq === S.seq) renderFacets(f);
+	if (seq !== S.seq) return;
+	renderFacets(f);
+	$('#facets').removeAttribute('aria-busy');
 }
 
 function renderFacets(facets) {
