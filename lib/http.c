@@ -584,6 +584,26 @@ fail:
 	return st;
 }
 
+/* A Content-Length value: digits only, at most the body cap (checked while
+ * reading, so no overflow). 0, 400 or 413. */
+static int parse_length(const struct http_conn *c, const char *cl, unsigned long long *out)
+{
+	unsigned long long len = 0;
+	if (!*cl)
+		return 400;
+	for (const char *s = cl; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return 400;
+		if (len > c->lim.max_body)
+			return 413;
+		len = len * 10 + (unsigned)(*s - '0');
+	}
+	if (len > c->lim.max_body)
+		return 413;
+	*out = len;
+	return 0;
+}
+
 static int read_body(struct http_conn *c, struct http_req *r, long long deadline)
 {
 	const char *te = http_header(r, "Transfer-Encoding");
@@ -616,18 +636,10 @@ static int read_body(struct http_conn *c, struct http_req *r, long long deadline
 	for (size_t i = 0; i < r->nhdr; i++)
 		if (strcasecmp(r->hdr[i].name, "Content-Length") == 0 && ++n > 1)
 			return 400;
-	if (!*cl)
-		return 400;
-	unsigned long long len = 0;
-	for (const char *s = cl; *s; s++) {
-		if (!isdigit((unsigned char)*s))
-			return 400;
-		if (len > c->lim.max_body)
-			return 413;
-		len = len * 10 + (unsigned)(*s - '0');
-	}
-	if (len > c->lim.max_body)
-		return 413;
+	unsigned long long len;
+	int st = parse_length(c, cl, &len);
+	if (st)
+		return st;
 	if (cont && len > 0 && send_continue(c) < 0)
 		return 400;
 	r->body = xmalloc((size_t)len + 1);
@@ -702,16 +714,10 @@ static int cgi_request(struct http_conn *c, struct http_req *r)
 	r->path = xstrdup(path);
 	const char *cl = http_header(r, "Content-Length");
 	if (cl && *cl) {
-		unsigned long long len = 0;
-		for (const char *s = cl; *s; s++) {
-			if (!isdigit((unsigned char)*s))
-				return 400;
-			if (len > c->lim.max_body)
-				return 413;
-			len = len * 10 + (unsigned)(*s - '0');
-		}
-		if (len > c->lim.max_body)
-			return 413;
+		unsigned long long len;
+		int st = parse_length(c, cl, &len);
+		if (st)
+			return st;
 		r->body = xmalloc((size_t)len + 1);
 		r->body[len] = '\0';
 		r->body_len = (size_t)len;

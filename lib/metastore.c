@@ -375,6 +375,25 @@ static int put_tag(struct metastore *ms, sqlite3_int64 clip, const char *name, j
 	return step_done(ms, s, "writing a tag");
 }
 
+/* Removes the renditions and tag rows of clip row n: explicitly, so that a
+ * connection without foreign_keys does the same. doing names the caller's
+ * work in messages. */
+static int drop_children(struct metastore *ms, sqlite3_int64 n, const char *doing)
+{
+	static const int queries[] = {Q_DEL_R, Q_DEL_T};
+	for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+		sqlite3_stmt *s = stmt(ms, queries[i]);
+		if (!s)
+			return -1;
+		sqlite3_bind_int64(s, 1, n);
+		char what[64];
+		snprintf(what, sizeof what, "%s %s", doing, i == 0 ? "renditions" : "tags");
+		if (step_done(ms, s, what) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long gen,
     long long now)
 {
@@ -399,17 +418,7 @@ int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long 
 		return dberr(ms, "writing a clip");
 	}
 	sqlite3_int64 n = sqlite3_column_int64(s, 0);
-	if (step_done(ms, s, "writing a clip") < 0)
-		return -1;
-	if (!(s = stmt(ms, Q_DEL_R)))
-		return -1;
-	sqlite3_bind_int64(s, 1, n);
-	if (step_done(ms, s, "writing renditions") < 0)
-		return -1;
-	if (!(s = stmt(ms, Q_DEL_T)))
-		return -1;
-	sqlite3_bind_int64(s, 1, n);
-	if (step_done(ms, s, "writing tags") < 0)
+	if (step_done(ms, s, "writing a clip") < 0 || drop_children(ms, n, "writing") < 0)
 		return -1;
 	for (size_t i = 0; i < c->nr; i++) {
 		const struct ms_rendition *r = &c->r[i];
@@ -454,18 +463,9 @@ int metastore_delete_clip(struct metastore *ms, const char *id)
 		return r == SQLITE_DONE ? 0 : dberr(ms, "deleting a clip");
 	}
 	sqlite3_int64 n = sqlite3_column_int64(s, 0);
-	if (step_done(ms, s, "deleting a clip") < 0)
+	if (step_done(ms, s, "deleting a clip") < 0 || drop_children(ms, n, "deleting") < 0)
 		return -1;
-	/* explicit, so that a connection without foreign_keys does the same */
-	if (!(s = stmt(ms, Q_DEL_R)))
-		return -1;
-	sqlite3_bind_int64(s, 1, n);
-	if (step_done(ms, s, "deleting renditions") < 0)
-		return -1;
-	if (!(s = stmt(ms, Q_DEL_T)))
-		return -1;
-	sqlite3_bind_int64(s, 1, n);
-	return step_done(ms, s, "deleting tags") < 0 ? -1 : 1;
+	return 1;
 }
 
 int metastore_clip_keys(struct metastore *ms, const char *id,

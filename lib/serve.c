@@ -184,7 +184,7 @@ int serve_request(struct serve *s, struct http_conn *c)
 	const char *m = c->req.method;
 	if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PUT") && strcmp(m, "POST") &&
 	    strcmp(m, "OPTIONS"))
-		return http_error(c, 501, "method not implemented");
+		return http_error(c, 501, "unknown method");
 	if (s->mode == SERVE_BACKYARD) {
 		/* the backyard holds private videos: no token, no strangers */
 		if (s->token) {

@@ -195,7 +195,7 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 	char *src = video[0] == '/' ? xstrdup(video) : path_join(g.cfg.root, video);
 	char fp[HASH_HEX_LEN + 1], *msg = NULL, *clipdir = NULL;
 	int lockfd = -1;
-	size_t np = g.nprofiles, todo = 0;
+	size_t np = g.nprofiles, nmake = 0;
 	char **files = xcalloc(np, sizeof *files), **metas = xcalloc(np, sizeof *metas),
 	     **tmps = xcalloc(np, sizeof *tmps), **dirs = xcalloc(np, sizeof *dirs),
 	     (*versions)[17] = xcalloc(np, sizeof *versions);
@@ -245,22 +245,22 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 			goto out;
 		}
 		close(fd);
-		tp[todo] = p;
-		touts[todo] = tmps[i];
-		tidx[todo++] = i;
+		tp[nmake] = p;
+		touts[nmake] = tmps[i];
+		tidx[nmake++] = i;
 	}
-	if (todo) {
+	if (nmake) {
 		char err[512], names[256] = "";
-		struct media_result *tres = xcalloc(todo, sizeof *tres);
-		for (size_t i = 0; i < todo; i++)
+		struct media_result *tres = xcalloc(nmake, sizeof *tres);
+		for (size_t i = 0; i < nmake; i++)
 			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
 			    i ? "," : "", tp[i]->name);
 		struct progress pr = {.n = n, .clip = clip, .names = names};
-		int r = media_cut(src, s, e, todo, tp, touts, tres,
+		int r = media_cut(src, s, e, nmake, tp, touts, tres,
 		    g.tty && !g.quiet ? on_progress : NULL, &pr, err, sizeof err);
 		if (g.tty && !g.quiet)
 			progress_end();
-		for (size_t i = 0; i < todo; i++)
+		for (size_t i = 0; i < nmake; i++)
 			res[tidx[i]] = tres[i];
 		free(tres);
 		if (r < 0) {

@@ -397,6 +397,21 @@ static json_object *clips_of(json_object *doc)
 	return clips;
 }
 
+/* The index of the clip with id in clips, or -1 after a message naming file. */
+static int find_clip(json_object *clips, const char *id, const char *file, size_t *at)
+{
+	size_t n = json_object_array_length(clips);
+	for (size_t i = 0; i < n; i++) {
+		const char *cid = jstr(json_object_array_get_idx(clips, i), "id");
+		if (cid && strcmp(cid, id) == 0) {
+			*at = i;
+			return 0;
+		}
+	}
+	mwarn("%s: no clip with id \"%s\"", file, id);
+	return -1;
+}
+
 /* Read, change, validate, write: add, rm, tag and untag. */
 enum edit { EDIT_ADD, EDIT_RM, EDIT_TAG, EDIT_UNTAG };
 
@@ -439,16 +454,9 @@ static int edit_once(enum edit what, int folder, const char *path, const char *c
 	}
 	case EDIT_RM: {
 		json_object *clips = clips_of(doc);
-		size_t n = json_object_array_length(clips), i;
-		for (i = 0; i < n; i++) {
-			const char *cid = jstr(json_object_array_get_idx(clips, i), "id");
-			if (cid && strcmp(cid, clip_id) == 0)
-				break;
-		}
-		if (i == n) {
-			mwarn("%s: no clip with id \"%s\"", t.file_rel, clip_id);
+		size_t i;
+		if (find_clip(clips, clip_id, t.file_rel, &i) < 0)
 			goto out;
-		}
 		json_object_array_del_idx(clips, i, 1);
 		break;
 	}
@@ -457,16 +465,9 @@ static int edit_once(enum edit what, int folder, const char *path, const char *c
 		json_object *owner = doc;
 		if (clip_id) {
 			json_object *clips = clips_of(doc);
-			size_t n = json_object_array_length(clips), i;
-			for (i = 0; i < n; i++) {
-				const char *cid = jstr(json_object_array_get_idx(clips, i), "id");
-				if (cid && strcmp(cid, clip_id) == 0)
-					break;
-			}
-			if (i == n) {
-				mwarn("%s: no clip with id \"%s\"", t.file_rel, clip_id);
+			size_t i;
+			if (find_clip(clips, clip_id, t.file_rel, &i) < 0)
 				goto out;
-			}
 			owner = json_object_array_get_idx(clips, i);
 		}
 		if (apply_tags(tags_of(owner), args, nargs, what == EDIT_UNTAG) < 0)

@@ -1,7 +1,6 @@
 # tests/t/0800-hostile.sh: sourced by the 08xx tests (hostile clients).
 # medusa-serve straight on a pipe (one connection on stdin/stdout, the
-# peer is "local"), the checks every answer must pass, and TAP TODO for
-# known bugs.
+# peer is "local") and the checks every answer must pass.
 
 # hostile_fixture: a backyard $T/by with a video, a sidecar, web pages, a
 # secret beside the backyard and symlinks out of it and in circles.
@@ -74,21 +73,6 @@ expect() {
 	else
 		is "$_got" "$_want" "$_d"
 		head -c 600 "$T/ans.$_nm" "$T/err.$_nm" | sed 's/^/#   /'
-	fi
-}
-
-# todo_expect NAME "WANT..." DESC BUG ARGS...: the same for a known bug:
-# "not ok ... # TODO bug: BUG" while it is there (prove does not count it),
-# "ok ... # TODO" once fixed (prove reports it as unexpectedly passing)
-todo_expect() {
-	_nm=$1; _want=$2; _d=$3; _bug=$4; shift 4
-	_got=$(ask "$_nm" "$@")
-	_n=$((_n + 1))
-	# shellcheck disable=SC2086
-	if status_in "$_got" $_want; then
-		echo "ok $_n - $_d ($_got) # TODO bug: $_bug"
-	else
-		echo "not ok $_n - $_d (got $_got, want $_want) # TODO bug: $_bug"
 	fi
 }
 

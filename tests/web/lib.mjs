@@ -23,13 +23,6 @@ export function ok(cond, desc, diag) {
 	}
 	return cond;
 }
-// A check of a feature that another part has not built yet: reported, not
-// counted as a failure (TAP TODO).
-export function todo(cond, desc, reason) {
-	n++;
-	console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${desc} # TODO ${reason}`);
-	return cond;
-}
 export function is(got, want, desc) {
 	return ok(JSON.stringify(got) === JSON.stringify(want), desc, `got:  ${JSON.stringify(got)}\nwant: ${JSON.stringify(want)}`);
 }
