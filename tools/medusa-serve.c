@@ -2,6 +2,7 @@
  * connection on stdin/stdout (inetd, tcpserver, systemd sockets) or one CGI
  * request. */
 #include "backyard.h"
+#include "dirs.h"
 #include "hash.h"
 #include "http.h"
 #include "serve.h"
@@ -46,31 +47,6 @@ static int is_dir(const char *p)
 {
 	struct stat st;
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The web pages: PREFIX/share/medusa/web/MODE when installed, else the
- * source tree's web/MODE beside the build directory. */
-static char *default_webdir(const char *mode)
-{
-	char *d = xasprintf("%s/web/%s", MEDUSA_SHAREDIR, mode);
-	if (is_dir(d))
-		return d;
-	free(d);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	char *bin = path_dirname(exe);
-	d = xasprintf("%s/../web/%s", bin, mode);
-	free(bin);
-	if (is_dir(d)) {
-		char *r = realpath(d, NULL);
-		free(d);
-		return r;
-	}
-	free(d);
-	return NULL;
 }
 
 static char *read_token(const char *file)
@@ -169,18 +145,22 @@ int main(int argc, char *argv[])
 		}
 		if (strstr(s.metastore, "://")) {
 			/* a replica: a local copy of the remote metastore in the cache */
-			if (!s.cachedir && !s.cfg)
-				mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory (-c)",
-				    s.metastore);
+			if (!s.cachedir) {
+				char *fy = s.cfg ? path_join(cfg.frontyard_dir, "cache") : NULL;
+				s.cachedir = dirs_cache(fy);
+				free(fy);
+			}
 			if (!s.cachedir)
-				s.cachedir = path_join(cfg.frontyard_dir, "cache");
+				mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory "
+				    "(-c, CACHE_DIRECTORY, XDG_CACHE_HOME or HOME)", s.metastore);
 			s.remote = s.metastore;
 			s.metastore = path_join(s.cachedir, "metastore.sqlite");
 		}
 		if (!s.cachedir) {
-			char *md = path_dirname(s.metastore);
-			s.cachedir = path_join(md, "cache");
+			char *md = path_dirname(s.metastore), *beside = path_join(md, "cache");
+			s.cachedir = dirs_cache(beside);
 			free(md);
+			free(beside);
 		}
 		char *def = NULL;
 		if (!pubkey && s.cfg) {
@@ -196,8 +176,11 @@ int main(int argc, char *argv[])
 		}
 		free(def);
 	}
-	if (!s.webdir)
-		s.webdir = default_webdir(mode);
+	if (!s.webdir) {  /* wherever the tree was installed or built */
+		char *sub = xasprintf("web/%s", mode);
+		s.webdir = dirs_share(sub, MEDUSA_SHAREDIR);
+		free(sub);
+	}
 	else if (!is_dir(s.webdir))
 		mdie(EXIT_USAGE, "%s: web directory: not a directory", s.webdir);
 
