@@ -16,6 +16,9 @@ struct ndjson_reader {
 	json_tokener *tok;
 };
 
+static unsigned describe_error(const char *text, size_t len, size_t off,
+    enum json_tokener_error jerr, char *why, size_t whylen);
+
 struct ndjson_reader *ndjson_open(FILE *f, const char *name)
 {
 	struct ndjson_reader *r = xcalloc(1, sizeof *r);
@@ -88,11 +91,16 @@ int ndjson_next(struct ndjson_reader *r, json_object **out)
 			mwarn("%s:%lu: malformed JSON: trailing data", r->name, r->lineno);
 			return NDJSON_BAD;
 		}
-		if (jerr != json_tokener_success) {
+		if (jerr == json_tokener_continue) {
 			json_object_put(obj);
-			mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno,
-			    jerr == json_tokener_continue ? "unexpected end of line" :
-			    json_tokener_error_desc(jerr));
+			mwarn("%s:%lu: malformed JSON: unexpected end of line", r->name, r->lineno);
+			return NDJSON_BAD;
+		}
+		if (jerr != json_tokener_success) {
+			char why[256];
+			json_object_put(obj);
+			describe_error(r->line, (size_t)n, r->tok->char_offset, jerr, why, sizeof why);
+			mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, why);
 			return NDJSON_BAD;
 		}
 		if (!json_object_is_type(obj, json_type_object)) {
@@ -277,6 +285,71 @@ static unsigned line_of(const char *text, size_t off)
 	return line;
 }
 
+/* The column of byte off on its line, counting UTF-8 characters from 1. */
+static unsigned column_of(const char *text, size_t off)
+{
+	size_t start = off;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	unsigned col = 1;
+	for (size_t i = start; i < off; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
+/* What json-c's error at the offending byte means for a person. */
+static const char *expected(enum json_tokener_error jerr)
+{
+	switch (jerr) {
+	case json_tokener_error_parse_unexpected:
+		return "expected a value (a string, number, object, array, true, false or null)";
+	case json_tokener_error_parse_null:
+	case json_tokener_error_parse_boolean: return "expected true, false or null";
+	case json_tokener_error_parse_number: return "expected a number";
+	case json_tokener_error_parse_array: return "expected ',' or ']' after the value";
+	case json_tokener_error_parse_object_key_name: return "expected a name in double quotes";
+	case json_tokener_error_parse_object_key_sep: return "expected ':' after the name";
+	case json_tokener_error_parse_object_value_sep: return "expected ',' or '}' after the value";
+	case json_tokener_error_parse_string: return "expected a valid escape or the closing quote";
+	default: return json_tokener_error_desc(jerr);
+	}
+}
+
+/* "at column C, ...": where a document stops being JSON; returns the line
+ * of that place. A '}' or ']' that json-c trips on after a comma is a
+ * trailing comma: the comma is the mistake, so that is the place named. */
+static unsigned describe_error(const char *text, size_t len, size_t off, enum json_tokener_error jerr,
+    char *why, size_t whylen)
+{
+	if (off >= len)
+		off = len ? len - 1 : 0;
+	char c = len ? text[off] : '\0';
+	size_t prev = off;
+	while (prev > 0 && strchr(" \t\r\n", text[prev - 1]))
+		prev--;
+	if ((c == '}' || c == ']') && prev > 0 && text[prev - 1] == ',') {
+		size_t comma = prev - 1;
+		unsigned cl = line_of(text, comma), bl = line_of(text, off);
+		char on[32] = "";
+		if (bl != cl)
+			snprintf(on, sizeof on, " (line %u)", bl);
+		snprintf(why, whylen, "at column %u, a comma before '%c'%s: expected another %s after it "
+		    "(JSON has no comma after the last %s)", column_of(text, comma), c, on,
+		    c == '}' ? "\"name\": value" : "value", c == '}' ? "member" : "element");
+		return cl;
+	}
+	char found[24];
+	if ((unsigned char)c >= 0x21 && (unsigned char)c < 0x7f)
+		snprintf(found, sizeof found, "'%c'", c);
+	else if (c == '\n')
+		snprintf(found, sizeof found, "the end of the line");
+	else
+		snprintf(found, sizeof found, "byte 0x%02x", (unsigned char)c);
+	snprintf(why, whylen, "at column %u, %s: %s", column_of(text, off), found, expected(jerr));
+	return line_of(text, off);
+}
+
 json_object *json_parse_strict(const char *text, size_t len, char *why, size_t whylen)
 {
 	if (memchr(text, '\0', len)) {
@@ -305,12 +378,15 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 		return NULL;
 	}
 	if (jerr != json_tokener_success) {
-		snprintf(why, whylen, "line %u: %s", line_of(text, off), json_tokener_error_desc(jerr));
+		char w[256];
+		unsigned line = describe_error(text, len, off, jerr, w, sizeof w);
+		snprintf(why, whylen, "line %u: %s", line, w);
 		return NULL;
 	}
 	if (off < len && !blank(text + off, len - off)) {
 		json_object_put(o);
-		snprintf(why, whylen, "line %u: trailing data after the JSON value", line_of(text, off));
+		snprintf(why, whylen, "line %u: at column %u, trailing data after the JSON value",
+		    line_of(text, off), column_of(text, off));
 		return NULL;
 	}
 	const char *bad = bad_value(o);

@@ -39,6 +39,21 @@ int main(void)
 	o = json_parse_strict("{\"a\": 1,\n \"b\": [1, 2,]\n}", 24, why, sizeof why);
 	ok(!o, "strict: trailing comma refused");
 	ok(strncmp(why, "line 2: ", 8) == 0, "strict: line named (%s)", why);
+	/* a trailing comma: the comma's line and column, and what was expected */
+	const char *cfg = "{\n  \"tags\": {\n    \"place\": {\"type\": \"string\"},\n  },\n  \"x\": 1\n}\n";
+	o = json_parse_strict(cfg, strlen(cfg), why, sizeof why);
+	ok(!o && strcmp(why, "line 3: at column 32, a comma before '}' (line 4): expected another "
+	    "\"name\": value after it (JSON has no comma after the last member)") == 0,
+	    "strict: trailing comma in an object named at the comma (%s)", why);
+	o = json_parse_strict("[1, 2,]", 7, why, sizeof why);
+	ok(!o && strncmp(why, "line 1: at column 6, a comma before ']': expected another value", 63) == 0,
+	    "strict: trailing comma in an array (%s)", why);
+	o = json_parse_strict("{\"\xc3\xa9\": x}", 9, why, sizeof why);
+	ok(!o && strncmp(why, "line 1: at column 7, 'x': expected a value", 42) == 0,
+	    "strict: column counts characters, and says what was expected (%s)", why);
+	o = json_parse_strict("{\"a\" 1}", 7, why, sizeof why);
+	ok(!o && strcmp(why, "line 1: at column 6, '1': expected ':' after the name") == 0,
+	    "strict: a missing colon (%s)", why);
 	o = json_parse_strict("{} {}", 5, why, sizeof why);
 	ok(!o, "strict: two documents refused");
 	ok(strncmp(why, "line 1: ", 8) == 0, "strict: trailing data (%s)", why);
