@@ -25,6 +25,9 @@ have_s3=1
 # a check that finds the bad record)
 exit1="medusa-scan.1:4 medusa-tags.1:3"
 
+# the servers the pages and their fixtures start, stopped however the test ends
+at_exit 'for pid in $(cat "$T"/*/pids 2>/dev/null); do kill "$pid" 2>/dev/null || :; done'
+
 # the demo, reconciled once, copied for each page
 mkdir -p "$T/demo0"
 sh "$MEDUSA_SRC/examples/mkdemo.sh" "$T/demo0/demo"
