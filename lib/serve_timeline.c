@@ -40,12 +40,17 @@ static const struct kind *kind_of(const char *rest, size_t *rel_len)
 	return NULL;
 }
 
-/* The cache directory and its timeline/ folder (the cache directory's
- * parent must be there: the frontyard directory, or what -c names). */
+/* The cache directory and its timeline/ folder; the cache directory's
+ * parent too (the frontyard directory, before a first reconcile made it). */
 static int make_base(const char *cachedir, const char *base)
 {
-	if (mkdir(cachedir, 0755) < 0 && errno != EEXIST)
-		return -1;
+	if (mkdir(cachedir, 0755) < 0 && errno == ENOENT) {
+		char *up = path_dirname(cachedir);
+		int r = mkdir(up, 0755);
+		free(up);
+		if (r < 0 || mkdir(cachedir, 0755) < 0)
+			return -1;
+	}
 	return mkdir(base, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
