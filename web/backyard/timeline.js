@@ -102,15 +102,28 @@ function tileIndex(times, t) {
 	return lo;
 }
 
+// Each tile starts where its frame's time is on the timeline and fills
+// the space to the next one (repeated when zoomed in); tiles that would
+// overlap the one before (zoomed out) are left out.
 function drawStrip(ctx, w, d) {
-	const tiles = d.tiles, img = d.sheet;
+	const tiles = d.tiles, img = d.sheet, times = tiles.times;
 	const tw = Math.max(8, STRIP * tiles.width / tiles.height);
-	for (let x = 0; x < w; x += tw) {
-		const i = tileIndex(tiles.times, timeAt(x));
-		if (i < 0) continue;
-		const sx = (i % tiles.columns) * tiles.width, sy = Math.floor(i / tiles.columns) * tiles.height;
-		ctx.drawImage(img, sx, sy, tiles.width, tiles.height, x, 0, tw, STRIP);
+	const shown = [];
+	for (let i = Math.max(0, tileIndex(times, timeAt(0))); i < times.length; i++) {
+		const x = xOf(times[i]);
+		if (x > w) break;
+		if (!shown.length || x >= shown[shown.length - 1].x + tw) shown.push({i, x});
 	}
+	shown.forEach(({i, x}, k) => {
+		const end = Math.max(x + tw, k + 1 < shown.length ? shown[k + 1].x : w);
+		const sx = (i % tiles.columns) * tiles.width, sy = Math.floor(i / tiles.columns) * tiles.height;
+		ctx.save();
+		ctx.beginPath();
+		ctx.rect(x, 0, end - x, STRIP);
+		ctx.clip();
+		for (let xx = x; xx < end && xx < w; xx += tw) ctx.drawImage(img, sx, sy, tiles.width, tiles.height, xx, 0, tw, STRIP);
+		ctx.restore();
+	});
 }
 
 function drawWave(ctx, w, peaks, color) {
