@@ -53,6 +53,13 @@ async function countsFor(lp) {
 export function distinct(facets) {
 	return F.tags.filter(t => Object.keys(facets[t.name] || {}).length > 1).map(t => t.name);
 }
+// The most common value of each tag in the view (as facets write it).
+export function common(facets) {
+	const out = {};
+	for (const [name, counts] of Object.entries(facets))
+		out[name] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0]?.[0];
+	return out;
+}
 
 export async function loadFacets(lp) {
 	const seq = ++F.seq;

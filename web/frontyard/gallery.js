@@ -5,7 +5,7 @@
 // open clip and time), so a link shares it and the back button walks it.
 import { $, h } from './dom.js';
 import { getJSON, normTags, params, listParams } from './api.js';
-import { F, buildSort, syncSort, loadFacets, renderChips, distinct } from './filters.js';
+import { F, buildSort, syncSort, loadFacets, renderChips, distinct, common } from './filters.js';
 import { G, resetGrid, render, retry, clipAt, loadPage, pageOf, firstInView, scrollToIndex } from './grid.js';
 import { initPlayer, showClip, closeDialog } from './player.js';
 
@@ -45,10 +45,16 @@ function apply() {
 	if (id) openClip(id, Number(p.get('at')), Number(p.get('t')) || 0); else { S.open = null; closeDialog(); }
 }
 
+// cards made before the facets came get their captions again
+function rerender() {
+	for (const li of [...document.querySelectorAll('#grid > li')]) li.remove();
+	render();
+}
+
 async function facets(lp) {
 	try {
 		const f = await loadFacets(lp);
-		if (f) { G.distinct = distinct(f); render(); }
+		if (f) { G.distinct = distinct(f); G.common = common(f); rerender(); }
 	} catch (e) { failed(e); }
 }
 

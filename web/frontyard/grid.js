@@ -7,7 +7,8 @@
 import { $, h, fmtDur, fmtDate, fmtVal } from './dom.js';
 import { getJSON } from './api.js';
 
-const PAGE = 60, MIN_W = 176, GAP = 12, CAP = 58, OVERSCAN = 2;
+const PAGE = 60, GAP = 12, CAP = 58, OVERSCAN = 2;
+const minWidth = w => w < 520 ? 140 : 176;
 export const G = {
 	key: null,        // the listing's query (api.listParams)
 	total: -1,        // -1 until the first page came
@@ -16,7 +17,7 @@ export const G = {
 	next: [],         // the "next" cursor after each page
 	offsets: null,    // whether the server's cursors are offsets (random access)
 	failed: null,     // the last load's error
-	tags: [], distinct: [],
+	tags: [], distinct: [], common: {},
 	hooks: {},        // open(index), changed(), error(e)
 	seq: 0,
 };
@@ -78,7 +79,7 @@ function layout() {
 	const el = $('#grid');
 	const w = el.clientWidth || document.documentElement.clientWidth;
 	if (layoutCache && layoutCache.w === w) return layoutCache;
-	const cols = Math.max(1, Math.floor((w + GAP) / (MIN_W + GAP)));
+	const cols = Math.max(1, Math.floor((w + GAP) / (minWidth(w) + GAP)));
 	const cw = (w - GAP * (cols - 1)) / cols;
 	layoutCache = {w, cols, cw, rowH: Math.round(cw * 9 / 16 + CAP + GAP)};
 	return layoutCache;
@@ -104,16 +105,19 @@ export function poster(c) {
 	return imgs.find(r => (r.width || 0) >= 320) || imgs[imgs.length - 1] || null;
 }
 
-// The tags that tell these clips apart (more than one value among them),
-// in the order of the tag set.
+// The tags that tell this clip from the others in view, in the order of
+// the tag set: those with more than one value among them; of a menu, a
+// number or a yes/no, only a value that is not the most common one.
 export function caption(c) {
 	const tags = G.distinct.length ? G.distinct : G.tags.filter(t => t.type === 'string' || t.type === 'enum').map(t => t.name);
 	const parts = [];
 	for (const name of tags) {
 		const v = (c.tags || {})[name];
 		if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) continue;
-		const t = G.tags.find(x => x.name === name);
-		parts.push(t && (t.type === 'integer' || t.type === 'number' || t.type === 'boolean') ? `${name} ${fmtVal(v)}` : fmtVal(v));
+		const t = G.tags.find(x => x.name === name) || {type: 'string'};
+		const scalar = t.type !== 'string' && t.type !== 'list';
+		if (scalar && G.distinct.length && String(v) === G.common[name]) continue;
+		parts.push(t.type === 'integer' || t.type === 'number' || t.type === 'boolean' ? `${name} ${fmtVal(v)}` : fmtVal(v));
 	}
 	return parts.slice(0, 3).join(' · ') || 'Clip ' + c.id;
 }
