@@ -91,7 +91,8 @@ static int read_log(const char *file, struct published *p)
 	}
 	ndjson_close(rd);
 	fclose(f);
-	qsort(p->d, p->n, sizeof *p->d, cmp_digest);
+	if (p->n)
+		qsort(p->d, p->n, sizeof *p->d, cmp_digest);
 	return 1;
 }
 
@@ -121,7 +122,7 @@ static void tally_clips(struct tally *t, const char *rel, json_object *doc)
 		digest_of(jstr(c, "id"), start, end, eff, d);
 		if (tags_check_complete(t->cfg, eff, why, sizeof why) < 0)
 			t->invalid++;
-		else if (t->saved++, !bsearch(d, t->pub->d, t->pub->n, sizeof *t->pub->d, cmp_digest))
+		else if (t->saved++, !t->pub->n || !bsearch(d, t->pub->d, t->pub->n, sizeof *t->pub->d, cmp_digest))
 			t->pending++;
 		json_object_put(eff);
 	}
