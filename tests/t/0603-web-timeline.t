@@ -31,5 +31,5 @@ medusa-reconcile -q -C "$by" >"$T/reconcile.out" 2>"$T/reconcile.err" || {
 web_serve backyard -C "$by"
 BACKYARD=$by node "$MEDUSA_SRC/tests/web/timeline.mjs"
 st=$?
-[ $st -ne 0 ] || web_docshots timeline/timeline timeline/phone
+[ $st -ne 0 ] || web_docshots backyard/timeline backyard/phone
 exit $st

@@ -6,7 +6,7 @@ import { weight, ok, is, done, launch, newContext, newPage, axe, outdir, until, 
 
 const BASE = process.env.BASE;
 const BY = process.env.BACKYARD;
-const out = outdir('timeline');
+const out = outdir('backyard');
 const VIDEO = 'cuts.mp4';
 const SIDECAR = path.join(BY, VIDEO + '.medusa.json');
 const sidecar = () => JSON.parse(fs.readFileSync(SIDECAR, 'utf8'));
@@ -237,7 +237,7 @@ try {
 	await m.screenshot({path: path.join(out, 'phone.png')});
 	const mv = await axe(m);
 	ok(mv.length === 0, 'no serious accessibility violations on the phone', mv);
-	fs.writeFileSync(path.join(out, 'console-errors.txt'), [...p.errors, ...m.errors].join('\n') + '\n');
+	fs.writeFileSync(path.join(out, 'timeline-console-errors.txt'), [...p.errors, ...m.errors].join('\n') + '\n');
 	ok(p.errors.length === 0 && m.errors.length === 0, 'no console errors (CSP violations included)', [...p.errors, ...m.errors]);
 	await phone.close();
 } catch (e) {
