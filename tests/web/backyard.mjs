@@ -54,6 +54,12 @@ try {
 	await a.fill('#find', '');
 	ok(await until(a, () => { const v = document.querySelector('#vid'); return v && v.src.endsWith('temple.mp4') && v.readyState >= 1; }),
 		'a click on a found video opens it');
+	// the focus on the video's link in the tree: space plays all the same
+	await a.focus(`#folders a[data-path="${VIDEO}"]`);
+	await a.keyboard.press('Space');
+	ok(await until(a, () => { const v = document.querySelector('#vid'); return !v.paused || v.ended; }), 'space right after picking a video plays it');
+	await a.keyboard.press('k');
+	await until(a, () => document.querySelector('#vid').paused);
 
 	// seek and step through frames
 	ok(await seekTo(a, 1.0), 'clicking the timeline seeks the video (Range on /media)');

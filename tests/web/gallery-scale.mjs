@@ -65,6 +65,13 @@ try {
 	'after a reload the same clips are in view', p.url());
 	const n = await nodes(p);
 	ok(n.all < MAX_NODES, `and the DOM is bounded there too (${n.all} nodes)`, n);
+
+	// a long list of values: all of them, and a search box inside
+	await p.locator('details.facet[data-tag="place"] summary').click();
+	is(await p.locator('input[data-tag="place"]').count(), 50, 'the place menu offers all its 50 values');
+	await p.fill('details.facet[data-tag="place"] input[type=search]', 'p4');
+	is(await p.$$eval('input[data-tag="place"]', is => is.map(i => i.dataset.value).sort()),
+		['p4', 'p40', 'p41', 'p42', 'p43', 'p44', 'p45', 'p46', 'p47', 'p48', 'p49'], 'its search box narrows them');
 	fs.writeFileSync(path.join(out, 'console-errors.txt'), p.errors.join('\n') + '\n');
 	ok(p.errors.length === 0, 'no console errors', p.errors);
 } catch (e) {
