@@ -9,7 +9,7 @@ import { vid, seek, watchFrames, stopShuttle, shuttle, togglePlay, pause, stepFr
 import { initTimeline, wireTimeline, loadTimeline, renderTimeline, tickTimeline, zoom, fit } from './timeline.js';
 import { newHistory, record, endGroup, undo, redo } from './history.js';
 import { plain, problems } from './messages.js';
-import { tagForm } from './forms.js';
+import { tagForm, problemSlot } from './forms.js';
 import { renderTree, markCurrent } from './tree.js';
 import { describe, rebase } from './conflict.js';
 
@@ -353,13 +353,7 @@ function timeField(x, which) {
 		h('label', {for: id, text: which === 'start' ? 'Start' : 'End'}),
 		h('div.ctl', {}, inp, h('button', {type: 'button', onclick: which === 'start' ? markIn : markOut},
 			'Set to playhead', h('span.vh', {text: ` (${which === 'start' ? 'I' : 'O'})`}))), err);
-	wrap.setProblem = (msg, focus) => {
-		err.textContent = msg || '';
-		err.hidden = !msg;
-		if (msg) inp.setAttribute('aria-invalid', 'true'); else inp.removeAttribute('aria-invalid');
-		if (msg && focus) inp.focus();
-	};
-	wrap.showError = msg => wrap.setProblem(msg, true);
+	problemSlot(wrap, inp, err);
 	return wrap;
 }
 

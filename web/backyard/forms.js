@@ -5,6 +5,19 @@ import { S } from './state.js';
 
 let uid = 0;
 
+// wrap.setProblem(msg, focus): a problem beside the field's control ctl in
+// err (null: none), the focus moved there when asked; wrap.showError(msg)
+// does both.
+export function problemSlot(wrap, ctl, err) {
+	wrap.setProblem = (msg, focus) => {
+		err.textContent = msg || '';
+		err.hidden = !msg;
+		if (msg) ctl.setAttribute('aria-invalid', 'true'); else ctl.removeAttribute('aria-invalid');
+		if (msg && focus) ctl.focus();
+	};
+	wrap.showError = msg => wrap.setProblem(msg, true);
+}
+
 // A form with one field per tag. get() returns the tags object being
 // edited (own values only), set(name, value, group) changes it (undefined
 // removes the override; group names the field while it is typed in, so
@@ -95,14 +108,7 @@ function tagField(t, get, set, inh, path) {
 			ctl.placeholder = ivalue ? String(inh.value) : '';
 		}
 	}
-	// a problem beside the field (null: none); focus moves there when asked
-	wrap.setProblem = (msg, focus) => {
-		err.textContent = msg || '';
-		err.hidden = !msg;
-		if (msg) ctl.setAttribute('aria-invalid', 'true'); else ctl.removeAttribute('aria-invalid');
-		if (msg && focus) ctl.focus();
-	};
-	wrap.showError = msg => wrap.setProblem(msg, true);
+	problemSlot(wrap, ctl, err);
 	sync();
 	wrap.append(label, h('div.ctl', {}, chips, ctl, clear), note, err);
 	return wrap;
