@@ -147,6 +147,9 @@ try {
 		!document.querySelector('#next').disabled), 'a shared clip link opens it with its neighbours (previous and next)');
 	await p3.click('#next');
 	ok(await until(p3, id => location.search.includes('clip=' + id), order[3]), 'and next goes to the one after it');
+	await p3.goto(BASE + '/?kind=travel&clip=' + order[2] + '&t=0.5');
+	ok(await until(p3, () => { const v = document.querySelector('#player'); return v && v.readyState >= 1 && v.currentTime >= 0.45; }),
+		'a link shared at a time starts the clip there');
 	await p3.goto(BASE + '/?clip=gone0000');
 	ok(await until(p3, () => /That clip is gone/.test(document.querySelector('#notice').textContent) &&
 		!document.querySelector('#notice').hidden), 'a dead clip link says the clip is gone', await p3.textContent('#notice'));
