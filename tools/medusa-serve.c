@@ -133,8 +133,11 @@ int main(int argc, char *argv[])
 			s.token = xstrdup(t);
 		}
 		/* the editor's filmstrips, waveforms and scene changes */
-		if (!s.cachedir)
-			s.cachedir = path_join(cfg.frontyard_dir, "cache");
+		if (!s.cachedir) {
+			char *fy = path_join(cfg.frontyard_dir, "cache");
+			s.cachedir = dirs_cache(fy);
+			free(fy);
+		}
 	} else {
 		if (!s.metastore)
 			s.metastore = xstrdup(cfg.metastore);
