@@ -47,7 +47,8 @@ void ndjson_close(struct ndjson_reader *r)
 
 unsigned long ndjson_lineno(const struct ndjson_reader *r) { return r->lineno; }
 
-static long nul_escape(const char *text, size_t len);
+static const char *lexical_problem(const char *text, size_t len, size_t *at);
+static unsigned column_of(const char *text, size_t off);
 static const char *bad_value(json_object *o);
 
 static int blank(const char *s, size_t n)
@@ -114,9 +115,12 @@ int ndjson_next(struct ndjson_reader *r, json_object **out)
 			mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, bad);
 			return NDJSON_BAD;
 		}
-		if (nul_escape(r->line, (size_t)n) >= 0) {
+		size_t at;
+		const char *lex = lexical_problem(r->line, (size_t)n, &at);
+		if (lex) {
 			json_object_put(obj);
-			mwarn("%s:%lu: malformed JSON: \\u0000 (a NUL character) in a string", r->name, r->lineno);
+			mwarn("%s:%lu: malformed JSON: at column %u, %s", r->name, r->lineno,
+			    column_of(r->line, at), lex);
 			return NDJSON_BAD;
 		}
 		*out = obj;
@@ -227,18 +231,36 @@ char *json_canonical(json_object *o)
 
 /* The offset of the first \u0000 escape in text (a NUL inside a string:
  * C strings would silently cut it there, keys and values alike), or -1. */
-static long nul_escape(const char *text, size_t len)
+/* What json-c's strict mode lets through that RFC 8259 does not, or NULL;
+ * *at is the offending byte. json-c accepts single-quoted strings, raw
+ * control characters inside strings and a number ending in '.', and it
+ * reads "\\u0000" into a string that C cannot hold. The text has parsed,
+ * so its strings and escapes are well formed: only these are left. */
+static const char *lexical_problem(const char *text, size_t len, size_t *at)
 {
-	for (size_t i = 0; i + 6 <= len; i++) {
-		if (text[i] != '\\' || text[i + 1] != 'u' || memcmp(text + i + 2, "0000", 4) != 0)
-			continue;
-		size_t b = 0; /* backslashes before: an even number leaves this one an escape */
-		while (b < i && text[i - b - 1] == '\\')
-			b++;
-		if (b % 2 == 0)
-			return (long)i;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		*at = i;
+		if (in_string) {
+			if (c == '"')
+				in_string = 0;
+			else if (c < 0x20)
+				return "a control character inside a string: expected an escape such as \\n or \\t";
+			else if (c == '\\' && i + 1 < len) {
+				if (i + 6 <= len && memcmp(text + i + 1, "u0000", 5) == 0)
+					return "\\u0000 (a NUL character) in a string";
+				i++;
+			}
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '\'') {
+			return "a single quote: expected a string in double quotes";
+		} else if (c == '.' && (i + 1 >= len || text[i + 1] < '0' || text[i + 1] > '9')) {
+			return "a number that ends in '.': expected a digit after it";
+		}
 	}
-	return -1;
+	return NULL;
 }
 
 /* What makes a parsed document unfit to be written back as JSON, or NULL:
@@ -395,10 +417,11 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 		snprintf(why, whylen, "%s", bad);
 		return NULL;
 	}
-	long nul = nul_escape(text, len);
-	if (nul >= 0) {
+	size_t at;
+	const char *lex = lexical_problem(text, len, &at);
+	if (lex) {
 		json_object_put(o);
-		snprintf(why, whylen, "line %u: \\u0000 (a NUL character) in a string", line_of(text, (size_t)nul));
+		snprintf(why, whylen, "line %u: at column %u, %s", line_of(text, at), column_of(text, at), lex);
 		return NULL;
 	}
 	return o;

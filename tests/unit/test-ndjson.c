@@ -63,6 +63,41 @@ int main(void)
 	ok(o != NULL, "strict: a good document");
 	json_object_put(o);
 
+	/* what json-c's strict mode accepts and RFC 8259 does not */
+	static const struct { const char *doc, *why; } lax[] = {
+		{"{'a': 1}", "a single quote"},
+		{"{\"a\": \"x\ny\"}", "a control character inside a string"},
+		{"{\"a\": \"x\ty\"}", "a control character inside a string"},
+		{"{\"a\": 1.}", "a number that ends in '.'"},
+		{"[1., 2]", "a number that ends in '.'"},
+		{"{\"a\": \"\\u0000\"}", "\\u0000"},
+	};
+	for (size_t i = 0; i < sizeof lax / sizeof lax[0]; i++) {
+		o = json_parse_strict(lax[i].doc, strlen(lax[i].doc), why, sizeof why);
+		ok(!o && strstr(why, lax[i].why) && strstr(why, "column"), "strict: %s refused (%s)",
+		    lax[i].why, why);
+		json_object_put(o);
+	}
+	static const char *const fine[] = {
+		"{\"a\": \"it's\"}", "{\"a\": \"1.\"}", "{\"a\": 1.5e3}", "{\"a\": \"\\\\u0000\"}",
+		"{\"a\": \"q\\\"'\"}",
+	};
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		o = json_parse_strict(fine[i], strlen(fine[i]), why, sizeof why);
+		ok(o != NULL, "strict: %s accepted", fine[i]);
+		json_object_put(o);
+	}
+	f = tmpfile();
+	fputs("{'a':1}\n{\"a\":\"x\ty\"}\n{\"a\":2}\n", f);
+	rewind(f);
+	struct ndjson_reader *lr = ndjson_open(f, "lax");
+	json_object *rec = NULL;
+	int r1 = ndjson_next(lr, &rec), r2 = ndjson_next(lr, &rec), r3 = ndjson_next(lr, &rec);
+	ok(r1 == NDJSON_BAD && r2 == NDJSON_BAD && r3 == NDJSON_RECORD, "ndjson: lax lines are bad lines, the next is read");
+	json_object_put(rec);
+	ndjson_close(lr);
+	fclose(f);
+
 	o = json_tokener_parse("{\"b\":[1,{\"z\":1,\"a\":\"/\"}],\"a\":null}");
 	char *c = json_canonical(o);
 	is_str(c, "{\"a\":null,\"b\":[1,{\"a\":\"/\",\"z\":1}]}", "canonical: sorted, compact, slashes kept");
