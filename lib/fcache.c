@@ -196,13 +196,25 @@ static void stamp_write(const struct fcache *fc, long long gen, const struct msi
 
 /* ---------- the index of a generation ---------- */
 
-/* fx when it is the index of generation gen for these settings. */
-static int fits(const struct fcache *fc, struct findex *fx, long long gen)
+/* The metastore file an index was built from: a replica's copy is
+ * replaced whole (by rename), and may hold another snapshot of the same
+ * generation (medusa-sync after a publication rule narrowed). */
+static char *file_id(const struct msig *sig)
+{
+	return xasprintf("%llx:%llx", (unsigned long long)sig->dev, (unsigned long long)sig->ino);
+}
+
+/* fx when it is the index of generation gen of this file (sig) for these
+ * settings. */
+static int fits(const struct fcache *fc, struct findex *fx, long long gen, const struct msig *sig)
 {
 	long long g = -2;
-	const char *k = jstr(findex_head(fx), "key");
-	return jint64(findex_head(fx), "generation", &g) == 0 && g == gen && k &&
-	    strcmp(k, fc->key) == 0;
+	const char *k = jstr(findex_head(fx), "key"), *f = jstr(findex_head(fx), "file");
+	char *want = file_id(sig);
+	int ok = jint64(findex_head(fx), "generation", &g) == 0 && g == gen && k &&
+	    strcmp(k, fc->key) == 0 && f && strcmp(f, want) == 0;
+	free(want);
+	return ok;
 }
 
 /* Replaces the index held (fx taken). */
@@ -216,16 +228,17 @@ static void hold(struct fcache *fc, struct findex *fx, const struct msig *sig)
 	fc->sig = *sig;
 }
 
-/* The index file when it is that of generation gen, else NULL. */
-static struct findex *load(struct fcache *fc, long long gen)
+/* The index file when it is that of generation gen of the file sig
+ * describes (gen < 0: any), else NULL. */
+static struct findex *load(struct fcache *fc, long long gen, const struct msig *sig)
 {
 	char why[512];
-	if (fc->fx && fits(fc, fc->fx, gen))
+	if (fc->fx && gen >= 0 && fits(fc, fc->fx, gen, sig))
 		return fc->fx;
 	struct findex *fx = findex_open(fc->path, why, sizeof why);
 	if (!fx && errno == EINVAL)
 		mwarn("%s", why);       /* damaged: made again */
-	if (fx && (gen < 0 || fits(fc, fx, gen)))
+	if (fx && (gen < 0 || fits(fc, fx, gen, sig)))
 		return fx;
 	findex_free(fx);
 	return NULL;
@@ -311,8 +324,8 @@ static int add_clip(void *arg, json_object *clip)
 
 /* The index of the metastore's generation, built in one read transaction
  * (the generation and the clips agree): *out, *len. 0 or -1 with why. */
-static int build(const struct fcache *fc, struct metastore *ms, long long *gen, char **out,
-    size_t *len, char *why, size_t n)
+static int build(const struct fcache *fc, struct metastore *ms, const struct msig *sig,
+    long long *gen, char **out, size_t *len, char *why, size_t n)
 {
 	long long updated = 0;
 	struct findex_builder *b = findex_builder_new(fc->cfg, fc->where);
@@ -330,6 +343,9 @@ static int build(const struct fcache *fc, struct metastore *ms, long long *gen, 
 		json_object_object_add(head, "base", fc->base_url ? json_object_new_string(fc->base_url) : NULL);
 		json_object_object_add(head, "where", *fc->where_text ? json_object_new_string(fc->where_text) : NULL);
 		json_object_object_add(head, "key", json_object_new_string(fc->key));
+		char *f = file_id(sig);
+		json_object_object_add(head, "file", json_object_new_string(f));
+		free(f);
 		findex_builder_finish(b, head, out, len);
 		rc = 0;
 	}
@@ -340,12 +356,13 @@ static int build(const struct fcache *fc, struct metastore *ms, long long *gen, 
 
 /* A new index written where others find it (kept in memory only when it
  * cannot be written). NULL with why. */
-static struct findex *make(struct fcache *fc, struct metastore *ms, int locked, char *why, size_t n)
+static struct findex *make(struct fcache *fc, struct metastore *ms, const struct msig *sig,
+    int locked, char *why, size_t n)
 {
 	char *text;
 	size_t len;
 	long long gen;
-	if (build(fc, ms, &gen, &text, &len, why, n) < 0)
+	if (build(fc, ms, sig, &gen, &text, &len, why, n) < 0)
 		return NULL;
 	if (locked && atomic_write(fc->path, text, len, 0644) == 0) {
 		free(text);
@@ -370,14 +387,14 @@ static struct findex *refresh(struct fcache *fc, const struct msig *sig, int loc
 	if (!ms || metastore_generation(ms, &gen, &upd) < 0) {
 		metastore_close(ms);
 		/* the metastore is away (a sync replacing it): the last index will do */
-		struct findex *fx = fc->fx ? fc->fx : load(fc, -1);
+		struct findex *fx = fc->fx ? fc->fx : load(fc, -1, sig);
 		if (!fx)
 			snprintf(why, n, "%s", ms ? "cannot read the metastore generation" : w);
 		return fx;
 	}
-	struct findex *fx = load(fc, gen);
+	struct findex *fx = load(fc, gen, sig);
 	if (!fx)
-		fx = make(fc, ms, locked, why, n);
+		fx = make(fc, ms, sig, locked, why, n);
 	metastore_close(ms);
 	if (fx && locked)
 		stamp_write(fc, gen, sig);
@@ -394,7 +411,7 @@ struct findex *fcache_current(struct fcache *fc, int force, char *why, size_t n)
 		return fc->fx;
 	/* another process may have checked this state of the files already */
 	if (!force && stamp_read(fc, &st) == 0 && msig_same(&now, &st.sig)) {
-		struct findex *fx = load(fc, st.generation);
+		struct findex *fx = load(fc, st.generation, &now);
 		if (fx) {
 			hold(fc, fx, &now);
 			return fx;
@@ -403,7 +420,7 @@ struct findex *fcache_current(struct fcache *fc, int force, char *why, size_t n)
 	/* one process reads the metastore and builds, the others wait */
 	int lock = fcache_dir(fc->cachedir) == 0 ? dir_lock(fc->cachedir) : -1;
 	if (lock >= 0 && !force && stamp_read(fc, &st) == 0 && msig_same(&now, &st.sig)) {
-		struct findex *fx = load(fc, st.generation);
+		struct findex *fx = load(fc, st.generation, &now);
 		if (fx) {
 			dir_unlock(lock);
 			hold(fc, fx, &now);

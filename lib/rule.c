@@ -1,6 +1,7 @@
 /* rule.c: tag filters and publication rules (rule.h). */
 #include "rule.h"
 #include "http.h"
+#include "metastore.h"
 #include "tags.h"
 #include "util.h"
 
@@ -265,4 +266,51 @@ char *rule_canonical(const struct rule *r)
 	char *s = xstrdup(r && r->ng ? json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN) : "");
 	json_object_put(a);
 	return s;
+}
+
+struct outside {
+	const struct rule *r;
+	json_object *ids;
+};
+
+static int note_outside(void *arg, json_object *clip)
+{
+	struct outside *o = arg;
+	if (!rule_match(o->r, json_object_object_get(clip, "tags")))
+		json_object_array_add(o->ids, json_object_get(json_object_object_get(clip, "id")));
+	return 0;
+}
+
+int rule_keep_only(const char *path, const struct rule *r, json_object **excluded)
+{
+	char why[1024];
+	struct metastore *ms = metastore_open(path, 0, why, sizeof why);
+	if (!ms) {
+		mwarn("%s", why);
+		return -1;
+	}
+	struct outside o = {r, json_object_new_array()};
+	int rc = -1;
+	if (metastore_each_clip(ms, NULL, note_outside, &o) != 0 || metastore_begin(ms) < 0)
+		goto out;
+	for (size_t i = 0; i < json_object_array_length(o.ids); i++)
+		if (metastore_delete_clip(ms, json_object_get_string(json_object_array_get_idx(o.ids, i))) < 0) {
+			metastore_rollback(ms);
+			goto out;
+		}
+	if (metastore_commit(ms) < 0)
+		goto out;
+	/* readable where it lies, as rmeta_snapshot leaves a snapshot */
+	if (sqlite3_exec(metastore_db(ms), "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
+		mwarn("%s: %s", path, sqlite3_errmsg(metastore_db(ms)));
+	else
+		rc = 0;
+out:
+	if (rc < 0)
+		mwarn("%s: cannot leave out the clips outside the rule", path);
+	metastore_close(ms);
+	if (rc == 0 && excluded)
+		*excluded = json_object_get(o.ids);
+	json_object_put(o.ids);
+	return rc;
 }

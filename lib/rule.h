@@ -57,6 +57,12 @@ struct rule *rule_parse(const char *text, const struct config *cfg, char *why, s
  * written and what is wrong. */
 struct rule *rule_open(const char *arg, const struct config *cfg);
 
+/* Deletes from the metastore file at path (a snapshot being made for a
+ * copy elsewhere) every clip outside the rule, with its renditions and
+ * tags, and leaves the file in rollback-journal mode. *excluded (may be
+ * NULL) gets a new array of the ids deleted. 0, or -1 after a message. */
+int rule_keep_only(const char *path, const struct rule *r, json_object **excluded);
+
 /* Whether a clip's effective tags (an object) pass the rule. */
 int rule_match(const struct rule *r, json_object *tags);
 
