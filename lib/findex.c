@@ -243,11 +243,29 @@ static void bits_or(const struct findex *fx, uint64_t *acc, const struct fx_entr
 			acc[a[i] / 64] |= 1ull << (a[i] % 64);
 }
 
-static size_t popcount(const uint64_t *w, size_t n)
+/* The counting loops, in a POPCNT build beside the baseline one where the
+ * processor has it (chosen once, by the loader). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FX_POPCNT __attribute__((target_clones("popcnt", "default")))
+#define FX_BITS(x) ((size_t)__builtin_popcountll(x))
+#else
+#define FX_POPCNT
+#define FX_BITS(x) ((size_t)fx_bits(x))
+#endif
+
+FX_POPCNT static size_t popcount(const uint64_t *w, size_t n)
 {
 	size_t c = 0;
 	for (size_t i = 0; i < n; i++)
-		c += (size_t)__builtin_popcountll(w[i]);
+		c += FX_BITS(w[i]);
+	return c;
+}
+
+FX_POPCNT static size_t and_count(const uint64_t *a, const uint64_t *b, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += FX_BITS(a[i] & b[i]);
 	return c;
 }
 
@@ -482,7 +500,7 @@ static size_t page_default(const struct findex *fx, const struct findex_sel *s, 
 	size_t seen = 0;
 	for (size_t w = 0; w < fx->nwords && k < limit; w++) {
 		uint64_t x = s->bits[w];
-		size_t c = (size_t)__builtin_popcountll(x);
+		size_t c = (size_t)fx_bits(x);
 		if (seen + c <= off) {  /* a whole word before the page */
 			seen += c;
 			continue;
@@ -706,8 +724,7 @@ static size_t count_by_values(const struct findex *fx, const struct findex_sel *
 			continue;
 		size_t c = 0;
 		if (b) {
-			for (size_t w = 0; w < fx->nwords; w++)
-				c += (size_t)__builtin_popcountll(b[w] & (m ? m[w] : ~0ull));
+			c = m ? and_count(b, m, fx->nwords) : popcount(b, fx->nwords);
 		} else {
 			for (size_t i = 0; i < d->count; i++)
 				c += a[i] < fx->n && in_bits(m, a[i]);

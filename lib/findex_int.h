@@ -60,6 +60,16 @@ struct fx_sort {
 	uint64_t perm, runs;    /* FX_PERM offsets: uint32[n], uint64[(n+63)/64] */
 };
 
+/* Bits set in x. The x86-64 baseline has no POPCNT instruction, and
+ * __builtin_popcountll then calls a slow library routine. */
+static inline unsigned fx_bits(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 static inline uint32_t fx_trigram(const unsigned char *p)
 {
 	unsigned a = p[0], b = p[1], c = p[2];
