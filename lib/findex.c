@@ -689,7 +689,8 @@ static size_t count_by_clips(const struct findex *fx, const struct findex_sel *s
 {
 	struct gather g = {0};
 	sel_each(fx, s, gather_values, &g);
-	qsort(g.v, g.n, sizeof *g.v, by_u32);
+	if (g.n > 1)
+		qsort(g.v, g.n, sizeof *g.v, by_u32);
 	*ids = xmalloc((g.n ? g.n : 1) * sizeof **ids);
 	*cnt = xmalloc((g.n ? g.n : 1) * sizeof **cnt);
 	size_t k = 0;

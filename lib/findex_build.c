@@ -316,7 +316,8 @@ static void write_postings(struct findex_builder *b, struct out *o)
 {
 	size_t n = b->n, nwords = (n + 63) / 64;
 	uint32_t *fcount = xcalloc(n + 1, sizeof *fcount);
-	qsort_r(b->p, b->np, sizeof *b->p, by_value, b);
+	if (b->np > 1)
+		qsort_r(b->p, b->np, sizeof *b->p, by_value, b);
 	uint64_t *words = xmalloc((nwords ? nwords : 1) * sizeof *words);
 	for (size_t i = 0; i < b->np;) {
 		size_t j = i, cnt = 0;
@@ -401,7 +402,8 @@ static void write_trigrams(struct findex_builder *b, struct out *o)
 				t[k++] = t[i];
 		nt = k;
 	}
-	qsort(t, nt, sizeof *t, by_u64);
+	if (nt > 1)
+		qsort(t, nt, sizeof *t, by_u64);
 	for (size_t i = 0; i < nt;) {
 		size_t j = i;
 		struct fx_tri ft = {(uint32_t)(t[i] >> 32), 0, o->sec[FX_TRIL].len / sizeof(uint32_t)};
@@ -501,7 +503,8 @@ void findex_builder_finish(struct findex_builder *b, json_object *head, char **o
 	write_trigrams(b, o);
 	write_sorts(b, order, o);
 	free(order);
-	qsort_r(b->excl, b->nexcl, sizeof *b->excl, by_str, b);
+	if (b->nexcl > 1)
+		qsort_r(b->excl, b->nexcl, sizeof *b->excl, by_str, b);
 	buf_add(&o->sec[FX_EXCL], b->excl, b->nexcl * sizeof *b->excl);
 	o->h.nexcl = (uint32_t)b->nexcl;
 

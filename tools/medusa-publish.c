@@ -777,6 +777,7 @@ int main(int argc, char **argv)
 		print_env("MEDUSA_WORKDIR", cfg.workdir);
 		print_env("MEDUSA_URL", base);
 		print_env("MEDUSA_WHERE", where ? where : cfg.where);
+		rule_free(p.where);
 		config_free(&cfg);
 		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
 	}
