@@ -5,6 +5,7 @@
 #include "dirs.h"
 #include "hash.h"
 #include "http.h"
+#include "rule.h"
 #include "serve.h"
 #include "sign.h"
 #include "util.h"
@@ -29,7 +30,7 @@ static noreturn void usage(void)
 	fprintf(stderr, "usage: medusa-serve backyard|frontyard [-C backyard] [-w webdir]\n"
 	    "           [-a tokenfile] [-m metastore] [-s storage] [-c cachedir]\n"
 	    "           [-k pubkey] [-u baseurl] [-r refresh] [-b maxbody] [-i idle]\n"
-	    "           [-t timeout]\n");
+	    "           [-t timeout] [-W rule]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -63,12 +64,12 @@ static char *read_token(const char *file)
 
 int main(int argc, char *argv[])
 {
-	const char *dir = NULL, *tokfile = NULL, *pubkey = NULL, *storage = NULL;
+	const char *dir = NULL, *tokfile = NULL, *pubkey = NULL, *storage = NULL, *where = NULL;
 	struct serve s = {.api_max_age = 10, .refresh = 30};
 	struct http_limits lim;
 	http_limits_default(&lim);
 	int ch;
-	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:W:")) != -1) {
 		switch (ch) {
 		case 'C': dir = optarg; break;
 		case 'w': s.webdir = xstrdup(optarg); break;
@@ -78,6 +79,7 @@ int main(int argc, char *argv[])
 		case 'c': s.cachedir = xstrdup(optarg); break;
 		case 'k': pubkey = optarg; break;
 		case 'u': s.base_url = xstrdup(optarg); break;
+		case 'W': where = optarg; break;
 		case 'r': s.refresh = seconds_ms(optarg, "-r") / 1000; break;
 		case 'b': {
 			char *end;
@@ -181,6 +183,7 @@ int main(int argc, char *argv[])
 			s.have_pk = 1;
 		}
 		free(def);
+		s.where = rule_open(where, s.cfg);
 	}
 	if (!s.webdir) {  /* wherever the tree was installed or built */
 		char *sub = xasprintf("web/%s", mode);
@@ -189,6 +192,11 @@ int main(int argc, char *argv[])
 	}
 	else if (!is_dir(s.webdir))
 		mdie(EXIT_USAGE, "%s: web directory: not a directory", s.webdir);
+
+	/* what must exec or open sockets happens here, before anything
+	 * restricts this process */
+	if (s.mode == SERVE_FRONTYARD && serve_frontyard_setup(&s) < 0)
+		return EXIT_USAGE;
 
 	struct http_conn c;
 	http_conn_init(&c, 0, 1, &lim);
@@ -206,6 +214,7 @@ int main(int argc, char *argv[])
 	http_conn_close(&c);
 	http_conn_free(&c);
 	serve_frontyard_free(&s);
+	rule_free(s.where);
 	if (s.token)
 		sodium_memzero(s.token, strlen(s.token));
 	free(s.token);
