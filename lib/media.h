@@ -11,7 +11,7 @@
 /* What one rendition came out as. */
 struct media_result {
 	int width, height;      /* as displayed: rotation applied */
-	long long duration_ms;  /* of the video track (0 for an image) */
+	long long duration_ms;  /* of the file, as ffprobe reads it (0 for an image) */
 	long long start_ms;     /* copy: the real start (the keyframe at or before the asked one) */
 	char error[256];        /* empty when made, else why this one was not (the others were) */
 };
@@ -20,8 +20,10 @@ struct media_result {
  * frames per second and speed (media seconds per wall second). */
 typedef void media_progress_fn(void *arg, double done, double fps, double speed);
 
-/* Once per process: library log level (verbose shows FFmpeg's warnings). */
-void media_init(int verbose);
+/* Once per process: how much of the FFmpeg libraries' own log goes to
+ * stderr, each line prefixed with the program and the source file:
+ * verbosity -1 nothing, 0 errors, 1 warnings too. */
+void media_init(int verbosity);
 
 /* Async-signal-safe: every media_cut running or to come stops soon with
  * the error "interrupted". */

@@ -533,7 +533,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "libsodium does not start");
-	media_init(verbose);
+	media_init(g.quiet ? -1 : verbose);
 	g.tty = isatty(2);
 	mode_t mask = umask(0);
 	umask(mask);
