@@ -20,6 +20,7 @@ struct copy {
 	int64_t kf;                  /* the keyframe the copy starts on, vtb */
 	int64_t origin;              /* what becomes 0: kf, or the start when the video starts after it */
 	int64_t data_end;            /* end of the last frame read (any copied stream), vtb */
+	int edits;                   /* the container has edit lists (MP4) */
 	int started, vdone, adone;
 	AVPacket **held;             /* from the keyframe until the start is settled */
 	size_t nheld, cap;
@@ -33,18 +34,22 @@ static int64_t pkt_time(const AVPacket *p)
 /* Whether a packet flagged as a keyframe really starts a picture on its
  * own: some demuxers flag P-frames (MPEG-2 in MPEG-TS), so it is decoded
  * alone. Without a decoder the flag is believed. */
-static int really_key(struct copy *c, const AVPacket *pkt)
+static int really_key(struct copy *c, AVPacket *pkt)
 {
 	if (!(pkt->flags & AV_PKT_FLAG_KEY))
 		return 0;
 	if (!c->dec)
 		return 1;
 	avcodec_flush_buffers(c->dec);
-	int key = 0;
+	/* a picture before an edit list's start is decoded but not shown:
+	 * it must come out to be looked at */
+	int flags = pkt->flags, key = 0;
+	pkt->flags &= ~AV_PKT_FLAG_DISCARD;
 	if (avcodec_send_packet(c->dec, pkt) >= 0 && avcodec_send_packet(c->dec, NULL) >= 0 &&
 	    avcodec_receive_frame(c->dec, c->frame) >= 0)
 		key = c->frame->key_frame && (c->frame->pict_type == AV_PICTURE_TYPE_I ||
 		    c->frame->pict_type == AV_PICTURE_TYPE_NONE);
+	pkt->flags = flags;
 	av_frame_unref(c->frame);
 	avcodec_flush_buffers(c->dec);
 	return key;
@@ -109,6 +114,23 @@ static void drop_held(struct copy *c)
 	for (size_t i = 0; i < c->nheld; i++)
 		av_packet_free(&c->held[i]);
 	c->nheld = 0;
+}
+
+/* A keyframe moved the copy's start: what was held before it can go,
+ * except audio that still belongs to the copy (from origin on). */
+static void prune_held(struct copy *c)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->nheld; i++) {
+		AVPacket *p = c->held[i];
+		int64_t t = pkt_time(p);
+		if (p->stream_index != c->f.vi && t != AV_NOPTS_VALUE &&
+		    av_rescale_q(t, c->f.ic->streams[p->stream_index]->time_base, c->f.vtb) >= c->origin)
+			c->held[k++] = p;
+		else
+			av_packet_free(&c->held[i]);
+	}
+	c->nheld = k;
 }
 
 static int hold(struct copy *c, const AVPacket *p, char *err, size_t errlen)
@@ -183,6 +205,19 @@ static int copy_streams(struct copy *c, const char *format, char *err, size_t er
 	return 0;
 }
 
+/* What becomes 0 in the copy: its keyframe; the start when the video
+ * starts after it; in an MP4, where the source's edit list starts showing
+ * pictures (the copy keeps an edit list that hides those before). */
+static int64_t copy_origin(const struct copy *c)
+{
+	if (c->kf > c->start)
+		return c->start;
+	int64_t shown = c->f.ic->streams[c->f.vi]->start_time;
+	if (c->edits && shown != AV_NOPTS_VALUE && shown > c->kf)
+		return shown < c->start ? shown : c->start;
+	return c->kf;
+}
+
 /* A video packet before the copy has begun. */
 static int video_before(struct copy *c, AVPacket *p, int64_t t, const struct profile_settings *s,
     char *err, size_t errlen)
@@ -192,9 +227,9 @@ static int video_before(struct copy *c, AVPacket *p, int64_t t, const struct pro
 	if ((t <= c->start || c->kf == AV_NOPTS_VALUE) && really_key(c, p)) {
 		/* a (later) keyframe at or before the start; or the first one,
 		 * after it: then the video starts late in the copy too */
-		drop_held(c);
 		c->kf = t;
-		c->origin = t < c->start ? t : c->start;
+		c->origin = copy_origin(c);
+		prune_held(c);
 		if (t > c->start)
 			return begin(c, s, err, errlen) < 0 ? -1 : 1;
 		return hold(c, p, err, errlen);
@@ -315,6 +350,7 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 	    mfile_check_range(&c.f, start_ms, end_ms, err, errlen) < 0)
 		goto out;
 	mlog_enter(&c.f.log);
+	c.edits = strcmp(s.format, "mp4") == 0;
 	c.start = mfile_vtime(&c.f, start_ms);
 	c.end = mfile_vtime(&c.f, end_ms);
 	char *url = media_url(out);

@@ -46,6 +46,7 @@ struct mout {
 	AVCodecContext *aenc;
 	AVStream *ast;
 	int aflushed;
+	int64_t ashift;             /* added to audio timestamps, encoder tb */
 	/* container */
 	AVFormatContext *oc;
 	int header;
@@ -190,14 +191,17 @@ static void set_colors(AVCodecContext *c, const AVFrame *f)
 
 /* An encoder that does not open for this source: what the library said
  * is the why (a size or format it refuses). */
-static int open_failed(const AVCodecContext *c, int e, char *err, size_t errlen)
+static int open_failed(const AVCodecContext *c, const AVCodec *codec, int e, char *err, size_t errlen)
 {
+	char what[128];
+	if (codec->type == AVMEDIA_TYPE_VIDEO)
+		snprintf(what, sizeof what, "%dx%d", c->width, c->height);
+	else
+		snprintf(what, sizeof what, "%d Hz, %d channels", c->sample_rate, c->ch_layout.nb_channels);
 	const char *said = mlog_last_error();
-	if (c->codec_type == AVMEDIA_TYPE_VIDEO)
-		return merr(err, errlen, e, "encoder %s does not open for %dx%d%s%s", c->codec->name,
-		    c->width, c->height, *said ? ": " : "", said);
-	return merr(err, errlen, e, "encoder %s does not open for %d Hz, %d channels%s%s",
-	    c->codec->name, c->sample_rate, c->ch_layout.nb_channels, *said ? ": " : "", said);
+	snprintf(err, errlen, "encoder %s does not open for %s: %s%s%s%s", codec->name, what,
+	    av_err2str(e), *said ? " (" : "", said, *said ? ")" : "");
+	return -1;
 }
 
 static int set_opt(AVCodecContext *c, const char *k, const char *v, char *err, size_t errlen)
@@ -257,7 +261,7 @@ static int open_video_encoder(struct mout *o, const AVFrame *f, char *err, size_
 			return -1;
 	}
 	if ((e = avcodec_open2(c, codec, NULL)) < 0)
-		return open_failed(c, e, err, errlen);
+		return open_failed(c, codec, e, err, errlen);
 	if (!(o->vst = avformat_new_stream(o->oc, NULL)))
 		return merr(err, errlen, AVERROR(ENOMEM), "output stream");
 	o->vst->time_base = c->time_base;
@@ -296,7 +300,7 @@ static int open_audio(struct mout *o, char *err, size_t errlen)
 	if (o->oc->oformat->flags & AVFMT_GLOBALHEADER)
 		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	if ((e = avcodec_open2(c, codec, NULL)) < 0)
-		return open_failed(c, e, err, errlen);
+		return open_failed(c, codec, e, err, errlen);
 
 	/* the graph cuts the window to the sample, keeps each sample where it
 	 * was against the clip's start (audio that starts late starts late,
@@ -342,6 +346,11 @@ static int open_audio(struct mout *o, char *err, size_t errlen)
 		goto fail;
 	avfilter_inout_free(&in);
 	avfilter_inout_free(&out);
+	/* Matroska keeps Opus's pre-skip as CodecDelay, which readers take off
+	 * the audio's timestamps: they are written that much later, or the
+	 * muxer would push the video later instead */
+	if (codec->id == AV_CODEC_ID_OPUS && strcmp(o->oc->oformat->name, "mp4") != 0)
+		o->ashift = c->initial_padding;
 	if (!(codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE) && c->frame_size > 0)
 		av_buffersink_set_frame_size(o->asink, (unsigned)c->frame_size);
 	return 0;
@@ -395,6 +404,12 @@ fail:
 /* Writes an encoded packet (rescaled from the encoder's time base). */
 static int write_packet(struct mout *o, AVCodecContext *c, AVStream *st, char *err, size_t errlen)
 {
+	if (c == o->aenc && o->ashift) {
+		if (o->pkt->pts != AV_NOPTS_VALUE)
+			o->pkt->pts += o->ashift;
+		if (o->pkt->dts != AV_NOPTS_VALUE)
+			o->pkt->dts += o->ashift;
+	}
 	av_packet_rescale_ts(o->pkt, c->time_base, st->time_base);
 	o->pkt->stream_index = st->index;
 	int e = av_interleaved_write_frame(o->oc, o->pkt);

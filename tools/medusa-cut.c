@@ -172,8 +172,10 @@ static const char *kind_name(enum profile_kind k)
 }
 
 /* Makes the missing renditions of one clip; NULL on success, else a new
- * error message. renditions gets one object per profile. */
-static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions)
+ * error message for the whole clip. renditions gets one object per
+ * profile made, failed one per profile that could not be (its error). */
+static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions,
+    json_object *failed)
 {
 	const char *clip = jstr(rec, "clip"), *video = jstr(rec, "video");
 	json_object *js, *je;
@@ -276,11 +278,13 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 			continue;
 		}
 		if (res[i].error[0]) {
-			/* the others are kept for the next run; the clip fails */
-			char *m = xasprintf("%s%s%s: %s", msg ? msg : "", msg ? "; " : "", p->name,
-			    res[i].error);
-			free(msg);
-			msg = m;
+			/* this profile alone fails: the clip's record says so,
+			 * and goes out with the renditions that were made */
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "profile", json_object_new_string(p->name));
+			json_object_object_add(o, "kind", json_object_new_string(kind_name(p->kind)));
+			json_object_object_add(o, "error", json_object_new_string(res[i].error));
+			json_object_array_add(failed, o);
 			continue;
 		}
 		char hex[HASH_HEX_LEN + 1];
@@ -352,10 +356,24 @@ out:
 	return msg;
 }
 
+/* "medusa-cut: a/b.mp4 clip k3: 360p: why" for each profile that failed. */
+static void report_failed(json_object *rec, json_object *failed)
+{
+	const char *video = jstr(rec, "video"), *clip = jstr(rec, "clip");
+	pthread_mutex_lock(&g.mu);
+	for (size_t i = 0; i < json_object_array_length(failed); i++) {
+		json_object *o = json_object_array_get_idx(failed, i);
+		fprintf(stderr, "medusa-cut: %s clip %s: %s: %s\n", video ? video : "?", clip ? clip : "?",
+		    jstr(o, "profile"), jstr(o, "error"));
+	}
+	g.failed++;
+	pthread_mutex_unlock(&g.mu);
+}
+
 static void process(struct job *j)
 {
-	json_object *ren = json_object_new_array();
-	char *msg = cut_clip(j->rec, j->n, ren);
+	json_object *ren = json_object_new_array(), *failed = json_object_new_array();
+	char *msg = cut_clip(j->rec, j->n, ren, failed);
 	if (msg) {
 		const char *video = jstr(j->rec, "video");
 		const char *clip = jstr(j->rec, "clip");
@@ -371,8 +389,13 @@ static void process(struct job *j)
 		free(msg);
 	} else {
 		json_object_object_add(j->rec, "renditions", ren);
+		if (json_object_array_length(failed)) {
+			report_failed(j->rec, failed);
+			json_object_object_add(j->rec, "failed", json_object_get(failed));
+		}
 		emit(j->rec);
 	}
+	json_object_put(failed);
 	json_object_put(j->rec);
 	free(j);
 }
