@@ -34,8 +34,9 @@ static int64_t pkt_time(const AVPacket *p)
 /* Whether a packet flagged as a keyframe really starts a picture on its
  * own: some demuxers flag P-frames (MPEG-2 in MPEG-TS), so it is decoded
  * alone. Without a decoder the flag is believed. */
-static int really_key(struct copy *c, AVPacket *pkt)
+static int really_key(void *arg, AVPacket *pkt)
 {
+	struct copy *c = arg;
 	if (!(pkt->flags & AV_PKT_FLAG_KEY))
 		return 0;
 	if (!c->dec)
@@ -53,37 +54,6 @@ static int really_key(struct copy *c, AVPacket *pkt)
 	av_frame_unref(c->frame);
 	avcodec_flush_buffers(c->dec);
 	return key;
-}
-
-/* The time of the first real video keyframe from here (vtb), or
- * AV_NOPTS_VALUE at the end. */
-static int64_t next_keyframe(struct copy *c, AVPacket *pkt)
-{
-	int64_t kf = AV_NOPTS_VALUE;
-	while (kf == AV_NOPTS_VALUE && mfile_read(&c->f, pkt) >= 0) {
-		if (pkt->stream_index == c->f.vi && pkt_time(pkt) != AV_NOPTS_VALUE && really_key(c, pkt))
-			kf = pkt_time(pkt);
-		av_packet_unref(pkt);
-	}
-	return kf;
-}
-
-/* Positions the demuxer so that the first keyframe read is at or before
- * the start: a seek may land after it (MPEG-TS), then it tries 1, 2, 4 ...
- * seconds earlier, down to the start of the file. 0 or -1. */
-static int copy_seek(struct copy *c, AVPacket *pkt, char *err, size_t errlen)
-{
-	int64_t back = 0, one = av_rescale_q(1, (AVRational){1, 1}, c->f.vtb);
-	for (;;) {
-		int64_t target = c->start - back;
-		int r = mfile_seek(&c->f, target, err, errlen);
-		if (r != 0)
-			return r < 0 ? -1 : 0;
-		int64_t kf = next_keyframe(c, pkt);
-		if (kf != AV_NOPTS_VALUE && kf <= c->start)
-			return mfile_seek(&c->f, target, err, errlen) < 0 ? -1 : 0;
-		back = back ? 2 * back : one;
-	}
 }
 
 /* Shifts a packet so that origin becomes 0 and writes it. */
@@ -299,7 +269,8 @@ static int copy_run(struct copy *c, long long start_ms, long long end_ms,
 	int r = -1, e;
 	if (!pkt)
 		return merr(err, errlen, AVERROR(ENOMEM), "allocating");
-	if (copy_seek(c, pkt, err, errlen) < 0)
+	int64_t back = 0;
+	if (mfile_seek_key(&c->f, c->start, &back, really_key, c, pkt, err, errlen) < 0)
 		goto out;
 	int audio = c->f.ai >= 0 && c->map[c->f.ai] >= 0;
 	for (;;) {

@@ -5,6 +5,7 @@
 #include "media_int.h"
 #include "util.h"
 
+#include <libavutil/imgutils.h>
 #include <libavutil/time.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
  * once it runs; the decoding thread asks mout_takes, which reads what does
  * not change. */
 #define LANE_QUEUE 8
+/* and at most this many bytes of pictures: each queued frame holds a
+ * buffer of the decoder's, and 8 pictures of 4K are 100 MB */
+#define LANE_BYTES (24 << 20)
 
 enum { ITEM_VIDEO, ITEM_AUDIO, ITEM_FINISH, ITEM_ABORT };
 
@@ -37,7 +41,7 @@ struct lane {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct item q[LANE_QUEUE];
-	unsigned head, n;
+	unsigned head, n, cap;       /* cap: items it may hold, up to LANE_QUEUE */
 	atomic_int failed;           /* its output failed: no more items for it */
 	int vdone;                   /* decoding thread: no more video for it */
 };
@@ -114,7 +118,7 @@ static int lane_push(struct lane *l, int kind, const AVFrame *f, int64_t ts, int
 	if (f && !(it.f = av_frame_clone(f)))
 		return merr(err, errlen, AVERROR(ENOMEM), "frame");
 	pthread_mutex_lock(&l->mu);
-	while (l->n == LANE_QUEUE && (last || !atomic_load(&l->failed)))
+	while ((l->n >= l->cap || l->n == LANE_QUEUE) && (last || !atomic_load(&l->failed)))
 		pthread_cond_wait(&l->cv, &l->mu);
 	if (!last && atomic_load(&l->failed)) {
 		pthread_mutex_unlock(&l->mu);
@@ -193,6 +197,19 @@ static void report_progress(struct cut *c, int64_t ts)
 	c->progress(c->parg, done > 1 ? 1 : done, el > 0 ? c->frames / el : 0, el > 0 ? secs / el : 0);
 }
 
+/* How many items each lane may hold, from the size of the pictures. */
+static void size_lanes(struct cut *c, const AVFrame *f)
+{
+	int bytes = av_image_get_buffer_size(f->format, f->width, f->height, 1);
+	unsigned cap = bytes > 0 ? (unsigned)(LANE_BYTES / bytes) : LANE_QUEUE;
+	cap = cap < 2 ? 2 : cap > LANE_QUEUE ? LANE_QUEUE : cap;
+	for (size_t i = 0; i < c->nouts; i++) {
+		pthread_mutex_lock(&c->lanes[i].mu);
+		c->lanes[i].cap = cap;
+		pthread_mutex_unlock(&c->lanes[i].mu);
+	}
+}
+
 /* 1: the seek went past the start, seek further back; 0 ok; -1 error */
 static int on_video(struct cut *c, AVFrame *f, char *err, size_t errlen)
 {
@@ -218,6 +235,8 @@ static int on_video(struct cut *c, AVFrame *f, char *err, size_t errlen)
 	}
 	if (ts >= c->start)
 		atomic_store(&c->f.log.preroll, 0);
+	if (!c->frames)
+		size_lanes(c, f);
 	c->last_ts = ts;
 	c->frames++;
 	for (size_t i = 0; i < c->nouts; i++) {
@@ -315,8 +334,15 @@ static int decode(struct cut *c, AVCodecContext *dec, AVPacket *pkt, char *err, 
 	}
 }
 
-/* Starts reading at start - seek_back; from the first packet when that is
- * near the file's start or the file cannot seek. */
+static int flagged_key(void *arg, AVPacket *pkt)
+{
+	(void)arg;
+	return (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+}
+
+/* Starts reading where the first keyframe is at or before the start, at
+ * least seek_back before it; from the first packet when that is near the
+ * file's start or the file cannot seek. The decoded frames confirm it. */
 static int seek(struct cut *c, char *err, size_t errlen)
 {
 	avcodec_flush_buffers(c->vdec);
@@ -326,7 +352,7 @@ static int seek(struct cut *c, char *err, size_t errlen)
 	c->confirmed = 0;
 	c->audio_done = 0;
 	c->last_ts = AV_NOPTS_VALUE;
-	int r = mfile_seek(&c->f, c->start - c->seek_back, err, errlen);
+	int r = mfile_seek_key(&c->f, c->start, &c->seek_back, flagged_key, NULL, c->pkt, err, errlen);
 	if (r < 0)
 		return -1;
 	c->from_start = r == 1;
@@ -334,7 +360,8 @@ static int seek(struct cut *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* The seek landed after the start: try a second earlier, then 2, 4 ... */
+/* The frames showed the seek landed after the start: try a second
+ * earlier, then 2, 4 ... */
 static int back_off(struct cut *c, char *err, size_t errlen)
 {
 	int64_t one = av_rescale_q(1, (AVRational){1, 1}, c->src.vtb);
@@ -482,6 +509,7 @@ static int start_lanes(struct cut *c, size_t n, const struct profile *const *pro
 			continue;
 		l->res = &res[i];
 		l->log = &c->f.log;
+		l->cap = LANE_QUEUE;
 		pthread_mutex_init(&l->mu, NULL);
 		pthread_cond_init(&l->cv, NULL);
 		c->nouts++;

@@ -59,6 +59,15 @@ int mfile_rewind(struct mfile *f, char *err, size_t errlen);
  * keyframe), 1 when it read from the start instead (near it, or the file
  * cannot seek), -1 with err. */
 int mfile_seek(struct mfile *f, int64_t target, char *err, size_t errlen);
+/* Whether a video packet starts a picture that decodes on its own. */
+typedef int media_key_fn(void *arg, AVPacket *pkt);
+/* Seeks so that the first keyframe read (is_key) is at or before start
+ * (vtb): a seek that lands after it (MPEG-TS and PS seek by timestamp, to
+ * any packet) is tried again 1, 2, 4 ... seconds earlier (*back, from the
+ * value given), without decoding, down to the file's start. 0 positioned,
+ * 1 reading from the first packet, -1 with err. */
+int mfile_seek_key(struct mfile *f, int64_t start, int64_t *back, media_key_fn *is_key, void *arg,
+    AVPacket *pkt, char *err, size_t errlen);
 /* Opens a decoder for stream idx (threads 0: as many as suit). 0, or -1
  * with err; *out is then to be freed all the same. */
 int media_decoder(struct mfile *f, int idx, int threads, AVCodecContext **out,

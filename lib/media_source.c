@@ -352,3 +352,39 @@ long long media_file_duration(const char *path, char *err, size_t errlen)
 	avformat_close_input(&ic);
 	return ms;
 }
+
+/* The time (vtb) of the first video packet from here that is_key takes
+ * for a keyframe, or AV_NOPTS_VALUE when a video packet after start comes
+ * first (the keyframe, if any, is after it) or the file ends. */
+static int64_t first_keyframe(struct mfile *f, int64_t start, media_key_fn *is_key, void *arg,
+    AVPacket *pkt)
+{
+	int64_t kf = AV_NOPTS_VALUE;
+	while (mfile_read(f, pkt) >= 0) {
+		int64_t t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+		int video = pkt->stream_index == f->vi && t != AV_NOPTS_VALUE;
+		int key = video && is_key(arg, pkt);
+		av_packet_unref(pkt);
+		if (key)
+			kf = t;
+		if (key || (video && t > start))
+			break;
+	}
+	return kf;
+}
+
+int mfile_seek_key(struct mfile *f, int64_t start, int64_t *back, media_key_fn *is_key, void *arg,
+    AVPacket *pkt, char *err, size_t errlen)
+{
+	int64_t one = av_rescale_q(1, (AVRational){1, 1}, f->vtb);
+	for (;;) {
+		int64_t target = start - *back;
+		int r = mfile_seek(f, target, err, errlen);
+		if (r != 0)
+			return r;
+		int64_t kf = first_keyframe(f, start, is_key, arg, pkt);
+		if (kf != AV_NOPTS_VALUE && kf <= start)
+			return mfile_seek(f, target, err, errlen);
+		*back = *back ? 2 * *back : one;
+	}
+}
