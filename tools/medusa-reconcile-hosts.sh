@@ -95,7 +95,12 @@ done
 STAGE=$ledger/run.$$
 jobs_dir=.parallel/tmp
 mkdir -p -- "$STAGE/$jobs_dir" "$STAGE/orig" "$STAGE/ret" || exit 2
-CM=$(mktemp -d "${TMPDIR:-/tmp}/medusa-cm.XXXXXX") || die "cannot make a temporary folder"
+# (a socket path holds 108 bytes, and ssh adds 58 to the folder); a killed
+# run's control folder goes now (one run at a time per work dir)
+cmtop=${TMPDIR:-/tmp}
+[ "${#cmtop}" -le 24 ] || cmtop=/tmp
+find "$cmtop" -maxdepth 1 -name "medusa-cm-$tag.*" -user "$(id -u)" -exec rm -rf {} + 2>/dev/null
+CM=$(mktemp -d "$cmtop/medusa-cm-$tag.XXXXXX") || die "cannot make a temporary folder"
 ppid_parallel=
 
 # the shared ssh connections (ControlPersist) end with the run
@@ -215,13 +220,15 @@ hosts_check() {
 	*) die "this machine cannot run the cut stage: ${ref#error }" ;;
 	esac
 	[ -n "${ref// /}" ] || say "note: cannot compare the versions hosts make (this medusa-cut made no version folders for the canary)"
+	# one parallel for all of them: job I runs on host I (its hostgroup)
 	for i in "${!H_LINE[@]}"; do
-		parallel --nonall --timeout 120 -S "1/${H_LINE[$i]}" "echo $b64 | base64 -d | sh" \
-		    > "$STAGE/canary.$i" 2> "$STAGE/canary.$i.err" &
-	done
-	wait
+		printf '@medusa%s/1/%s\n' "$i" "${H_LINE[$i]}"
+	done > "$STAGE/canary.slf"
+	for i in "${!H_LINE[@]}"; do echo "$i@medusa$i"; done |
+	    parallel --hostgroups --timeout 120 --slf "$STAGE/canary.slf" --results "$STAGE/canary.{}" \
+	    "echo $b64 | base64 -d | sh -s {}" > /dev/null 2>&1
 	for i in "${!H_LINE[@]}"; do
-		out=$(head -n 1 "$STAGE/canary.$i")
+		out=$(head -n 1 "$STAGE/canary.$i" 2>/dev/null)
 		case $out in
 		ok\ *)
 			out=${out#ok }
@@ -232,7 +239,7 @@ hosts_check() {
 				H_WHY[$i]="its medusa-cut makes other rendition versions than this machine's (another version of medusa?)"
 			fi ;;
 		error\ *) H_WHY[$i]=${out#error } ;;
-		*) err=$(grep -v '^parallel: Warning' "$STAGE/canary.$i.err" | tail -n 1)
+		*) err=$(grep -v '^$' "$STAGE/canary.$i.err" 2>/dev/null | tail -n 1)
 			H_WHY[$i]="cannot run commands there${err:+ ($err)}" ;;
 		esac
 		[ -n "${H_OK[$i]}" ] || say "host ${H_NAME[$i]}: not used: ${H_WHY[$i]}"
@@ -277,56 +284,78 @@ ledger_done() {
 
 # jobs.tsv: J, bytes to send, clips, video (JSON); the job folders
 jobs_make() {
-	local J video abs ext size n stat group jd
-	# done clips go on now; the others, grouped by video in the order of
-	# the input, become jobs
+	local J=0 tok video vjson ext size rec jd st name
+	local -A ST
+	# done clips go on now
 	jq -n -c --rawfile done "$STAGE/done" '
 	    ($done | split("\n") | map(select(. != "") | {(.): true}) | add // {}) as $d
 	    | foreach (inputs) as $r (0; . + 1; select($d[tostring]) | $r)' \
 	    "$STAGE/clips.ndjson" | emit
-	jq -n -c --rawfile done "$STAGE/done" '
+	# the others, grouped by video in the order of the input, as tokens
+	# ending in NUL (a file name may hold any other byte): G, the video, its
+	# name as JSON and its extension, then per clip O and its record, C and
+	# the clip as the host's medusa-cut gets it
+	jq -n -j --rawfile done "$STAGE/done" '
 	    ($done | split("\n") | map(select(. != "") | {(.): true}) | add // {}) as $d
 	    | reduce (foreach (inputs) as $r (0; . + 1; select($d[tostring] | not) | $r)) as $r
 	        ({o: [], g: {}}; if .g[$r.video] then .g[$r.video] += [$r]
 	         else .o += [$r.video] | .g[$r.video] = [$r] end)
-	    | .o[] as $v | .g[$v]' "$STAGE/clips.ndjson" > "$STAGE/groups.ndjson" || exit 2
-	: > "$STAGE/jobs.tsv"
-	J=0
-	while IFS= read -r group; do
-		J=$((J + 1))
-		jd=$STAGE/$jobs_dir/$run-$J
-		mkdir -p -- "$jd/by" || exit 2
-		printf '%s\n' "$group" | jq -c '.[]' > "$STAGE/orig/$J.ndjson"
-		video=$(printf '%s\n' "$group" | jq -j '.[0].video'; printf x) video=${video%x}
-		abs=$root/$video
-		ext=$(printf '%s' "$video" | sed -n 's/.*\.\([A-Za-z0-9]\{1,10\}\)$/.\1/p' | tail -n 1)
-		stat=$(stat -L -c '%s %.9Y' -- "$abs" 2>/dev/null) || stat=
-		if [ -z "$stat" ]; then
-			# the video went away since the scan: its clips fail now
-			printf '%s\n' "$group" | jq -c --arg e "cannot read the video: it is gone" \
-			    '.[] | {video, clip, error: $e}' | emit
-			rm -rf -- "$jd" "$STAGE/orig/$J.ndjson"
-			failed_clips=$((failed_clips + $(printf '%s\n' "$group" | jq length)))
-			J=$((J - 1))
-			continue
-		fi
-		size=${stat%% *}
-		printf '%s\n' "$stat" > "$jd/src"
-		printf '%s' "v$ext" > "$jd/name"
-		printf '%s' "$abs" > "$jd/local"
-		ln -s -- "$config" "$jd/by/backyard.medusa.json"
-		ln -s -- ../../../job.sh "$jd/job.sh"
-		if [ -n "$shared" ]; then
-			printf '%s' "$shared/$video" > "$jd/shared"
-			size=0
-		else
-			ln -s -- "$abs" "$jd/by/v$ext"
-		fi
-		printf '%s\n' "$group" | jq -c --arg v "v$ext" '.[] | {clip, video: $v, start, "end": .end}' > "$jd/clips.ndjson"
-		n=$(wc -l < "$jd/clips.ndjson")
-		printf '%s\t%s\t%s\t%s\n' "$J" "$size" "$n" "$(printf '%s' "$video" | jq -R -s -c .)" >> "$STAGE/jobs.tsv"
-	done < "$STAGE/groups.ndjson"
+	    | .o[] as $v | ("v" + ($v | capture("(?<e>\\.[A-Za-z0-9]{1,10})$").e // "")) as $n
+	    | "G\u0000\($v)\u0000\($v | tojson)\u0000\($n)\u0000",
+	      (.g[$v][] | "O\u0000\(tojson)\u0000C\u0000\({clip, video: $n, start, "end": .end} | tojson)\u0000")' \
+	    "$STAGE/clips.ndjson" > "$STAGE/groups" || exit 2
+	# size and mtime of every video, by one stat
+	jq -n -j --arg r "$root/" 'inputs | select(.video) | "\($r)\(.video)\u0000"' "$STAGE/clips.ndjson" |
+	    xargs -0 -r stat -L --printf '%s %.9Y %n\0' -- 2> /dev/null > "$STAGE/stat"
+	while IFS= read -r -d '' st; do
+		name=${st#* } name=${name#* }
+		ST[$name]=${st%" $name"}
+	done < "$STAGE/stat"
+	while IFS= read -r -d '' tok; do
+		case $tok in
+		G)
+			IFS= read -r -d '' video; IFS= read -r -d '' vjson; IFS= read -r -d '' name
+			st=${ST[$root/$video]:-}
+			if [ -z "$st" ]; then
+				jd=  # the video went away since the scan: its clips fail now
+				continue
+			fi
+			J=$((J + 1))
+			jd=$STAGE/$jobs_dir/$run-$J
+			mkdir -p -- "$jd/by" && ln -s -- "$config" "$jd/by/backyard.medusa.json" &&
+			    ln -s -- "$STAGE/job.sh" "$jd/job.sh" || exit 2
+			printf '%s\n' "$st" > "$jd/src"
+			printf '%s' "$name" > "$jd/name"
+			printf '%s' "$root/$video" > "$jd/local"
+			size=${st%% *}
+			if [ -n "$shared" ]; then
+				printf '%s' "$shared/$video" > "$jd/shared"
+				size=0
+			else
+				ln -s -- "$root/$video" "$jd/by/$name" || exit 2
+			fi
+			JSIZE[$J]=$size JV[$J]=$vjson JN[$J]=0 JNAME[$J]=$name JVIDEO[$J]=$video ;;
+		O)
+			IFS= read -r -d '' rec
+			if [ -n "$jd" ]; then
+				printf '%s\n' "$rec" >> "$STAGE/orig/$J.ndjson"
+				JN[$J]=$((JN[$J] + 1))
+			else
+				printf '%s\n' "$rec" >> "$STAGE/gone.ndjson"
+			fi ;;
+		C)
+			IFS= read -r -d '' rec
+			[ -z "$jd" ] || printf '%s\n' "$rec" >> "$jd/clips.ndjson" ;;
+		esac
+	done < "$STAGE/groups"
 	njobs=$J
+	if [ -s "$STAGE/gone.ndjson" ]; then
+		jq -c '{video, clip, error: "cannot read the video: it is gone"}' "$STAGE/gone.ndjson" | emit
+		failed_clips=$((failed_clips + $(wc -l < "$STAGE/gone.ndjson")))
+	fi
+	for J in $(seq "$njobs"); do
+		printf '%s\t%s\t%s\t%s\n' "$J" "${JSIZE[$J]}" "${JN[$J]}" "${JV[$J]}"
+	done > "$STAGE/jobs.tsv"
 	seeds_make
 }
 
@@ -337,9 +366,8 @@ jobs_make() {
 seeds_make() {
 	local J
 	[ "$njobs" -gt 0 ] || return 0
-	for J in $(seq "$njobs"); do
-		jq -r --arg J "$J" '"\(.clip)\t\($J)"' "$STAGE/orig/$J.ndjson"
-	done | sort -t "$(printf '\t')" -k1,1 > "$STAGE/clipjob"
+	(cd "$STAGE/orig" && jq -r '"\(.clip)\t\(input_filename | rtrimstr(".ndjson"))"' -- *.ndjson) |
+	    sort -t "$(printf '\t')" -k1,1 > "$STAGE/clipjob"
 	grep '/\.[^/]*\.json$' "$STAGE/have" | awk -F/ '{print $1 "\t" $0}' | sort -t "$(printf '\t')" -k1,1 |
 	    join -t "$(printf '\t')" - "$STAGE/clipjob" > "$STAGE/seedfiles" || :
 	[ -s "$STAGE/seedfiles" ] || return 0
@@ -431,83 +459,87 @@ EOF
 # ---------------------------------------------------------------------
 # What came back from job J (its tar in RES): check and install every
 # rendition (size and hash as its record says), then pass on the clips
-# (the records as they came in) and the clips' error records. Prints the
+# (the records as they came in) and the clips' error records. Puts the
 # reason into $STAGE/why and returns 1 when the results do not check:
-# nothing installed.
+# nothing is installed then.
 bad() { printf '%s\n' "$*" > "$STAGE/why"; return 1; }
 install_job() {
-	local J=$1 res=$2 host=$3 ret=$STAGE/ret/$1 tab=$'\t' rel bytes hash json f got
+	local J=$1 res=$2 host=$3 ret=$STAGE/ret/$1 tok rel bytes hash json f got line
+	local -a nrel nbytes nhash njson
 	rm -rf -- "$ret" && mkdir -p -- "$ret" || return 1
-	if ! tar -xf "$res" -C "$ret" --no-same-owner --no-same-permissions 2>/dev/null; then
-		bad "what it sent back is not a whole tar"; return 1
-	fi
-	if [ -n "$(find "$ret" ! -type f ! -type d -print -quit)" ] || [ ! -f "$ret/cut.ndjson" ]; then
-		bad "what it sent back is not what a job makes"; return 1
-	fi
-	# the renditions that came back, from their records beside them
-	find "$ret" -mindepth 3 -maxdepth 3 -type f -name '.*.json' -printf '%P\0' |
-	    (cd "$ret" && xargs -0 -r jq -r --arg w "$work/" '
-	    (input_filename | sub("/\\.(?<b>[^/]*)\\.json$"; "/\(.b)")) as $rel
-	    | select(.key == "clips/" + $rel and ($rel | test("^[A-Za-z0-9_-]+/[0-9a-f]{16}/[A-Za-z0-9_-]+\\.[a-z0-9]+$")))
-	    | "\($rel)\t\(.bytes)\t\(.hash)\t\(.file = $w + $rel | tojson)"') > "$ret/.new" 2>/dev/null ||
-	    bad "a rendition record it sent back does not read" || return 1
-	if [ -s "$ret/.new" ]; then
-		(cd "$ret" && cut -f1 .new | tr '\n' '\0' | xargs -0 b2sum -l 256) > "$ret/.sums" 2>/dev/null ||
+	tar -xf "$res" -C "$ret" --no-same-owner --no-same-permissions 2>/dev/null ||
+	    { bad "what it sent back is not a whole tar"; return 1; }
+	[ -z "$(find "$ret" ! -type f ! -type d -print -quit)" ] && [ -f "$ret/cut.ndjson" ] &&
+	    [ -f "$ret/cut.err" ] || { bad "what it sent back is not what a job makes"; return 1; }
+	# One jq reads it all, in tokens ending in NUL: N rel bytes hash record
+	# (a rendition that came back, its record as it goes here), M rel bytes
+	# (a rendition of a clip it made), L entry (the ledger's), R record (to
+	# pass on), E message (a clip that failed there).
+	# The returned renditions are read from the records beside them (the
+	# clips that failed keep theirs, as with medusa-cut here).
+	(cd "$ret" && find . -mindepth 3 -maxdepth 3 -type f -name '.*.json' -exec cat -- {} + |
+	    jq -n -j --arg w "$work/" --arg h "$host" --arg i "$ident" \
+	    --slurpfile out cut.ndjson --slurpfile orig "$STAGE/orig/$J.ndjson" '
+	    def tok: tostring + "\u0000";
+	    (inputs | (.key | ltrimstr("clips/")) as $rel
+	     | select($rel | test("^[A-Za-z0-9_-]+/[0-9a-f]{16}/[A-Za-z0-9_-]+\\.[a-z0-9]+$"))
+	     | "N", $rel, .bytes, .hash, (.file = $w + $rel | tojson) | tok),
+	    ((reduce $out[] as $o ({}; .[$o.clip // ""] = $o)) as $got
+	     | ($got[] | select(.renditions) | .renditions[] | "M", (.key | ltrimstr("clips/")), .bytes | tok),
+	       ($orig[] | $got[.clip] as $o
+	        | if $o.renditions then
+	            ("L", ({i: $i, c: .clip, s: [.video, .size, .mtime, .start, .end],
+	                    f: [$o.renditions[].key | ltrimstr("clips/")]} | tojson) | tok),
+	            ("R", tojson | tok)
+	          else ({video, clip, error: "on \($h): \($o.error // "medusa-cut gave no record for it")"}) as $e
+	            | ("R", ($e | tojson), "E", "\($e.video): clip \($e.clip): \($e.error)" | tok) end))') \
+	    > "$ret/.tok" 2>/dev/null || { bad "what it sent back does not read"; return 1; }
+	clips_failed_here=0
+	: > "$ret/.ledger"
+	: > "$ret/.out"
+	: > "$ret/.msg"
+	while IFS= read -r -d '' tok; do
+		case $tok in
+		N) IFS= read -r -d '' rel; IFS= read -r -d '' bytes; IFS= read -r -d '' hash; IFS= read -r -d '' json
+			[ -f "$ret/$rel" ] || { bad "it sent back a record of $rel without the file"; return 1; }
+			nrel+=("$rel") nbytes+=("$bytes") nhash+=("$hash") njson+=("$json") ;;
+		M) IFS= read -r -d '' rel; IFS= read -r -d '' bytes
+			[ -f "$ret/$rel" ] && continue
+			# planted from here: it must be here
+			[ -f "$work/$rel" ] && got=$(stat -c %s -- "$work/$rel") && [ "$got" = "$bytes" ] ||
+			    { bad "it made $rel but did not send it back"; return 1; } ;;
+		L) IFS= read -r -d '' line; printf '%s\n' "$line" >> "$ret/.ledger" ;;
+		R) IFS= read -r -d '' line; printf '%s\n' "$line" >> "$ret/.out" ;;
+		E) IFS= read -r -d '' line; printf '%s\0' "$line" >> "$ret/.msg"
+			clips_failed_here=$((clips_failed_here + 1)) ;;
+		esac
+	done < "$ret/.tok"
+	if [ "${#nrel[@]}" -gt 0 ]; then
+		# sizes and hashes as the records say, by one stat and one b2sum
+		got=$(cd "$ret" && stat -c %s -- "${nrel[@]}") ||
 		    { bad "a rendition it sent back is missing"; return 1; }
-		while IFS="$tab" read -r rel bytes hash json; do
-			got=$(stat -c %s -- "$ret/$rel")
-			[ "$got" = "$bytes" ] || { bad "$rel came back with $got bytes, not $bytes"; return 1; }
-		done < "$ret/.new"
-		if ! cut -f1,3 "$ret/.new" | awk -F'\t' '{print $2 "  " $1}' | cmp -s - "$ret/.sums"; then
-			bad "a rendition came back with another hash than its record's"; return 1
-		fi
+		[ "${got//$'\n'/ }" = "${nbytes[*]}" ] || { bad "a rendition came back with another size than its record's"; return 1; }
+		got=$(cd "$ret" && b2sum -l 256 -- "${nrel[@]}") ||
+		    { bad "a rendition it sent back cannot be read"; return 1; }
+		local sums=()
+		while read -r hash rel; do sums+=("$hash"); done <<< "$got"
+		[ "${sums[*]}" = "${nhash[*]}" ] || { bad "a rendition came back with another hash than its record's"; return 1; }
 	fi
-	# every clip medusa-cut made must have each of its files here now
-	jq -r 'select(.renditions) | .clip as $c | .renditions[] | "\($c)\t\(.key | ltrimstr("clips/"))\t\(.bytes)"' \
-	    "$ret/cut.ndjson" > "$ret/.made" 2>/dev/null || { bad "its cut.ndjson does not read"; return 1; }
-	while IFS="$tab" read -r clip rel bytes; do
-		[ -f "$ret/$rel" ] && continue
-		got=$(stat -c %s -- "$work/$rel" 2>/dev/null) || got=
-		[ "$got" = "$bytes" ] || { bad "it made $rel but did not send it back"; return 1; }
-	done < "$ret/.made"
-	# install: the file, then its record (as medusa-cut does)
-	while IFS="$tab" read -r rel bytes hash json; do
-		f=$work/$rel
-		mkdir -p -- "${f%/*}" && mv -f -- "$ret/$rel" "$f" &&
-		    printf '%s\n' "$json" > "${f%/*}/.${f##*/}.json.tmp" &&
+	# install: the file, then its record beside it (as medusa-cut does)
+	for i in "${!nrel[@]}"; do
+		f=$work/${nrel[$i]}
+		{ [ -d "${f%/*}" ] || mkdir -p -- "${f%/*}"; } && mv -f -- "$ret/${nrel[$i]}" "$f" &&
+		    printf '%s\n' "${njson[$i]}" > "${f%/*}/.${f##*/}.json.tmp" &&
 		    mv -f -- "${f%/*}/.${f##*/}.json.tmp" "${f%/*}/.${f##*/}.json" ||
 		    { bad "cannot install $f"; return 1; }
-	done < "$ret/.new"
-	job_pass "$J" "$host" "$ret"
-}
-
-# After an install: the ledger entry of the job, the clips on to
-# medusa-cut, the clips that failed there as error records.
-job_pass() {
-	local J=$1 host=$2 ret=$3 video line
-	video=$(jq -n -j 'input.video' "$STAGE/orig/$J.ndjson"; printf x)
-	video=${video%x}
-	jq -n -c --arg i "$ident" --slurpfile out "$ret/cut.ndjson" '
-	    (reduce ($out[] | select(.renditions)) as $o ({}; .[$o.clip] = $o)) as $made
-	    | inputs | $made[.clip] as $o | select($o)
-	    | {i: $i, c: .clip, s: [.video, .size, .mtime, .start, .end],
-	       f: [$o.renditions[].key | ltrimstr("clips/")]}' "$STAGE/orig/$J.ndjson" \
-	    > "$ledger/jobs/$run-$J.ndjson.tmp" &&
-	    mv -f -- "$ledger/jobs/$run-$J.ndjson.tmp" "$ledger/jobs/$run-$J.ndjson"
-	# its messages, with the real name of the video
+	done
+	mv -f -- "$ret/.ledger" "$ledger/jobs/$run-$J.ndjson" || { bad "cannot write the ledger"; return 1; }
+	# its messages, with the name of the video here
 	while IFS= read -r line; do
-		say "$host: ${line//"$(cat "$STAGE/$jobs_dir/$run-$J/name" 2>/dev/null || echo v)"/$video}"
+		say "$host: ${line//"${JNAME[$J]}"/${JVIDEO[$J]}}"
 	done < "$ret/cut.err"
-	jq -n -c --arg h "$host" --slurpfile out "$ret/cut.ndjson" '
-	    (reduce $out[] as $o ({}; .[$o.clip // ""] = $o)) as $got
-	    | inputs | $got[.clip] as $o
-	    | if $o.renditions then .
-	      elif $o.error then {video, clip, error: "on \($h): \($o.error)"}
-	      else {video, clip, error: "on \($h): medusa-cut gave no record for it"} end' \
-	    "$STAGE/orig/$J.ndjson" > "$ret/.out"
+	while IFS= read -r -d '' line; do say "$line"; done < "$ret/.msg"
 	emit < "$ret/.out"
-	jq -r 'select(.error) | "\(.video): clip \(.clip): \(.error)"' "$ret/.out" | while IFS= read -r line; do say "$line"; done
-	clips_failed_here=$(grep -c '"error":' "$ret/.out")
 	rm -rf -- "$ret" "$STAGE/$jobs_dir/$run-$J"
 }
 
@@ -516,6 +548,7 @@ job_pass() {
 tty=
 [ -t 2 ] && [ -z "$quiet" ] && tty=1
 declare -A HJ HC HF HS HB HWHY
+declare -a JSIZE JN JV JNAME JVIDEO
 jobs_done=0 clips_done=0 failed_clips=0 njobs=0 t_start=$(date +%s)
 
 progress() {
@@ -558,6 +591,19 @@ host_index() {  # host_index NAME: the index of the line parallel names so
 # installs each job as it ends.
 declare -A STATE FAILED_ON LASTWHY
 
+# The sshloginfile of a round: the hosts not lost, each in a hostgroup of
+# its own. parallel reads it again when its mtime moves by more than a
+# second: a host lost in a round gets no more jobs in it.
+slf_write() {
+	local i t=
+	[ -f "$STAGE/slf" ] && t=$(stat -c %Y "$STAGE/slf")
+	for i in "${!H_LINE[@]}"; do
+		[ -n "${H_OK[$i]}" ] && [ -z "${H_LOST[$i]}" ] || continue
+		printf '@medusa%s%s/%s/%s\n' "$i" "${H_GROUPS[$i]:++${H_GROUPS[$i]}}" "${H_N[$i]}" "${H_LINE[$i]}"
+	done > "$STAGE/slf.new" && mv -f "$STAGE/slf.new" "$STAGE/slf"
+	[ -n "$t" ] && touch -m -d "@$((t + 2))" "$STAGE/slf"
+}
+
 rounds() {
 	local round=0 J i groups input line progressed
 	for J in $(seq "$njobs"); do STATE[$J]=pending FAILED_ON[$J]=; done
@@ -579,11 +625,7 @@ rounds() {
 			input="$input$J@$groups"$'\n'
 		done
 		[ -n "$input" ] || break
-		: > "$STAGE/slf"
-		for i in "${!H_LINE[@]}"; do
-			[ -n "${H_OK[$i]}" ] && [ -z "${H_LOST[$i]}" ] || continue
-			printf '@medusa%s%s/%s/%s\n' "$i" "${H_GROUPS[$i]:++${H_GROUPS[$i]}}" "${H_N[$i]}" "${H_LINE[$i]}" >> "$STAGE/slf"
-		done
+		slf_write
 		local res=$STAGE/res.$round jl=$STAGE/joblog.$round
 		mkdir -p -- "$res"
 		printf '%s' "$input" > "$STAGE/input.$round"
@@ -594,6 +636,7 @@ rounds() {
 		ppid_parallel=$!
 		progressed=
 		while IFS=$'\t' read -r seq host start rt send recv ex sig cmd; do
+			case $seq in '' | *[!0-9]*) continue ;; esac  # the header
 			J=${cmd##*-}
 			progressed=1
 			job_end "$J" "$host" "$ex" "$sig" "$res/$J" "$rt"
@@ -615,13 +658,13 @@ job_end() {
 	local J=$1 host=$2 ex=$3 sig=$4 res=$5 rt=$6 i why n
 	[ "${STATE[$J]:-}" = pending ] || return 0
 	i=$(host_index "$host")
-	n=$(wc -l < "$STAGE/orig/$J.ndjson")
+	n=${JN[$J]}
 	if [ "$ex" = 0 ] && [ "$sig" = 0 ]; then
 		if install_job "$J" "$res" "$host"; then
 			STATE[$J]=done
 			HJ[$host]=$(( ${HJ[$host]:-0} + 1 ))
 			HC[$host]=$(( ${HC[$host]:-0} + n ))
-			HS[$host]=$(( ${HS[$host]:-0} + $(awk -F'\t' -v j="$J" '$1 == j {print $2}' "$STAGE/jobs.tsv") ))
+			HS[$host]=$(( ${HS[$host]:-0} + JSIZE[J] ))
 			HB[$host]=$(( ${HB[$host]:-0} + $(stat -c %s -- "$res") ))
 			jobs_done=$((jobs_done + 1))
 			clips_done=$((clips_done + n))
@@ -632,8 +675,13 @@ job_end() {
 		fi
 		why=$(cat "$STAGE/why")
 	elif [ "$ex" = 255 ]; then
-		why="lost the connection ($(tail -n 1 "$res.err" 2>/dev/null || echo "ssh exit 255"))"
-		[ "$i" -ge 0 ] && [ -z "${H_LOST[$i]}" ] && { H_LOST[$i]=1; say "host $host: lost: $why; its jobs go to the other hosts"; }
+		why=$(grep -v '^$' "$res.err" 2>/dev/null | tail -n 1)
+		why="lost the connection (${why:-ssh exit 255})"
+		if [ "$i" -ge 0 ] && [ -z "${H_LOST[$i]}" ]; then
+			H_LOST[$i]=1
+			slf_write
+			say "host $host: lost: $why; its jobs go to the other hosts"
+		fi
 	elif [ "$sig" != 0 ]; then
 		why="killed (signal $sig)"
 	else
