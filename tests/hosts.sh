@@ -13,9 +13,25 @@
 #   hosts_bin I            the folder on host I's PATH (medusa-cut is there)
 #   hosts_kill I           kill -9 host I: its sshd and every job on it
 #   hosts_stop             all of them (also at exit)
+#   hosts_yard DIR         a backyard config with tiny profiles (a 72p
+#                          H.264 MP4 and a 64 px poster)
 # A test that cannot make namespaces or has no sshd skips with a reason.
 
 hosts_skip() { echo "1..0 # SKIP $1"; exit 0; }
+
+hosts_yard() {
+	mkdir -p "$1"
+	cat > "$1/backyard.medusa.json" <<'JSON'
+{
+  "tags": {"place": {"type": "string"}},
+  "profiles": {
+    "tiny":   {"kind": "video", "container": "mp4", "codec": "h264", "height": 72,
+               "crf": 35, "preset": "ultrafast", "audio": "aac", "audio_bitrate": 32000},
+    "poster": {"kind": "image", "format": "jpeg", "width": 64, "at": 0.2}
+  }
+}
+JSON
+}
 
 hosts_check() {
 	[ "$(id -u)" -eq 0 ] || hosts_skip "hosts need root (namespaces, sshd)"

@@ -12,17 +12,8 @@ hosts_check
 
 # a backyard of odd names, two clips a video, tiny profiles
 L=$T/local
+hosts_yard "$L/by"
 mkdir -p "$L/by/sub"
-cat > "$L/by/backyard.medusa.json" <<'JSON'
-{
-  "tags": {"place": {"type": "string"}},
-  "profiles": {
-    "tiny":   {"kind": "video", "container": "mp4", "codec": "h264", "height": 72,
-               "crf": 35, "preset": "ultrafast", "audio": "aac", "audio_bitrate": 32000},
-    "poster": {"kind": "image", "format": "jpeg", "width": 64, "at": 0.2}
-  }
-}
-JSON
 n=0
 for v in plain "with space" "quo'te\"s" "new
 line" "ünïcødé ✓" "-lead" "sub/in sub"; do
@@ -98,9 +89,11 @@ like "$(lasterr)" 'every clip is converted already: nothing for the hosts' "no h
 ok "-S after local runs" medusa-reconcile -C "$L/ref" -S "$T/slf"
 like "$(lasterr)" 'every clip is converted already' "sends nothing either"
 
-# -B: h1 and h2 read the share, h3 has none: its jobs go to the others
-ok "reconcile from a share" medusa-reconcile -C "$L/by3" -S "$T/slf" -B "$T/share"
-e=$(lasterr)
+# -B: h1 and h2 read the share, h3 has none: its jobs go to the others;
+# on a terminal (script(1) gives it one) a progress line names each host
+ok "reconcile from a share, on a terminal" script -qec "medusa-reconcile -C '$L/by3' -S '$T/slf' -B '$T/share'" /dev/null
+e=$(lastout)
+like "$e" '[1-7]/7 videos · h1 [0-9]* clips.* · h3 0 clips' "progress per host"
 like "$e" '14 clips converted, 0 skipped, 0 failed' "every clip converted"
 is "$(sqlite3 "$T/fy-by3/metastore.sqlite" "$rends")" "$(sqlite3 "$R" "$rends")" "the same renditions"
 is "$(printf '%s\n' "$e" | grep -c 'host h[12]: .*, 0 B sent')" 2 "no video sent"

@@ -9,17 +9,7 @@
 hosts_check
 
 L=$T/local
-mkdir -p "$L/by"
-cat > "$L/by/backyard.medusa.json" <<'JSON'
-{
-  "tags": {"place": {"type": "string"}},
-  "profiles": {
-    "tiny":   {"kind": "video", "container": "mp4", "codec": "h264", "height": 72,
-               "crf": 35, "preset": "ultrafast", "audio": "aac", "audio_bitrate": 32000},
-    "poster": {"kind": "image", "format": "jpeg", "width": 64, "at": 0.2}
-  }
-}
-JSON
+hosts_yard "$L/by"
 for v in a b c d e f; do
 	mkvideo "$L/by/$v.mp4" 1 -vf scale=96:72
 	printf '{"clips": [{"id": "%s1", "start": 0, "end": 0.4}, {"id": "%s2", "start": 0.5, "end": 0.9}]}\n' \
