@@ -89,8 +89,10 @@ tag=$(printf '%s\n%s\n' "$(uname -n)" "$work" | b2sum -l 48 | cut -d' ' -f1)
 run=medusa-$tag-$$
 mkdir -p -- "$ledger/jobs" || exit 2
 for d in "$ledger"/run.*; do
-	# a run that was killed left its stage; one that runs has its pid alive
-	[ -d "$d" ] && ! kill -0 "${d##*.}" 2>/dev/null && rm -rf -- "$d"
+	# a run that was killed left its stage (one that runs is a process of
+	# this name: a pid alone may be another process's by now)
+	[ -d "$d" ] || continue
+	grep -qa medusa-reconcile-hosts "/proc/${d##*.}/cmdline" 2>/dev/null || rm -rf -- "$d"
 done
 STAGE=$ledger/run.$$
 jobs_dir=.parallel/tmp
@@ -399,12 +401,15 @@ job_script() {
 set -u
 LC_ALL=C
 export LC_ALL
-J=$1
-die() { echo "$*" >&2; exit 3; }
-top=$(pwd)
-cd "$J" 2>/dev/null || die "the job's files did not arrive"
-here=
+J=$1 top=$(pwd) here= tmpw= p=
 [ "${PARALLEL_SSHLOGIN:-}" = : ] && here=1
+# the job folder goes when the job ends (here, the stage keeps it)
+done_() {
+	[ -z "$tmpw" ] || rm -rf "$tmpw"
+	[ -n "$here" ] || { cd "$top" && rm -rf "$J"; }
+}
+die() { echo "$*" >&2; done_; exit 3; }
+cd "$J" 2>/dev/null || die "the job's files did not arrive"
 raw() { cat "$1"; printf x; }
 name=$(cat name) src=$(cat src)
 v=by/$name
@@ -421,7 +426,6 @@ got=$(stat -L -c '%s %.9Y' "$v" 2>/dev/null) || die "the video is not there${p:+
 [ "$got" = "$src" ] || die "the video there${p:+ ($p)} has size and mtime $got, not $src as here"
 rm -rf w cut.ndjson cut.err
 mkdir w && W=$(cd w && pwd -P) || die "cannot make a work folder"
-tmpw=
 case $W in *[!A-Za-z0-9/._-]*)
 	W=$(mktemp -d "${TMPDIR:-/tmp}/medusa-w.XXXXXX") || die "cannot make a work folder"
 	tmpw=$W ;;
@@ -450,8 +454,7 @@ if [ -f seed.tsv ]; then
 fi
 tar -cf - cut.ndjson cut.err -C "$W" .
 st=$?
-[ -n "$tmpw" ] && rm -rf "$tmpw"
-[ -n "$here" ] || { cd "$top" && rm -rf "$J"; }
+done_
 exit $st
 EOF
 }
