@@ -468,7 +468,7 @@ EOF
 bad() { printf '%s\n' "$*" > "$STAGE/why"; return 1; }
 install_job() {
 	local J=$1 res=$2 host=$3 ret=$STAGE/ret/$1 tok rel bytes hash json f got line
-	local -a nrel nbytes nhash njson
+	local -a nrel=() nbytes=() nhash=() njson=()
 	rm -rf -- "$ret" && mkdir -p -- "$ret" || return 1
 	tar -xf "$res" -C "$ret" --no-same-owner --no-same-permissions 2>/dev/null ||
 	    { bad "what it sent back is not a whole tar"; return 1; }
@@ -490,11 +490,12 @@ install_job() {
 	    ((reduce $out[] as $o ({}; .[$o.clip // ""] = $o)) as $got
 	     | ($got[] | select(.renditions) | .renditions[] | "M", (.key | ltrimstr("clips/")), .bytes | tok),
 	       ($orig[] | $got[.clip] as $o
-	        | if $o.renditions then
+	        | if $o.renditions and (($o.failed // []) | length) == 0 then
 	            ("L", ({i: $i, c: .clip, s: [.video, .size, .mtime, .start, .end],
 	                    f: [$o.renditions[].key | ltrimstr("clips/")]} | tojson) | tok),
 	            ("R", tojson | tok)
-	          else ({video, clip, error: "on \($h): \($o.error // "medusa-cut gave no record for it")"}) as $e
+	          else ({video, clip, error: "on \($h): \($o.error // ([$o.failed[]? | "\(.profile): \(.error)"]
+	                | if length > 0 then join("; ") else "medusa-cut gave no record for it" end))"}) as $e
 	            | ("R", ($e | tojson), "E", "\($e.video): clip \($e.clip): \($e.error)" | tok) end))') \
 	    > "$ret/.tok" 2>/dev/null || { bad "what it sent back does not read"; return 1; }
 	clips_failed_here=0

@@ -93,6 +93,17 @@ ledger.ndjson" "the killed run's stage is gone"
 tag=$(printf '%s\n%s\n' "$(uname -n)" "$W" | b2sum -l 48 | cut -d' ' -f1)
 is "$(find /tmp -maxdepth 1 -name "medusa-cm-$tag.*" | wc -l)" 0 "and its ssh control folder"
 
+# a video that medusa-cut cannot read fails as it would here: its clip is
+# an error record, the job is not tried on another host
+head -c 20000 /dev/urandom > "$L/by2/broken.mp4"
+printf '{"clips": [{"id": "x1", "start": 0, "end": 0.5}]}\n' > "$L/by2/broken.mp4.medusa.json"
+fails "a broken video" 1 medusa-reconcile -C "$L/by2" -S "$T/slf"
+e=$(lasterr)
+like "$e" 'broken.mp4: clip x1: on h[13]: cannot open' "names the video, the clip and the host"
+like "$e" '0 clips converted, 12 skipped, 1 failed' "one clip failed"
+is "$(printf '%s\n' "$e" | grep -c 'failed there')" 0 "no job failed on a host"
+is "$(printf '%s\n' "$e" | sed -n 's/.*host h[13]: \([0-9]*\) video.*/\1/p' | awk '{n += $1} END {print n}')" 1 "sent once"
+
 # no host alive: nothing converted, a clear error
 jq -c '.clips += [{"id": "a3", "start": 0.2, "end": 0.6}]' "$L/by2/a.mp4.medusa.json" > "$L/by2/a.mp4.medusa.json.new"
 mv "$L/by2/a.mp4.medusa.json.new" "$L/by2/a.mp4.medusa.json"
