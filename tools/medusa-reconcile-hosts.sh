@@ -244,7 +244,7 @@ hosts_check() {
 		*) err=$(grep -v '^$' "$STAGE/canary.$i.err" 2>/dev/null | tail -n 1)
 			H_WHY[$i]="cannot run commands there${err:+ ($err)}" ;;
 		esac
-		[ -n "${H_OK[$i]}" ] || say "host ${H_NAME[$i]}: not used: ${H_WHY[$i]}"
+		[ -n "${H_OK[$i]}" ] || say "host $(show "${H_NAME[$i]}"): not used: ${H_WHY[$i]}"
 	done
 }
 
@@ -481,7 +481,7 @@ install_job() {
 	# The returned renditions are read from the records beside them (the
 	# clips that failed keep theirs, as with medusa-cut here).
 	(cd "$ret" && find . -mindepth 3 -maxdepth 3 -type f -name '.*.json' -exec cat -- {} + |
-	    jq -n -j --arg w "$work/" --arg h "$host" --arg i "$ident" \
+	    jq -n -j --arg w "$work/" --arg h "$(show "$host")" --arg i "$ident" \
 	    --slurpfile out cut.ndjson --slurpfile orig "$STAGE/orig/$J.ndjson" '
 	    def tok: tostring + "\u0000";
 	    (inputs | (.key | ltrimstr("clips/")) as $rel
@@ -540,7 +540,7 @@ install_job() {
 	mv -f -- "$ret/.ledger" "$ledger/jobs/$run-$J.ndjson" || { bad "cannot write the ledger"; return 1; }
 	# its messages, with the name of the video here
 	while IFS= read -r line; do
-		say "$host: ${line//"${JNAME[$J]}"/${JVIDEO[$J]}}"
+		say "$(show "$host"): ${line//"${JNAME[$J]}"/${JVIDEO[$J]}}"
 	done < "$ret/cut.err"
 	while IFS= read -r -d '' line; do say "$line"; done < "$ret/.msg"
 	emit < "$ret/.out"
@@ -580,6 +580,7 @@ human() {  # bytes as people read them
 	    printf(i == 1 ? "%d %s" : "%.1f %s", b, u[i]) }'
 }
 
+show() { [ "$1" = : ] && echo "this machine (:)" || printf '%s\n' "$1"; }
 host_index() {  # host_index NAME: the index of the line parallel names so
 	local i
 	for i in "${!H_NAME[@]}"; do
@@ -684,7 +685,7 @@ job_end() {
 		if [ "$i" -ge 0 ] && [ -z "${H_LOST[$i]}" ]; then
 			H_LOST[$i]=1
 			slf_write
-			say "host $host: lost: $why; its jobs go to the other hosts"
+			say "host $(show "$host"): lost: $why; its jobs go to the other hosts"
 		fi
 	elif [ "$sig" != 0 ]; then
 		why="killed (signal $sig)"
@@ -694,7 +695,7 @@ job_end() {
 	fi
 	HF[$host]=$(( ${HF[$host]:-0} + 1 ))
 	HWHY[$host]=$why
-	LASTWHY[$J]="$host: $why"
+	LASTWHY[$J]="$(show "$host"): $why"
 	[ "$i" -ge 0 ] && FAILED_ON[$J]="${FAILED_ON[$J]} $i"
 	rm -rf -- "$res" "$res.err" "$res.seq" "$STAGE/ret/$J"
 	progress
@@ -747,8 +748,8 @@ summary() {
 	if [ -n "$checked" ] && { [ -z "$quiet" ] || [ "$rc" -ne 0 ] || [ -n "${HF[*]:-}" ]; }; then
 		for i in "${!H_LINE[@]}"; do
 			n=${H_NAME[$i]}
-			[ -n "${H_OK[$i]}" ] || { say "host $n: not used: ${H_WHY[$i]}"; continue; }
-			say "host $n: $(count "${HJ[$n]:-0}" video) ($(count "${HC[$n]:-0}" clip)), $(human "${HS[$n]:-0}") sent, $(human "${HB[$n]:-0}") back${HF[$n]:+; $(count "${HF[$n]}" job) failed there (last: ${HWHY[$n]})}${H_LOST[$i]:+; lost}"
+			[ -n "${H_OK[$i]}" ] || { say "host $(show "$n"): not used: ${H_WHY[$i]}"; continue; }
+			say "host $(show "$n"): $(count "${HJ[$n]:-0}" video) ($(count "${HC[$n]:-0}" clip)), $(human "${HS[$n]:-0}") sent, $(human "${HB[$n]:-0}") back${HF[$n]:+; $(count "${HF[$n]}" job) failed there (last: ${HWHY[$n]})}${H_LOST[$i]:+; lost}"
 		done
 	fi
 	return "$rc"

@@ -113,4 +113,10 @@ like "$(lasterr)" 'host h2: not used: cannot run commands there' "names it"
 like "$(lasterr)" 'no host can convert' "says nothing could be converted"
 is "$(sqlite3 "$M" "SELECT count(*) FROM clips WHERE id = 'a3'")" 0 "the new clip is not published"
 is "$(sqlite3 "$M" 'SELECT count(*) FROM clips')" 12 "the others stay"
+
+# ':' is this machine: the new clip is made here, through the same jobs
+rm "$L/by2/broken.mp4" "$L/by2/broken.mp4.medusa.json"
+ok "-S :" medusa-reconcile -C "$L/by2" -S 1/:
+like "$(lasterr)" '1 clips converted, 12 skipped, 0 failed' "converts the new clip"
+like "$(lasterr)" 'host this machine (:): 1 video (1 clip)' "here"
 done_testing
