@@ -713,10 +713,11 @@ print_plan() {
 	    "$(human "$(awk -F'\t' '{n += $2} END {printf "%d", n}' "$STAGE/jobs.tsv")")" \
 	    "$(wc -l < "$STAGE/done")"
 	for i in "${!H_LINE[@]}"; do
-		if [ -n "${H_OK[$i]}" ]; then printf '%s\t%s\n' "${H_N[$i]}" "${H_NAME[$i]}"
-		else printf '0\t%s\t%s\n' "${H_NAME[$i]}" "${H_WHY[$i]}"; fi
+		if [ -n "${H_OK[$i]}" ]; then printf '%s\t%s\n' "${H_N[$i]}" "$(show "${H_NAME[$i]}")"
+		else printf '0\t%s\t%s\n' "$(show "${H_NAME[$i]}")" "${H_WHY[$i]}"; fi
 	done > "$STAGE/plan.hosts"
 	awk -F'\t' '
+	function count(n, w) { return n == 1 ? "1 " w : n " " w "s" }
 	function human(b,  i) { i = 1; while (b >= 1000 && i < 5) { b /= 1000; i++ }
 	    return sprintf(i == 1 ? "%d %s" : "%.1f %s", b, u[i]) }
 	BEGIN { split("B KB MB GB TB", u, " "); n = 0 }
@@ -724,11 +725,12 @@ print_plan() {
 	    for (s = 0; s < $1; s++) { slot[n] = $2; busy[n] = 0; n++ }; next }
 	{ best = 0; for (s = 1; s < n; s++) if (busy[s] < busy[best]) best = s
 	  busy[best] += $3; h = slot[best]; hv[h]++; hc[h] += $3; hb[h] += $2
-	  line[++nj] = sprintf("%s\t%d clips\t%s\t%s", h, $3, human($2), $4) }
+	  line[++nj] = sprintf("%s\t%s\t%s\t%s", h, count($3, "clip"), human($2), $4) }
 	END { for (i = 1; i <= nh; i++) {
 	        h = name[i]
 	        if (why[i] != "") printf "host %s: not used: %s\n", h, why[i]
-	        else printf "host %s: %d videos, %d clips, %s to send\n", h, hv[h], hc[h], human(hb[h]) }
+	        else printf "host %s: %s, %s, %s to send\n", h, count(hv[h] + 0, "video"), count(hc[h] + 0, "clip"), human(hb[h]) }
+	      if (nj) print "host\tclips\tto send\tvideo"
 	      for (i = 1; i <= nj; i++) print line[i] }' "$STAGE/plan.hosts" "$STAGE/jobs.tsv"
 }
 
