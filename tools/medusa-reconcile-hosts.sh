@@ -39,6 +39,9 @@ while getopts C:w:S:B:L:pqh opt; do
 done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] && [ -n "$root" ] && [ -n "$work" ] || usage
+# the job folders link to the videos and the config: absolute paths
+case $root in /*) ;; *) root=$PWD/$root ;; esac
+case $work in /*) ;; *) work=$PWD/$work ;; esac
 [ -n "$learn" ] || [ "${#logins[@]}" -gt 0 ] || usage
 config=$root/backyard.medusa.json
 ledger=$work/.hosts
@@ -286,7 +289,7 @@ ledger_done() {
 
 # jobs.tsv: J, bytes to send, clips, video (JSON); the job folders
 jobs_make() {
-	local J=0 tok video vjson ext size rec jd st name
+	local J=0 tok video vjson ext size rec jd st name abs rel
 	local -A ST
 	# done clips go on now
 	jq -n -c --rawfile done "$STAGE/done" '
@@ -307,7 +310,8 @@ jobs_make() {
 	      (.g[$v][] | "O\u0000\(tojson)\u0000C\u0000\({clip, video: $n, start, "end": .end} | tojson)\u0000")' \
 	    "$STAGE/clips.ndjson" > "$STAGE/groups" || exit 2
 	# size and mtime of every video, by one stat
-	jq -n -j --arg r "$root/" 'inputs | select(.video) | "\($r)\(.video)\u0000"' "$STAGE/clips.ndjson" |
+	jq -n -j --arg r "$root/" 'inputs | select(.video) | .video
+	    | "\(if startswith("/") then "" else $r end)\(.)\u0000"' "$STAGE/clips.ndjson" |
 	    xargs -0 -r stat -L --printf '%s %.9Y %n\0' -- 2> /dev/null > "$STAGE/stat"
 	while IFS= read -r -d '' st; do
 		name=${st#* } name=${name#* }
@@ -317,7 +321,8 @@ jobs_make() {
 		case $tok in
 		G)
 			IFS= read -r -d '' video; IFS= read -r -d '' vjson; IFS= read -r -d '' name
-			st=${ST[$root/$video]:-}
+			case $video in /*) abs=$video rel=${video#/} ;; *) abs=$root/$video rel=$video ;; esac
+			st=${ST[$abs]:-}
 			if [ -z "$st" ]; then
 				jd=  # the video went away since the scan: its clips fail now
 				continue
@@ -328,13 +333,13 @@ jobs_make() {
 			    ln -s -- "$STAGE/job.sh" "$jd/job.sh" || exit 2
 			printf '%s\n' "$st" > "$jd/src"
 			printf '%s' "$name" > "$jd/name"
-			printf '%s' "$root/$video" > "$jd/local"
+			printf '%s' "$abs" > "$jd/local"
 			size=${st%% *}
 			if [ -n "$shared" ]; then
-				printf '%s' "$shared/$video" > "$jd/shared"
+				printf '%s' "$shared/$rel" > "$jd/shared"
 				size=0
 			else
-				ln -s -- "$root/$video" "$jd/by/$name" || exit 2
+				ln -s -- "$abs" "$jd/by/$name" || exit 2
 			fi
 			JSIZE[$J]=$size JV[$J]=$vjson JN[$J]=0 JNAME[$J]=$name JVIDEO[$J]=$video ;;
 		O)
