@@ -156,6 +156,9 @@ int main(int argc, char *argv[])
 				mdie(EXIT_USAGE, "MEDUSA_TOKEN: a token needs at least 16 characters");
 			s.token = xstrdup(t);
 		}
+		/* the editor's filmstrips, waveforms and scene changes */
+		if (!s.cachedir)
+			s.cachedir = path_join(cfg.frontyard_dir, "cache");
 	} else {
 		if (!s.metastore)
 			s.metastore = xstrdup(cfg.metastore);
