@@ -396,10 +396,11 @@ seeds_make() {
 # folder beside: set the video's mtime (rsync keeps whole seconds) or find
 # it on the share, check size and mtime against this machine's (they go
 # into the rendition versions), plant the seeds, run medusa-cut, remove
-# the seeds, and write a tar of cut.ndjson, cut.err and the new renditions
-# on standard output. Exit 0 when medusa-cut ran (some clips may have
-# failed: their error records are in cut.ndjson), 3 when this host could
-# not do the job (the message on stderr): it goes to another host.
+# the seeds, and write a tar (512-byte blocks: little comes back) of
+# cut.ndjson, cut.err and the new renditions on standard output. Exit 0
+# when medusa-cut ran (some clips may have failed: their error records are
+# in cut.ndjson), 3 when this host could not do the job (the message on
+# stderr): it goes to another host.
 job_script() {
 	cat <<'EOF'
 #!/bin/sh
@@ -457,7 +458,7 @@ if [ -f seed.tsv ]; then
 		rm -f "$W/$rel" "$W/$d/.$b.json"
 	done < seed.tsv
 fi
-tar -cf - cut.ndjson cut.err -C "$W" .
+tar -b 1 -cf - cut.ndjson cut.err -C "$W" .
 st=$?
 done_
 exit $st
