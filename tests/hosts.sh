@@ -9,6 +9,8 @@
 #                          exists there (call before hosts_start)
 #   hosts_share I SRC DST  host I sees folder SRC (hidden or not) at DST, an
 #                          empty folder here (call before hosts_start)
+#   hosts_without I CMD... host I has not got these programs (/dev/null
+#                          over each: not executable; before hosts_start)
 #   hosts_start N          hosts h1..hN; PARALLEL_SSH reaches them by name
 #   hosts_bin I            the folder on host I's PATH (medusa-cut is there)
 #   hosts_kill I           kill -9 host I: its sshd and every job on it
@@ -49,6 +51,12 @@ hosts_hide() { for d; do _hosts_hide="$_hosts_hide $(printf '%s' "$d" | base64 -
 hosts_share() {
 	mkdir -p "$3"
 	eval "_hosts_share_$1=\"\${_hosts_share_$1:-} $(printf '%s' "$2" | base64 -w0):$(printf '%s' "$3" | base64 -w0)\""
+}
+hosts_without() {
+	_hwo=$1; shift
+	for _c; do
+		eval "_hosts_without_$_hwo=\"\${_hosts_without_$_hwo:-} $(command -v "$_c" | base64 -w0)\""
+	done
 }
 
 # The PID of the process that is PID 1 in host I's namespace (its sshd).
@@ -112,8 +120,8 @@ LogLevel ERROR
 SetEnv PATH=$_h/bin:/usr/bin:/bin ASAN_OPTIONS=$ASAN_OPTIONS LSAN_OPTIONS=$LSAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS
 EOF
 	# inside: a /root and /run of its own, the shares, then an empty
-	# tmpfs over each hidden folder
-	eval "_sh=\${_hosts_share_$1:-}"
+	# tmpfs over each hidden folder, /dev/null over each missing program
+	eval "_sh=\${_hosts_share_$1:-} _wo=\${_hosts_without_$1:-}"
 	unshare --fork --pid --mount-proc --mount --propagation private -- sh -c '
 		set -e
 		mount -t tmpfs -o mode=700 tmpfs /root
@@ -126,7 +134,10 @@ EOF
 			d=$(printf %s "$d" | base64 -d)
 			mount -t tmpfs -o mode=755 tmpfs "$d"
 		done
-		exec /usr/sbin/sshd -D -e -f "$2"' sh "$_hosts_hide" "$_h/sshd_config" "$_sh" \
+		for c in $4; do
+			mount --bind /dev/null "$(printf %s "$c" | base64 -d)"
+		done
+		exec /usr/sbin/sshd -D -e -f "$2"' sh "$_hosts_hide" "$_h/sshd_config" "$_sh" "$_wo" \
 	    > "$_h/sshd.log" 2>&1 &
 	echo $! > "$_h/unshare.pid"
 }

@@ -187,10 +187,12 @@ hosts_read() {
 
 # The canary, run on every host and here: medusa-cut must be there, take
 # the config and make the same versions as here for the same (tiny,
-# undecodable) file with a nanosecond mtime; medusa-cut makes a clip's
-# version folders before it opens the source (HACKING.md), so nothing is
-# decoded. It also removes the job folders that killed runs of this work
-# directory left, and says how many CPUs the host has.
+# undecodable) file with a nanosecond mtime, once from the file and once
+# from a fingerprint in the record (a medusa-cut that takes one and one
+# that does not differ there); medusa-cut makes a clip's version folders
+# before it opens the source (HACKING.md), so nothing is decoded. It also
+# removes the job folders that killed runs of this work directory left,
+# and says how many CPUs the host has.
 canary_script() {
 	cat <<EOF
 set -u; LC_ALL=C; export LC_ALL
@@ -206,11 +208,12 @@ mkdir "\$d/by"
 echo '$(base64 -w0 < "$config")' | base64 -d > "\$d/by/backyard.medusa.json"
 printf 'medusa canary\n' > "\$d/by/c.mp4"
 touch -m -d @1000000000.123456789 "\$d/by/c.mp4" || say "error touch cannot set a nanosecond mtime"
-echo '{"clip":"canary","video":"c.mp4","start":0,"end":1}' |
+printf '%s\n' '{"clip":"canary","video":"c.mp4","start":0,"end":1}' \\
+    '{"clip":"canaryf","video":"c.mp4","start":0,"end":1,"size":14,"mtime":1000000000,"fingerprint":"$(printf '%064d' 0)"}' |
     medusa-cut -q -C "\$d/by" -w "\$d/w" > /dev/null 2> "\$d/err"
 st=\$?
 [ \$st -lt 2 ] || say "error its medusa-cut refuses the config: \$(head -c 300 "\$d/err" | tr '\n' ' ')"
-echo "ok \$(nproc 2>/dev/null || echo 1) \$(ls "\$d/w/canary" 2>/dev/null | sort | tr '\n' ' ')"
+echo "ok \$(nproc 2>/dev/null || echo 1) \$(cd "\$d/w" 2>/dev/null && ls -d canary*/* | sort | tr '\n' ' ')"
 EOF
 }
 
@@ -299,7 +302,9 @@ jobs_make() {
 	# the others, grouped by video in the order of the input, as tokens
 	# ending in NUL (a file name may hold any other byte): G, the video, its
 	# name as JSON and its extension, then per clip O and its record, C and
-	# the clip as the host's medusa-cut gets it
+	# the clip as the host's medusa-cut gets it (with the fingerprint, and
+	# the size and mtime it goes with, when the record carries one: the
+	# medusa-cut here takes it, so the host must too)
 	jq -n -j --rawfile done "$STAGE/done" '
 	    ($done | split("\n") | map(select(. != "") | {(.): true}) | add // {}) as $d
 	    | reduce (foreach (inputs) as $r (0; . + 1; select($d[tostring] | not) | $r)) as $r
@@ -307,7 +312,8 @@ jobs_make() {
 	         else .o += [$r.video] | .g[$r.video] = [$r] end)
 	    | .o[] as $v | ("v" + ($v | capture("(?<e>\\.[A-Za-z0-9]{1,10})$").e // "")) as $n
 	    | "G\u0000\($v)\u0000\($v | tojson)\u0000\($n)\u0000",
-	      (.g[$v][] | "O\u0000\(tojson)\u0000C\u0000\({clip, video: $n, start, "end": .end} | tojson)\u0000")' \
+	      (.g[$v][] | "O\u0000\(tojson)\u0000C\u0000\({clip, video: $n, start, "end": .end}
+	         + if has("fingerprint") then {fingerprint, size, mtime} else {} end | tojson)\u0000")' \
 	    "$STAGE/clips.ndjson" > "$STAGE/groups" || exit 2
 	# size and mtime of every video, by one stat
 	jq -n -j --arg r "$root/" 'inputs | select(.video) | .video

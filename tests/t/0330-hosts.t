@@ -35,8 +35,10 @@ R=$T/fy-ref/metastore.sqlite
 is "$(sqlite3 "$R" 'SELECT count(*) FROM renditions')" 28 "reference: 14 clips in 2 profiles"
 
 # five hosts: h4 has no medusa-cut, h5 one whose profiles differ (as an
-# older version's may); h1 and h2 see backyard by3 at $T/share
+# older version's may); h1 and h2 see backyard by3 at $T/share; h1 has
+# neither GNU parallel nor jq (a host needs neither)
 hosts_hide "$L"
+hosts_without 1 parallel jq
 hosts_share 1 "$L/by3" "$T/share"
 hosts_share 2 "$L/by3" "$T/share"
 hosts_start 5
@@ -50,6 +52,7 @@ exec "$MEDUSA_BIN/medusa-cut" "\$@"
 EOF
 chmod +x "$(hosts_bin 5)/medusa-cut"
 fails "no host sees the backyard" 1 $PARALLEL_SSH h1 test -e "$L/by/plain.mp4"
+ok "h1 has no parallel, no jq" $PARALLEL_SSH h1 '! parallel --version && ! jq --version'
 printf '1/h1\n# a comment\n\n1/h2\n1/h3\n' > "$T/slf"
 
 # the plan: every video, the hosts, nothing converted
@@ -98,6 +101,24 @@ like "$e" '14 clips converted, 0 skipped, 0 failed' "every clip converted"
 is "$(sqlite3 "$T/fy-by3/metastore.sqlite" "$rends")" "$(sqlite3 "$R" "$rends")" "the same renditions"
 is "$(printf '%s\n' "$e" | grep -c 'host h[12]: .*, 0 B sent')" 2 "no video sent"
 like "$e" "host h3: 0 videos .*the video is not there ($T/share/" "h3 named: no share"
+# Records that carry a fingerprint (with scan's size and mtime, which
+# medusa-cut takes at its word): the host gets it too, so the renditions
+# that come back have the versions the medusa-cut here wants, whether it
+# takes the fingerprint or reads the file. A made-up one shows which.
+printf '#!/bin/sh\ntee -a "%s" | exec "%s/medusa-cut" "$@"\n' "$T/h3.in" "$MEDUSA_BIN" > "$(hosts_bin 3)/medusa-cut"
+fp=$(printf '%064d' 7)
+(cd "$L/by2" && medusa-scan | medusa-meta clips) |
+    jq -c --arg fp "$fp" 'select(.clip and (.video | test("^(plain|-lead)"))) | .fingerprint = $fp' > "$T/fp.ndjson"
+medusa-cut -q -C "$L/by2" -w "$T/w-local" < "$T/fp.ndjson" > "$T/fp-local.ndjson"
+ok "records with a fingerprint, over a host" sh -c 'medusa-reconcile-hosts -q -S 1/h3 -C "$1" -w "$2" < "$3" |
+    medusa-cut -q -C "$1" -w "$2" > "$4"' sh "$L/by2" "$T/w-hosts" "$T/fp.ndjson" "$T/fp-hosts.ndjson"
+keys() { jq -S -c '[.clip, [.renditions[] | .key, .bytes, .hash]]' "$1" | sort; }
+is "$(keys "$T/fp-hosts.ndjson")" "$(keys "$T/fp-local.ndjson")" "the same renditions as here"
+is "$(jq -s -r --arg fp "$fp" '[.[] | select(.clip and .fingerprint == $fp) | .clip] | sort | join(" ")' "$T/h3.in")" \
+    "v1a v1b v6a v6b" "the host's medusa-cut got each clip's fingerprint"
+is "$(find "$T/w-hosts" -mindepth 3 -maxdepth 3 ! -path '*/.*' | wc -l)" 8 \
+    "each rendition made once, by the host (no other version made here)"
+
 fails "-B without -S" 2 medusa-reconcile -C "$L/by2" -B "$T/share"
 fails "-B with a relative path" 2 medusa-reconcile -C "$L/by2" -S 1/h1 -B share
 like "$(lasterr)" 'absolute path' "says so"
