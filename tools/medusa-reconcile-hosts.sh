@@ -489,7 +489,10 @@ install_job() {
 	# One jq reads it all, in tokens ending in NUL: N rel bytes hash record
 	# (a rendition that came back, its record as it goes here), M rel bytes
 	# (a rendition of a clip it made), L entry (the ledger's), R record (to
-	# pass on), E message (a clip that failed there).
+	# pass on), E message (a clip that failed there), W message (a clip
+	# with a profile that failed alone there: its record goes on as it came,
+	# so the medusa-cut here, finding the rest made, tries that profile
+	# and writes the record a local run writes).
 	# The returned renditions are read from the records beside them (the
 	# clips that failed keep theirs, as with medusa-cut here).
 	(cd "$ret" && find . -mindepth 3 -maxdepth 3 -type f -name '.*.json' -exec cat -- {} + |
@@ -506,6 +509,9 @@ install_job() {
 	            ("L", ({i: $i, c: .clip, s: [.video, .size, .mtime, .start, .end],
 	                    f: [$o.renditions[].key | ltrimstr("clips/")]} | tojson) | tok),
 	            ("R", tojson | tok)
+	          elif ($o.renditions | length) > 0 then
+	            ("R", tojson, "W", "\(.video): clip \(.clip): on \($h): \([$o.failed[] | "\(.profile): \(.error)"]
+	                | join("; ")); the rest came back, this is tried again here" | tok)
 	          else ({video, clip, error: "on \($h): \($o.error // ([$o.failed[]? | "\(.profile): \(.error)"]
 	                | if length > 0 then join("; ") else "medusa-cut gave no record for it" end))"}) as $e
 	            | ("R", ($e | tojson), "E", "\($e.video): clip \($e.clip): \($e.error)" | tok) end))') \
@@ -528,6 +534,7 @@ install_job() {
 		R) IFS= read -r -d '' line; printf '%s\n' "$line" >> "$ret/.out" ;;
 		E) IFS= read -r -d '' line; printf '%s\0' "$line" >> "$ret/.msg"
 			clips_failed_here=$((clips_failed_here + 1)) ;;
+		W) IFS= read -r -d '' line; printf '%s\0' "$line" >> "$ret/.msg" ;;
 		esac
 	done < "$ret/.tok"
 	if [ "${#nrel[@]}" -gt 0 ]; then

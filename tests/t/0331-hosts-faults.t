@@ -119,4 +119,19 @@ rm "$L/by2/broken.mp4" "$L/by2/broken.mp4.medusa.json"
 ok "-S :" medusa-reconcile -C "$L/by2" -S 1/:
 like "$(lasterr)" '1 clips converted, 12 skipped, 0 failed' "converts the new clip"
 like "$(lasterr)" 'host this machine (:): 1 video (1 clip)' "here"
+
+# a profile that fails alone on a host (a Theora copy into MP4): the clip
+# is not an error record of the host's, it goes on as it came to the
+# medusa-cut here, which finds the rest made, tries that profile and says
+# what a local run says; exit 1
+hosts_yard "$L/th"
+sed -i "s|^{|{\"frontyard\": {\"dir\": \"$T/fy-th\"},|; s|^  \"profiles\": {|&\"orig\": {\"kind\": \"copy\"},|" "$L/th/backyard.medusa.json"
+mkvideo "$L/th/t.ogv" 1 -vf scale=96:72 -an -c:v libtheora
+printf '{"clips": [{"id": "t1", "start": 0, "end": 0.5}]}\n' > "$L/th/t.ogv.medusa.json"
+fails "a profile fails on a host" 1 medusa-reconcile -C "$L/th" -S 1/h1
+e=$(lasterr)
+like "$e" "t.ogv: clip t1: on h1: orig: theora cannot go into mp4 .*tried again here" "names the clip, the host and the profile"
+like "$e" "^medusa-cut: t.ogv clip t1: .*theora cannot go into mp4" "the medusa-cut here tried it"
+like "$e" 'host h1: 1 video (1 clip)' "h1 made the rest"
+is "$(printf '%s\n' "$e" | grep -c 'failed there')" 0 "the job did not fail on the host"
 done_testing
