@@ -4,6 +4,7 @@
 #include "metastore.h"
 #include "ndjson.h"
 #include "rmeta.h"
+#include "sandbox.h"
 #include "serve.h"
 #include "util.h"
 
@@ -319,7 +320,7 @@ static struct metastore *open_readonly(const char *metastore, const char *cached
 {
 	char *dir = path_dirname(metastore), *shm = xasprintf("%s-shm", metastore);
 	/* without a -shm file to share, SQLite would have to make one */
-	int copying = access(dir, W_OK) < 0 && access(shm, F_OK) < 0 && access(metastore, R_OK) == 0;
+	int copying = !sandbox_may_write(dir) && access(shm, F_OK) < 0 && access(metastore, R_OK) == 0;
 	free(dir);
 	free(shm);
 	if (!copying)
