@@ -104,6 +104,22 @@ EOF
 	wait_port "$_p"
 }
 
+# start_static PORT DIR: lighttpd serving the files of DIR (another site, a
+# remote, a CDN); sets _spid
+start_static() {
+	cat > "$T/static.$1.conf" <<CONF
+server.document-root = "$2"
+server.bind = "127.0.0.1"
+server.port = $1
+server.errorlog = "$T/static.$1.err"
+mimetype.assign = (".html" => "text/html", ".json" => "application/json", ".mp4" => "video/mp4")
+CONF
+	lighttpd -D -f "$T/static.$1.conf" &
+	_spid=$!
+	at_exit "kill $_spid 2>/dev/null || true; wait $_spid 2>/dev/null || true"
+	wait_port "$1"
+}
+
 # code ARGS...: curl's status code; the body in $T/body, headers in $T/hdr
 code() {
 	curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" || true
