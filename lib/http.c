@@ -197,6 +197,7 @@ void http_conn_close(struct http_conn *c)
 
 void http_conn_free(struct http_conn *c)
 {
+	connload_free(&c->load);
 	req_clear(&c->req);
 	free(c->buf);
 	c->buf = NULL;
@@ -770,9 +771,11 @@ static int cgi_request(struct http_conn *c, struct http_req *r)
 
 static int next_request(struct http_conn *c, struct http_req *r);
 
-/* How often a waiting process looks at the load, and how many open
- * connections a server holds before it hurries idle ones. */
+/* How often a waiting process looks at the listen queue, how often at
+ * most it counts the open connections (a walk of the kernel's table),
+ * and how many a server holds before it hurries idle ones. */
 #define LOAD_SLICE_MS 250
+#define LOAD_TOTAL_MS 2000
 #define LOAD_CALM 16
 
 /* Whether to stop waiting for this client because others need the
@@ -780,17 +783,22 @@ static int next_request(struct http_conn *c, struct http_req *r);
  * goes at once, a head that is slower than busy_ms is cut), or many
  * connections are open (then the idle time shrinks in proportion).
  * since: when the current wait (idle, or for the head) began. */
-static int hurry(const struct http_conn *c, int begun, long long since)
+static int hurry(struct http_conn *c, int begun, long long since)
 {
 	struct connload_counts n;
-	if (connload_count(&c->load, &n) < 0)
+	if (connload_count(&c->load, CONNLOAD_QUEUE, &n) < 0)
 		return 0;
-	long long waited = now_ms() - since;
+	long long now = now_ms(), waited = now - since;
 	if (n.waiting > 0)
 		return !begun || waited >= c->lim.busy_ms;
-	if (!begun && n.total > LOAD_CALM)
-		return waited >= (long long)c->lim.idle_ms * LOAD_CALM / n.total;
-	return 0;
+	if (begun)
+		return 0;
+	if (!c->load_at || now - c->load_at >= LOAD_TOTAL_MS) {
+		c->load_at = now;
+		c->load_total = connload_count(&c->load, CONNLOAD_ALL, &n) == 0 ? n.total : 0;
+	}
+	return c->load_total > LOAD_CALM &&
+	    waited >= (long long)c->lim.idle_ms * LOAD_CALM / c->load_total;
 }
 
 /* A client with more connections open than the per-source limit gets a
@@ -798,7 +806,7 @@ static int hurry(const struct http_conn *c, int begun, long long since)
 static int over_source_limit(struct http_conn *c)
 {
 	struct connload_counts n;
-	if (c->lim.per_source <= 0 || connload_count(&c->load, &n) < 0 ||
+	if (c->lim.per_source <= 0 || connload_count(&c->load, CONNLOAD_ALL, &n) < 0 ||
 	    n.same_source <= c->lim.per_source)
 		return 0;
 	char msg[128];

@@ -70,6 +70,8 @@ struct http_conn {
 	int peer_loopback;
 	const char *always;     /* header lines ("...\r\n") on every answer, or NULL */
 	struct connload load;   /* a TCP connection: how busy the server is */
+	long long load_at;      /* when the open connections were last counted */
+	int load_total;         /* how many there were */
 	int linger_ms;          /* how long http_conn_close drains a refused request */
 	struct http_req req;
 };

@@ -235,5 +235,8 @@ int sandbox_apply(const char *const *writable, int flags, struct sandbox_report 
 	if (r->seccomp)
 		say(r, "seccomp: no exec, %s%s", sandbox_keeps_ptrace() ? "" : "ptrace, ",
 		    flags & SANDBOX_SOCKETS ? "io_uring (sockets kept)" : "io_uring, sockets");
+	size_t n = strlen(r->text);
+	if (n >= 2 && strcmp(r->text + n - 2, "; ") == 0)
+		r->text[n - 2] = '\0';
 	return r->landlock && r->seccomp ? 0 : 1;
 }
