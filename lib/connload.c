@@ -134,10 +134,14 @@ static int count_netlink(const struct connload *l, enum connload_what what, stru
 			}
 			if (memcmp(m->id.idiag_src, l->laddr, alen) != 0)
 				continue;
+			int same = memcmp(m->id.idiag_dst, l->raddr, alen) == 0;
 			out->total++;
+			out->same_source += same;
 			/* a socket no process has accepted yet has no inode */
-			out->waiting += m->idiag_inode == 0;
-			out->same_source += memcmp(m->id.idiag_dst, l->raddr, alen) == 0;
+			if (m->idiag_inode == 0) {
+				out->waiting++;
+				out->waiting_others += !same;
+			}
 		}
 	}
 }
@@ -176,13 +180,15 @@ static int count_proc(const struct connload *l, enum connload_what what, struct 
 		const char *st = field(line, 3, &k);
 		if (!st || k != 2 || memcmp(st, "01", 2) != 0)
 			continue;
-		out->total++;
-		const char *ino = field(line, 9, &k);
-		if (ino && k == 1 && *ino == '0')
-			out->waiting++;
 		const char *rem = field(line, 2, &k);
-		if (rem && k > rn && rem[rn] == ':' && memcmp(rem, l->remote, rn) == 0)
-			out->same_source++;
+		int same = rem && k > rn && rem[rn] == ':' && memcmp(rem, l->remote, rn) == 0;
+		out->total++;
+		out->same_source += same;
+		const char *ino = field(line, 9, &k);
+		if (ino && k == 1 && *ino == '0') {
+			out->waiting++;
+			out->waiting_others += !same;
+		}
 	}
 	fclose(f);
 	return 0;

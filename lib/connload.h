@@ -24,7 +24,8 @@ struct connload {
 struct connload_counts {
 	int total;              /* established connections to our address and port */
 	int waiting;            /* of those, not yet accepted by any process */
-	int same_source;        /* of those, from the peer's address (ours included) */
+	int waiting_others;     /* of those, from another address than the peer's */
+	int same_source;        /* of all, from the peer's address (ours included) */
 };
 
 /* Names the connection on fd. 0, or -1 when fd is not a TCP socket (a
@@ -34,7 +35,7 @@ void connload_free(struct connload *l);
 
 enum connload_what {
 	CONNLOAD_QUEUE,         /* waiting only (the listen queue) */
-	CONNLOAD_ALL,           /* total, waiting and same_source */
+	CONNLOAD_ALL,           /* everything */
 };
 
 /* Counts now. 0, or -1 when the kernel cannot tell (counts are zero). */

@@ -778,10 +778,23 @@ static int next_request(struct http_conn *c, struct http_req *r);
 #define LOAD_TOTAL_MS 2000
 #define LOAD_CALM 16
 
+/* Counts the open connections and who waits, into c. */
+static void load_refresh(struct http_conn *c, long long now)
+{
+	struct connload_counts n;
+	int ok = connload_count(&c->load, CONNLOAD_ALL, &n) == 0;
+	c->load_at = now;
+	c->load_total = ok ? n.total : 0;
+	c->load_others = ok ? n.waiting_others : 0;
+}
+
 /* Whether to stop waiting for this client because others need the
- * process: someone waits in the listen queue (then an idle connection
- * goes at once, a head that is slower than busy_ms is cut), or many
- * connections are open (then the idle time shrinks in proportion).
+ * process. Clients of other addresses wait in the listen queue: an idle
+ * connection goes at once, a head slower than busy_ms is cut. (When only
+ * this client's own extra connections wait, making room would only swap
+ * one of its connections for another.) Many connections open: the idle
+ * time shrinks in proportion. The cheap look at the queue comes first;
+ * who waits is counted again when the queue grew, or after a while.
  * since: when the current wait (idle, or for the head) began. */
 static int hurry(struct http_conn *c, int begun, long long since)
 {
@@ -789,14 +802,16 @@ static int hurry(struct http_conn *c, int begun, long long since)
 	if (connload_count(&c->load, CONNLOAD_QUEUE, &n) < 0)
 		return 0;
 	long long now = now_ms(), waited = now - since;
-	if (n.waiting > 0)
+	int grew = n.waiting > c->load_queue;
+	c->load_queue = n.waiting;
+	if (n.waiting > 0 && (grew || !c->load_at || now - c->load_at >= LOAD_TOTAL_MS))
+		load_refresh(c, now);
+	if (n.waiting > 0 && c->load_others > 0)
 		return !begun || waited >= c->lim.busy_ms;
 	if (begun)
 		return 0;
-	if (!c->load_at || now - c->load_at >= LOAD_TOTAL_MS) {
-		c->load_at = now;
-		c->load_total = connload_count(&c->load, CONNLOAD_ALL, &n) == 0 ? n.total : 0;
-	}
+	if (!c->load_at || now - c->load_at >= LOAD_TOTAL_MS)
+		load_refresh(c, now);
 	return c->load_total > LOAD_CALM &&
 	    waited >= (long long)c->lim.idle_ms * LOAD_CALM / c->load_total;
 }

@@ -72,6 +72,8 @@ struct http_conn {
 	struct connload load;   /* a TCP connection: how busy the server is */
 	long long load_at;      /* when the open connections were last counted */
 	int load_total;         /* how many there were */
+	int load_others;        /* how many clients of other addresses waited */
+	int load_queue;         /* the listen queue at the last look */
 	int linger_ms;          /* how long http_conn_close drains a refused request */
 	struct http_req req;
 };
