@@ -121,6 +121,30 @@ static void enter_sandbox(struct serve *s, int verbose, struct metastore **held)
 	free(shm);
 }
 
+/* -H: a host name the backyard answers to (no port; "host." is "host"). */
+static void add_host(struct serve *s, const char *arg)
+{
+	char name[256];
+	size_t k = strlen(arg);
+	if (k > 0 && arg[k - 1] == '.')
+		k--;
+	if (!k || http_host_name(arg, name, sizeof name) < 0 || strlen(name) != k ||
+	    strncmp(name, arg, k) != 0)
+		mdie(EXIT_USAGE, "-H: %s: want a host name (no port)", arg);
+	s->hosts = xrealloc(s->hosts, (s->nhosts + 1) * sizeof *s->hosts);
+	s->hosts[s->nhosts++] = xstrdup(name);
+}
+
+static int connections(const char *arg, const char *what)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > 100000)
+		mdie(EXIT_USAGE, "%s: %s: want connections (1 to 100000)", what, arg);
+	return (int)v;
+}
+
 static char *read_token(const char *file)
 {
 	char *buf = NULL;
@@ -143,27 +167,8 @@ int main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:H:l:v")) != -1) {
 		switch (ch) {
 		case 'v': verbose = 1; break;
-		case 'H': {
-			char name[256];
-			size_t k = strlen(optarg);
-			if (k > 0 && optarg[k - 1] == '.')
-				k--;   /* "host." is "host" */
-			if (!k || http_host_name(optarg, name, sizeof name) < 0 || strlen(name) != k ||
-			    strncmp(name, optarg, k) != 0)
-				mdie(EXIT_USAGE, "-H: %s: want a host name (no port)", optarg);
-			s.hosts = xrealloc(s.hosts, (s.nhosts + 1) * sizeof *s.hosts);
-			s.hosts[s.nhosts++] = xstrdup(name);
-			break;
-		}
-		case 'l': {
-			char *end;
-			errno = 0;
-			long v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || v > 100000)
-				mdie(EXIT_USAGE, "-l: %s: want connections (1 to 100000)", optarg);
-			lim.per_source = (int)v;
-			break;
-		}
+		case 'H': add_host(&s, optarg); break;
+		case 'l': lim.per_source = connections(optarg, "-l"); break;
 		case 'C': dir = optarg; break;
 		case 'w': s.webdir = xstrdup(optarg); break;
 		case 'a': tokfile = optarg; break;
