@@ -262,20 +262,6 @@ static int stale(const char *path, int refresh)
 	return time(NULL) - st.st_mtim.tv_sec >= refresh;
 }
 
-static int mkdir_p(const char *dir)
-{
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	char *up = path_dirname(dir);
-	int r = strcmp(up, dir) != 0 && mkdir_p(up) == 0 ? 0 : -1;
-	free(up);
-	if (r < 0)
-		return -1;
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 /* Copies src to dst when it is a whole database: no writer has a -wal file
  * beside it before or after, and it did not change meanwhile (in WAL mode
  * the main file changes only by a checkpoint, which needs the -wal). */
@@ -356,7 +342,7 @@ struct fcache *fcache_get(const char *cachedir, const char *metastore, const cha
 		fc = NULL;
 	}
 	/* one process rebuilds, the others wait and read its file */
-	if (mkdir_p(cachedir) == 0)
+	if (path_mkdir_p(cachedir) == 0)
 		lock = dir_lock(cachedir);
 	long long cur = -1, upd;
 	char w[512];

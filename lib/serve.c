@@ -229,14 +229,13 @@ static int token_ok(const char *want, const char *auth)
 
 /* Every backyard answer: no other origin may load it as a resource
  * (<video src>, <img>), frame a page, or have a JSON answer sniffed into
- * a script; a page loads only its own scripts and styles (the editor sets
- * inline style attributes, and its icon is a data: URL). */
+ * a script; a page loads only its own scripts, styles and images, none
+ * inline. */
 #define BACKYARD_HEADERS \
 	"Cross-Origin-Resource-Policy: same-origin\r\n" \
 	"X-Content-Type-Options: nosniff\r\n" \
 	"X-Frame-Options: DENY\r\n" \
-	"Content-Security-Policy: default-src 'self'; img-src 'self' data:; " \
-	"style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; " \
+	"Content-Security-Policy: default-src 'self'; object-src 'none'; base-uri 'none'; " \
 	"form-action 'self'; frame-ancestors 'none'\r\n" \
 	"Referrer-Policy: same-origin\r\n"
 

@@ -102,7 +102,7 @@ static void enter_sandbox(struct serve *s, int verbose, struct metastore **held)
 	free(md);
 	if (s->cachedir) {
 		/* a rule needs the directory; the cache would make it anyway */
-		(void)mkdir(s->cachedir, 0755);
+		(void)path_mkdir_p(s->cachedir);
 		w[n++] = s->cachedir;
 		/* temporary files (SQLite's for a large sort, a replica's
 		 * download) go where it may write */
@@ -231,6 +231,9 @@ int main(int argc, char *argv[])
 				mdie(EXIT_USAGE, "MEDUSA_TOKEN: a token needs at least 16 characters");
 			s.token = xstrdup(t);
 		}
+		/* the editor's filmstrips, waveforms and scene changes */
+		if (!s.cachedir)
+			s.cachedir = path_join(cfg.frontyard_dir, "cache");
 	} else {
 		if (!s.metastore)
 			s.metastore = xstrdup(cfg.metastore);

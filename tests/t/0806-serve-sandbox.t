@@ -107,7 +107,7 @@ is "$(said by socket)" "Operation not permitted" "backyard: no socket (seccomp)"
 is "$(said by ptrace)" "Operation not permitted" "backyard: no ptrace"
 is "$(said by exec)" "Operation not permitted" "backyard: no exec"
 ok "backyard: the shell never ran" test ! -e "$T/elsewhere/out.exec"
-like "$(grep '^medusa-serve: sandbox' "$T/esc.by")" "Landlock ABI [0-9]*: read-only but for $T/by; seccomp: no exec" \
+like "$(grep '^medusa-serve: sandbox' "$T/esc.by")" "Landlock ABI [0-9]*: read-only but for $T/by, $T/frontyard/cache; seccomp: no exec" \
   "backyard: -v says what applies"
 like "$(sed -n 's/^State:[[:space:]]*//p' /proc/$victim/status)" '^S' "the other process was never stopped"
 
