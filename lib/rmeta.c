@@ -565,6 +565,25 @@ out:
 	return rc;
 }
 
+/* Beside a fetched copy: the snapshot key it came from. A generation can
+ * be pushed again as another snapshot (medusa-sync after its publication
+ * rule narrowed): the same generation, but not the same rows. */
+static char *from_path(const char *local)
+{
+	return xasprintf("%s.from", local);
+}
+
+static int same_snapshot(const char *local, const char *skey)
+{
+	char *p = from_path(local), *buf = NULL;
+	size_t len;
+	/* no record (a copy from before records were kept): the generation decides */
+	int same = read_file(p, 4096, &buf, &len) < 0 || strcmp(buf, skey) == 0;
+	free(buf);
+	free(p);
+	return same;
+}
+
 static int fetch(struct source *src, const char *local, long long *generation)
 {
 	char *dir = work_dir(), *dl = NULL, hash[HASH_HEX_LEN + 1];
@@ -591,7 +610,7 @@ static int fetch(struct source *src, const char *local, long long *generation)
 		mwarn("%s: %s: not a generation object", src->name, RMETA_GENERATION_KEY);
 		goto out;
 	}
-	if (rgen == lgen) {
+	if (rgen == lgen && same_snapshot(local, skey)) {
 		rc = 0;
 		goto out;
 	}
@@ -619,9 +638,18 @@ static int fetch(struct source *src, const char *local, long long *generation)
 		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", src->name, skey, sgen, rgen, local);
 		goto out;
 	}
-	if (rename(dl, local) < 0) {
-		mwarnerr("%s", local);
-		goto out;
+	{
+		/* the record goes first: a copy never claims a snapshot it is not */
+		char *p = from_path(local);
+		unlink(p);
+		if (rename(dl, local) < 0) {
+			mwarnerr("%s", local);
+			free(p);
+			goto out;
+		}
+		if (atomic_write(p, skey, strlen(skey), 0644) < 0)
+			mwarnerr("%s", p);
+		free(p);
 	}
 	{
 		char *d = path_dirname(local);

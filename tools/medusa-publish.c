@@ -6,6 +6,7 @@
 #include "hash.h"
 #include "metastore.h"
 #include "ndjson.h"
+#include "rule.h"
 #include "store.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@
 struct item {
 	json_object *rec;               /* printed after the batch commits */
 	int clip;                       /* a clip to publish (else pass through) */
+	int excluded;                   /* a clip outside the rule: withdrawn */
 	struct ms_clip c;
 	struct ms_rendition *r;
 	char **urls;
@@ -49,7 +51,9 @@ struct pub {
 	int complete, prune_ok, fatal;
 	json_object *summary;
 	sqlite3_stmt *q_seen, *q_keep;
-	const char *workdir;            /* -W: medusa-cut's, cleaned on prune */
+	const char *workdir;            /* -w: medusa-cut's, cleaned on prune */
+	struct rule *where;             /* -W or frontyard.where: what this frontyard carries */
+	long long excluded;
 	long long workcleaned;
 };
 
@@ -73,8 +77,8 @@ static void crash_point(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: medusa-publish [-fpq] [-b N] [-C backyard] [-s storage] "
-	    "[-m metastore] [-u base-url] [-W workdir] [< renditions]\n"
-	    "       medusa-publish -E [-C backyard] [-s storage] [-m metastore] [-u base-url]\n");
+	    "[-m metastore] [-u base-url] [-w workdir] [-W rule] [< renditions]\n"
+	    "       medusa-publish -E [-C backyard] [-s storage] [-m metastore] [-u base-url] [-W rule]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -323,6 +327,21 @@ static void remove_keys(struct pub *p, char **keys, size_t n)
 		crash_point();
 }
 
+/* A clip outside the publication rule: seen (prune leaves it to this),
+ * and its row, when there is one, goes now; its files go after the
+ * commit, as a replaced version's do. 1 a row went, 0 none, -1 error. */
+static int withdraw(struct pub *p, struct item *it)
+{
+	const char *id = jstr(it->rec, "clip");
+	if (remember(p, id, jstr(it->rec, "video"), 1) < 0 ||
+	    metastore_clip_keys(p->ms, id, add_oldkey, it) < 0)
+		return -1;
+	int r = metastore_delete_clip(p->ms, id);
+	if (r > 0)
+		p->pruned++;
+	return r;
+}
+
 /* Publishes the items read so far: files first, then the rows in one
  * transaction, then the records, then the files the rows no longer name. */
 static int flush(struct pub *p)
@@ -334,6 +353,13 @@ static int flush(struct pub *p)
 		goto fatal;
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct item *it = &p->items[i];
+		if (it->excluded) {
+			int w = withdraw(p, it);
+			if (w < 0)
+				goto fatal_tx;
+			changed += w;
+			continue;
+		}
 		if (!it->clip) {
 			const char *clip = jstr(it->rec, "clip"), *video = jstr(it->rec, "video");
 			if (!clip && !video) {
@@ -436,8 +462,14 @@ static int add_record(struct pub *p, json_object *rec)
 		char why[512];
 		const char *bad;
 		it->clip = 1;
-		if ((bad = parse_clip(p, it, why, sizeof why)))
+		if (p->where && clip_id_valid(jstr(rec, "clip") ? jstr(rec, "clip") : "") &&
+		    !rule_match(p->where, json_object_object_get(rec, "tags"))) {
+			it->clip = 0;
+			it->excluded = 1;
+			p->excluded++;
+		} else if ((bad = parse_clip(p, it, why, sizeof why))) {
 			fail_item(p, it, "%s", bad);
+		}
 	}
 	return p->nitems == p->batch ? flush(p) : 0;
 }
@@ -695,9 +727,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct pub p = {.batch = 500, .prune_ok = 1};
-	const char *dir = NULL, *storage = NULL, *mspath = NULL, *base = NULL;
+	const char *dir = NULL, *storage = NULL, *mspath = NULL, *base = NULL, *where = NULL;
 	int env = 0, c;
-	while ((c = getopt_long(argc, argv, "b:C:Efhm:pqs:u:W:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:C:Efhm:pqs:u:w:W:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': {
 			char *end;
@@ -715,7 +747,8 @@ int main(int argc, char **argv)
 		case 'q': p.quiet = 1; break;
 		case 's': storage = optarg; break;
 		case 'u': base = optarg; break;
-		case 'W': p.workdir = optarg; break;
+		case 'w': p.workdir = optarg; break;
+		case 'W': where = optarg; break;
 		default: usage();
 		}
 	}
@@ -735,6 +768,7 @@ int main(int argc, char **argv)
 	}
 	if (!base)
 		base = "/files/";
+	p.where = rule_open(where, have_cfg ? &cfg : NULL);
 	if (env) {
 		print_env("MEDUSA_ROOT", cfg.root);
 		print_env("MEDUSA_FRONTYARD", cfg.frontyard_dir);
@@ -742,6 +776,8 @@ int main(int argc, char **argv)
 		print_env("MEDUSA_METASTORE", mspath);
 		print_env("MEDUSA_WORKDIR", cfg.workdir);
 		print_env("MEDUSA_URL", base);
+		print_env("MEDUSA_WHERE", where ? where : cfg.where);
+		rule_free(p.where);
 		config_free(&cfg);
 		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
 	}
@@ -814,6 +850,7 @@ int main(int argc, char **argv)
 	json_object_object_add(ps, "failed", json_object_new_int64(p.failed));
 	json_object_object_add(ps, "errors", json_object_new_int64(p.errors));
 	json_object_object_add(ps, "pruned", json_object_new_int64(p.pruned));
+	json_object_object_add(ps, "excluded", json_object_new_int64(p.excluded));
 	json_object_object_add(ps, "removed", json_object_new_int64(p.removed));
 	json_object_object_add(ps, "generation", json_object_new_int64(p.gen));
 	json_object_object_add(s, "publish", ps);
@@ -827,6 +864,7 @@ int main(int argc, char **argv)
 		    p.gen == gen0 ? " (unchanged)" : "");
 
 	free(p.items);
+	rule_free(p.where);
 	sqlite3_finalize(p.q_seen);
 	sqlite3_finalize(p.q_keep);
 	metastore_close(p.ms);

@@ -8,19 +8,20 @@ prog=medusa-reconcile
 
 usage() {
 	echo "usage: $prog [-fnq] [-C backyard] [-s storage] [-m metastore] [-u base-url]" \
-	    "[-r frontyard-url ...] [-j N]" >&2
+	    "[-W rule] [-r frontyard-url ...] [-j N]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
 
-dir= storage= metastore= url= jobs= force= nowait= quiet=
+dir= storage= metastore= url= jobs= force= nowait= quiet= where=
 recache=()
-while getopts C:s:m:u:r:j:fnqh opt; do
+while getopts C:s:m:u:W:r:j:fnqh opt; do
 	case $opt in
 	C) dir=$OPTARG ;;
 	s) storage=$OPTARG ;;
 	m) metastore=$OPTARG ;;
 	u) url=$OPTARG ;;
+	W) where=$OPTARG ;;
 	r) recache+=("$OPTARG") ;;
 	j) jobs=$OPTARG ;;
 	f) force=--force ;;
@@ -43,8 +44,9 @@ args=()
 [ -n "$storage" ] && args+=(-s "$storage")
 [ -n "$metastore" ] && args+=(-m "$metastore")
 [ -n "$url" ] && args+=(-u "$url")
+[ -n "$where" ] && args+=(-W "$where")
 settings=$(medusa-publish -E "${args[@]}") || exit 2
-MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL=
+MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL= MEDUSA_WHERE=
 eval "$settings"
 export MEDUSA_BACKYARD=$MEDUSA_ROOT
 if [ ! -d "$MEDUSA_ROOT" ]; then
@@ -87,7 +89,7 @@ medusa-scan |
 	medusa-tags check |
 	medusa-cut "${cutargs[@]}" |
 	medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
-	    -W "$MEDUSA_WORKDIR" --prune $force > "$log.tmp"
+	    -w "$MEDUSA_WORKDIR" ${MEDUSA_WHERE:+-W "$MEDUSA_WHERE"} --prune $force > "$log.tmp"
 st=("${PIPESTATUS[@]}")
 t1=$(date +%s%N)
 mv -f -- "$log.tmp" "$log"

@@ -11,7 +11,7 @@ prog=medusa-sync
 
 usage() {
 	echo "usage: $prog [-afnq] [-C backyard] [-m metastore] [-s storage] -t s3://bucket/prefix" \
-	    "[-r frontyard-url ...] [-k signing-key] [-j N] [--keep N]" >&2
+	    "[-W rule] [-r frontyard-url ...] [-k signing-key] [-j N] [--keep N]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
@@ -29,14 +29,15 @@ while [ $# -gt 0 ]; do
 done
 set -- "${args[@]+"${args[@]}"}"
 
-dir= metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet= all=
+dir= metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet= all= where=
 recache=()
-while getopts C:m:s:t:r:k:j:K:afnqh opt; do
+while getopts C:m:s:t:r:k:j:K:W:afnqh opt; do
 	case $opt in
 	C) dir=$OPTARG ;;
 	m) metastore=$OPTARG ;;
 	s) storage=$OPTARG ;;
 	t) target=$OPTARG ;;
+	W) where=$OPTARG ;;
 	r) recache+=("$OPTARG") ;;
 	k) key=$OPTARG ;;
 	j) jobs=$OPTARG ;;
@@ -60,7 +61,8 @@ esac
 
 # The local frontyard as medusa-publish resolves it: options, the config,
 # then the embedded defaults beside the backyard.
-if [ -z "$metastore" ] || [ -z "$storage" ]; then
+# A rule (-W) is read by the backyard's tag set, so it needs the backyard.
+if [ -z "$metastore" ] || [ -z "$storage" ] || [ -n "$where" ]; then
 	if ! command -v medusa-publish >/dev/null 2>&1; then
 		warn "-m and -s are needed (medusa-publish is not installed to find the defaults)"
 		exit 2
@@ -69,8 +71,9 @@ if [ -z "$metastore" ] || [ -z "$storage" ]; then
 	[ -n "$dir" ] && pargs+=(-C "$dir")
 	[ -n "$storage" ] && pargs+=(-s "$storage")
 	[ -n "$metastore" ] && pargs+=(-m "$metastore")
+	[ -n "$where" ] && pargs+=(-W "$where")
 	settings=$(medusa-publish -E "${pargs[@]+"${pargs[@]}"}") || exit 2
-	MEDUSA_STORAGE= MEDUSA_METASTORE=
+	MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_ROOT=
 	eval "$settings"
 	storage=$MEDUSA_STORAGE metastore=$MEDUSA_METASTORE
 fi
@@ -108,7 +111,8 @@ ms() { medusa-store -s "$target" "$@"; }
 # A consistent copy first: the keys to upload come from it, so the snapshot
 # that goes up never references a file that did not.
 progress "snapshot of $metastore"
-snapinfo=$(medusa-store -s "$target" snapshot -m "$metastore" "$work/snap.sqlite") ||
+snapinfo=$(medusa-store -s "$target" ${where:+-C "$MEDUSA_ROOT" -W "$where"} snapshot \
+    -m "$metastore" "$work/snap.sqlite") ||
 	fail "cannot snapshot $metastore"
 gen=$(printf '%s\n' "$snapinfo" | jq -r .generation)
 ms keys -m "$work/snap.sqlite" > "$work/local.ndjson" || fail "cannot read the keys of $metastore"
@@ -121,7 +125,7 @@ jq -r .key "$work/local.ndjson" > "$work/local.keys" || fail "cannot read the ke
 if [ -z "$all$force$dry" ]; then
 	rgen=$(ms generation | jq -r .generation) || fail "cannot read the generation object of $target"
 	if [ "$rgen" = "$gen" ] && ms stat meta/clean > /dev/null 2>&1 &&
-	    ms get meta/clean "$work/clean" && [ "$(cat "$work/clean")" = "$gen $keep" ]; then
+	    ms get meta/clean "$work/clean" && [ "$(cat "$work/clean")" = "$gen $keep${where:+ $where}" ]; then
 		progress ""
 		[ -t 2 ] && [ -z "$quiet" ] && printf '\r\033[K' >&2
 		[ -n "$quiet" ] || warn "$target is at generation $gen already: nothing to do"
@@ -132,6 +136,17 @@ fi
 # (1) what the remote has
 progress "listing $target"
 ms ls > "$work/remote.ndjson" || fail "cannot list $target"
+
+# Clips outside the rule: nothing of theirs stays on the remote, not even
+# for the kept generations (their snapshots hold the rows): delete their
+# objects after the switch, and keep no older generation this time.
+printf '%s\n' "$snapinfo" | jq -r '.excluded[]' > "$work/excluded.ids" || fail "cannot read the snapshot's left-out clips"
+jq -r .key "$work/remote.ndjson" | awk -F/ 'NR == FNR { x[$0]; next } $1 == "clips" && ($2 in x)' \
+    "$work/excluded.ids" - > "$work/private.keys" || fail "cannot compare the remote with the rule"
+if [ -s "$work/private.keys" ]; then
+	keep=0 force=-f
+	warn "$(wc -l < "$work/private.keys") objects on $target belong to clips outside the rule: they go after the switch, and so do the older generations"
+fi
 
 # (2) what it lacks: absent, or of another size (a torn upload by another tool)
 jq -c -n --arg root "$root" --slurpfile r "$work/remote.ndjson" '
@@ -203,11 +218,15 @@ if [ ${#recache[@]} -gt 0 ]; then
 	fi
 fi
 
+if [ -s "$work/private.keys" ]; then
+	ms rm - < "$work/private.keys" || fail "deleting the objects of clips outside the rule from $target failed (the next sync retries)"
+fi
+
 # (6) what no kept generation references
 progress "removing unused files from $target"
 ms -k "$keep" -l "$work/remote.ndjson" gc > "$work/gc.ndjson" || fail "removing unused files from $target failed (the next sync retries)"
 ndel=$(wc -l < "$work/gc.ndjson")
-echo "$rgen $keep" > "$work/clean"
+echo "$rgen $keep${where:+ $where}" > "$work/clean"
 ms put meta/clean "$work/clean" text/plain || fail "cannot write meta/clean to $target (the next sync checks again)"
 
 t1=$(date +%s%N)

@@ -146,7 +146,7 @@ int main(void)
 
 	/* config review */
 	is_str(load(tmpl, "{\"frontyard\": {\"dri\": \"x\"}}"),
-	    "frontyard.dri: unknown field (known: dir, storage, metastore, workdir, url)",
+	    "frontyard.dri: unknown field (known: dir, storage, metastore, workdir, url, where)",
 	    "an unknown frontyard field is named with its path");
 	is_str(load(tmpl, "{\"frontyard\": {\"storage\": 5}}"), "frontyard.storage: must be a non-empty string",
 	    "a frontyard field of the wrong type");
