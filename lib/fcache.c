@@ -247,16 +247,7 @@ static struct findex *load(struct fcache *fc, long long gen, const struct msig *
 
 int fcache_dir(const char *dir)
 {
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	char *up = path_dirname(dir);
-	int r = strcmp(up, dir) != 0 && fcache_dir(up) == 0 ? 0 : -1;
-	free(up);
-	if (r < 0)
-		return -1;
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+	return path_mkdir_p(dir);
 }
 
 /* Copies src to dst when it is a whole database: no writer has a -wal file

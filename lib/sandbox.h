@@ -10,8 +10,9 @@
 #include <stddef.h>
 
 enum {
-	/* keep socket(2) and TCP connect: a frontyard replica still fetches
-	 * the remote metastore in its request path */
+	/* keep socket(2) and TCP connect, for a caller that must make
+	 * sockets later (medusa-serve does not: a replica's fetch runs in a
+	 * helper started before the sandbox) */
 	SANDBOX_SOCKETS = 1,
 };
 

@@ -1,7 +1,7 @@
 /* The sandbox (lib/sandbox.c) in child processes, since it is for good:
  * what it must stop (exec, sockets, ptrace, io_uring, writes and removals
  * outside the writable tree, signals out of it) and what it must leave
- * (reads, writes inside); a replica's sockets; and a kernel without
+ * (reads, writes inside); sockets kept on request; and a kernel without
  * Landlock and seccomp (simulated by a filter that makes them ENOSYS):
  * the program goes on, says so once at -v, and still answers. */
 #include "tap.h"
@@ -247,7 +247,7 @@ int main(void)
 
 	in_child(with_sockets, line, sizeof line);
 	printf("# %s", line);
-	ok(has(line, "socket=ok"), "SANDBOX_SOCKETS keeps socket(2) (a replica's fetch)");
+	ok(has(line, "socket=ok"), "SANDBOX_SOCKETS keeps socket(2)");
 	ok(!have_seccomp || has(line, "exec=EPERM"), "but not exec");
 
 	in_child(old_kernel, line, sizeof line);
