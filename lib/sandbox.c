@@ -4,6 +4,7 @@
  * fatal. */
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
@@ -136,7 +137,8 @@ static int apply_landlock(const char *const *writable, int flags, struct sandbox
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0) {
 		say(r, "no Landlock (%s%s); ", strerror(errno),
-		    errno == EOPNOTSUPP ? ": disabled at boot" : "");
+		    errno == EOPNOTSUPP ? ": disabled at boot" :
+		    errno == EPERM ? ": refused by the launcher's system call filter" : "");
 		return -1;
 	}
 	r->landlock_abi = (int)abi;
@@ -181,6 +183,33 @@ static int apply_landlock(const char *const *writable, int flags, struct sandbox
 	return 0;
 }
 
+/* Whether this process has one thread only (/proc/self/task). */
+static int single_threaded(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return 0;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n == 1;
+}
+
+/* The filter must cover every thread: seccomp(2) with TSYNC does that.
+ * A launcher's own filter may refuse seccomp(2) itself (systemd's
+ * SystemCallFilter=@system-service answers EPERM: it lists prctl, not
+ * seccomp), and then libseccomp can load only with prctl(2), for the
+ * calling thread, and says it cannot sync: fine while this thread is the
+ * only one, since threads started later inherit the filter. 0 (*prctl
+ * set when so), or the error of libseccomp. */
+static int sync_threads(scmp_filter_ctx ctx, int *prctl)
+{
+	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	*prctl = rc == -EOPNOTSUPP && single_threaded();
+	return *prctl ? 0 : rc;
+}
+
 /* The system calls that leave the sandbox: running another program,
  * looking into or driving another process, io_uring (whose operations
  * bypass this filter), and, unless kept, new sockets. They fail with
@@ -197,7 +226,8 @@ static int apply_seccomp(int flags, struct sandbox_report *r)
 		say(r, "no seccomp (cannot make a filter); ");
 		return -1;
 	}
-	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	int via_prctl;
+	int rc = sync_threads(ctx, &via_prctl);
 	for (size_t i = 0; rc == 0 && i < sizeof always / sizeof always[0]; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), always[i], 0);
 	if (rc == 0 && !sandbox_keeps_ptrace())
@@ -213,6 +243,8 @@ static int apply_seccomp(int flags, struct sandbox_report *r)
 		say(r, "no seccomp (%s); ", strerror(-rc));
 		return -1;
 	}
+	if (via_prctl)
+		say(r, "seccomp(2) refused, the filter loaded with prctl(2); ");
 	return 0;
 }
 

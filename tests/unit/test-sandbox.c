@@ -3,7 +3,11 @@
  * outside the writable tree, signals out of it) and what it must leave
  * (reads, writes inside); sockets kept on request; and a kernel without
  * Landlock and seccomp (simulated by a filter that makes them ENOSYS):
- * the program goes on, says so once at -v, and still answers. */
+ * the program goes on, says so once at -v, and still answers; and a
+ * launcher whose filter refuses them with EPERM, as systemd's
+ * SystemCallFilter=@system-service with SystemCallErrorNumber=EPERM does
+ * (a new process under it, as the service would be): the seccomp filter
+ * still applies, Landlock is named as missing. */
 #include "tap.h"
 #include "sandbox.h"
 #include "util.h"
@@ -142,14 +146,46 @@ static void old_kernel(FILE *f)
 	fprintf(f, " report=%s\n", r.text);
 }
 
-/* medusa-serve -v on such a kernel: one request on a pipe. */
-static void old_kernel_serve(FILE *f)
+/* What systemd's SystemCallFilter=@system-service with
+ * SystemCallErrorNumber=EPERM does to the sandbox's calls: its list has
+ * prctl but neither seccomp nor the landlock calls. */
+static int pretend_systemd(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int rc = !ctx ? -1 :
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(landlock_create_ruleset), 0) ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(landlock_add_rule), 0) ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(landlock_restrict_self), 0) ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(seccomp), 0) ||
+	    seccomp_load(ctx) ? -1 : 0;
+	seccomp_release(ctx);
+	return rc;
+}
+
+static char *self_exe;
+
+/* This program again under such a filter, as a service starts: it runs
+ * sandboxed() (main's "sandboxed BASE") with the line on f. */
+static void under_systemd(FILE *f)
+{
+	fflush(f);
+	if (pretend_systemd() < 0 || dup2(fileno(f), 1) < 0) {
+		fprintf(f, "setup=failed\n");
+		return;
+	}
+	execl(self_exe, "test-sandbox", "sandboxed", base, (char *)NULL);
+	_exit(127);
+}
+
+/* medusa-serve -v under a filter that pretend() loads: one request on a
+ * pipe, its answer on f, its stderr in BASE/err. */
+static void serve_under(FILE *f, int (*pretend)(void))
 {
 	const char *bin = getenv("MEDUSA_BIN");
 	char *exe = xasprintf("%s/medusa-serve", bin), *req = path_join(base, "req");
 	char *err = path_join(base, "err"), *by = path_join(base, "by");
 	int in = open(req, O_RDONLY), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (pretend_old_kernel() < 0 || in < 0 || e < 0) {
+	if (pretend() < 0 || in < 0 || e < 0) {
 		fprintf(f, "setup=failed\n");
 		return;
 	}
@@ -159,6 +195,33 @@ static void old_kernel_serve(FILE *f)
 	dup2(e, 2);
 	execl(exe, "medusa-serve", "backyard", "-v", "-C", by, (char *)NULL);
 	_exit(127);
+}
+
+static void old_kernel_serve(FILE *f)
+{
+	serve_under(f, pretend_old_kernel);
+}
+
+static void systemd_serve(FILE *f)
+{
+	serve_under(f, pretend_systemd);
+}
+
+/* What medusa-serve wrote to stderr (BASE/err): a new string, or NULL. */
+static char *serve_stderr(void)
+{
+	char *err = path_join(base, "err"), *text = NULL;
+	FILE *f = fopen(err, "r");
+	size_t cap = 0;
+	ssize_t n = f ? getdelim(&text, &cap, '\0', f) : -1;
+	if (f)
+		fclose(f);
+	free(err);
+	if (n <= 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 static int has(const char *line, const char *kv)
@@ -193,8 +256,16 @@ static void rm_rf(const char *dir)
 	waitpid(pid, NULL, 0);
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
+	if (argc == 3 && strcmp(argv[1], "sandboxed") == 0) {
+		base = argv[2];
+		inside = path_join(base, "in");
+		outside = path_join(base, "out");
+		sandboxed(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	self_exe = realpath("/proc/self/exe", NULL);
 	char tmpl[] = "/tmp/medusa-sandbox.XXXXXX";
 	if (!mkdtemp(tmpl))
 		mdie(2, "mkdtemp");
@@ -256,10 +327,24 @@ int main(void)
 	ok(has(line, "no Landlock") && has(line, "no seccomp"), "the report names both");
 	ok(has(line, "write_out=ok"), "and the process goes on unrestricted");
 
+	in_child(under_systemd, line, sizeof line);
+	printf("# %s", line);
+	if (!have_seccomp) {
+		for (int i = 0; i < 3; i++)
+			printf("ok %d # skip this kernel has no seccomp\n", ++tap_n);
+	} else {
+		ok(has(line, "rc=1 landlock=0 seccomp=1"),
+		    "under systemd's EPERM filter: seccomp applies, Landlock cannot");
+		ok(has(line, "exec=EPERM") && has(line, "socket=EPERM") && has(line, "io_uring=EPERM"),
+		    "and exec, sockets and io_uring are still refused");
+		ok(has(line, "refused by the launcher's system call filter") && has(line, "prctl(2)"),
+		    "the report says why Landlock is missing and how seccomp was loaded");
+	}
+
 	const char *bin = getenv("MEDUSA_BIN");
 	if (!bin) {
-		printf("ok %d # skip MEDUSA_BIN is not set\n", ++tap_n);
-		printf("ok %d # skip MEDUSA_BIN is not set\n", ++tap_n);
+		for (int i = 0; i < 4; i++)
+			printf("ok %d # skip MEDUSA_BIN is not set\n", ++tap_n);
 	} else {
 		char *by = path_join(base, "by");
 		mkdir(by, 0755);
@@ -267,21 +352,24 @@ int main(void)
 		write_file(base, "req", "GET /api/tags HTTP/1.0\r\n\r\n");
 		in_child(old_kernel_serve, line, sizeof line);
 		ok(has(line, "HTTP/1.0 200 OK"), "medusa-serve answers on such a kernel");
-		char *err = path_join(base, "err"), *text = NULL;
-		FILE *f = fopen(err, "r");
-		size_t cap = 0;
-		ssize_t n = f ? getdelim(&text, &cap, '\0', f) : -1;
-		if (f)
-			fclose(f);
-		ok(n > 0 && count(text, "sandbox (partly)") == 1 && has(text, "no Landlock") &&
+		char *text = serve_stderr();
+		ok(text && count(text, "sandbox (partly)") == 1 && has(text, "no Landlock") &&
 		    has(text, "no seccomp"), "and -v says once what it lacks");
-		printf("# %s", n > 0 ? text : "(no stderr)\n");
+		printf("# %s", text ? text : "(no stderr)\n");
 		free(text);
-		free(err);
+		in_child(systemd_serve, line, sizeof line);
+		ok(has(line, "HTTP/1.0 200 OK"), "medusa-serve answers under systemd's EPERM filter");
+		text = serve_stderr();
+		ok(text && count(text, "sandbox (partly)") == 1 && has(text, "no Landlock") &&
+		    has(text, "seccomp: no exec") && !has(text, "no seccomp"),
+		    "and -v says once: seccomp applies, Landlock does not");
+		printf("# %s", text ? text : "(no stderr)\n");
+		free(text);
 		free(by);
 	}
 	free(kept);
 	free(made);
+	free(self_exe);
 	rm_rf(base);
 	free(inside);
 	free(outside);
