@@ -166,7 +166,9 @@ static const char *field(const char *line, int n, size_t *len)
 static int count_proc(const struct connload *l, enum connload_what what, struct connload_counts *out)
 {
 	(void)what;     /* the file holds it all: counted the same either way */
-	FILE *f = fopen(l->v6 ? "/proc/net/tcp6" : "/proc/net/tcp", "re");
+	/* under self/: /proc/net is gone where only the processes are
+	 * mounted (systemd's ProcSubset=pid) */
+	FILE *f = fopen(l->v6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp", "re");
 	if (!f)
 		return -1;
 	char line[512];

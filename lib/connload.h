@@ -7,7 +7,8 @@
  * the listen queue cheaply (the kernel looks at listening sockets only),
  * the open connections at a cost (it walks its whole table of connected
  * sockets, a few milliseconds on a large machine). Where netlink is
- * refused, /proc/net/tcp{,6} gives the same at a higher cost. */
+ * refused (systemd's RestrictAddressFamilies= without AF_NETLINK),
+ * /proc/self/net/tcp{,6} gives the same at a higher cost. */
 #ifndef MEDUSA_CONNLOAD_H
 #define MEDUSA_CONNLOAD_H
 

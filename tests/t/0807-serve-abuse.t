@@ -5,6 +5,8 @@
 # are printed here and measured by tests/bench/abuse):
 #   tcpserver -c 40 with 40 idle keep-alive connections (before: the idle
 #     time, 15 s), then 40 slow request heads (before: 10 s);
+#   the same idle attack as the packaged unit runs it (no netlink socket,
+#     a /proc of processes only): the counts from /proc/self/net/tcp;
 #   medusa-serve -l: a client over the limit gets 503 at once;
 #   the public frontyard of examples/serve (lighttpd in front, medusa-serve
 #     as CGI, nftables.conf's limit per address, in a network namespace of
@@ -60,6 +62,47 @@ is "$(fresh slow "$U")" 200 "tcpserver -c 40, 40 slow request heads: a fresh cli
 echo "# fresh client under 40 slow request heads: $(cat "$T/time.slow") s"
 stop
 like "$(cat "$T/attack.slow")" "ended=[1-9]" "the slow heads were cut"
+
+# --- as the packaged unit runs it: RestrictAddressFamilies= without
+# AF_NETLINK (sock_diag refused: a seccomp filter answers EAFNOSUPPORT, as
+# systemd's does) and ProcSubset=pid (a /proc of processes only, in a mount
+# namespace): the counts come from /proc/self/net/tcp ---
+CC=${CC:-cc}
+cat > "$T/nonetlink.c" <<'C'
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (argc < 2 || !ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK)) || seccomp_load(ctx))
+		return 99;
+	seccomp_release(ctx);
+	execv(argv[1], argv + 1);
+	perror(argv[1]);
+	return 127;
+}
+C
+if ! "$CC" -o "$T/nonetlink" "$T/nonetlink.c" -lseccomp 2>"$T/cc.err"; then
+	_n=$((_n + 1)); echo "ok $_n # skip cannot build a filter without netlink: $(head -n 1 "$T/cc.err")"
+elif ! unshare -m --propagation private sh -c "mount -t proc -o subset=pid proc /proc && test ! -e /proc/net" 2>/dev/null; then
+	_n=$((_n + 1)); echo "ok $_n # skip no mount namespace with a /proc of processes only here"
+else
+	P4=$(free_port)
+	unshare -m --propagation private sh -c "mount -t proc -o subset=pid proc /proc && exec tcpserver -R -H -l 0 -c 40 -b 256 127.0.0.1 $P4 '$T/nonetlink' '$MEDUSA_BIN/medusa-serve' frontyard -C '$T/by'" 2>>"$T/tcpserver.err" &
+	t4=$!
+	at_exit "kill $t4 2>/dev/null || true; wait $t4 2>/dev/null || true"
+	wait_port "$P4"
+	attack unit "$P4" --idle 40
+	is "$(fresh unit "http://127.0.0.1:$P4/api/clips")" 200 \
+	  "no netlink, /proc of processes only, 40 idle keep-alive: a fresh client is answered"
+	echo "# fresh client under 40 idle keep-alive connections, counted from /proc/self/net/tcp: $(cat "$T/time.unit") s"
+	stop
+	kill "$t4" 2>/dev/null || true
+fi
 
 # -l: a limit per client address, for launchers without one
 P2=$(free_port)
