@@ -126,7 +126,7 @@ static int pretend_old_kernel(void)
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(landlock_create_ruleset), 0) ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(seccomp), 0) ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(prctl), 1,
-		SCMP_A0(SCMP_CMP_EQ, PR_SET_SECCOMP)) ||
+		SCMP_A0(SCMP_CMP_EQ, PR_SET_SECCOMP, 0)) ||
 	    seccomp_load(ctx) ? -1 : 0;
 	seccomp_release(ctx);
 	return rc;
