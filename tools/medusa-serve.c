@@ -72,6 +72,9 @@ static void enter_sandbox(struct serve *s, int verbose, struct metastore **held)
 		 * them; only those two files become writable. */
 		char why[512];
 		*held = metastore_open(s->metastore, MS_READONLY, why, sizeof why);
+		if (!*held && verbose)
+			/* not fatal: each request opens it again and says why */
+			mwarn("sandbox: the metastore's -wal and -shm stay read-only: %s", why);
 		wal = xasprintf("%s-wal", s->metastore);
 		shm = xasprintf("%s-shm", s->metastore);
 		w[n++] = wal;
