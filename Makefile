@@ -8,7 +8,7 @@ SHAREDIR ?= $(PREFIX)/share/medusa
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS    = json-c sqlite3 libcurl libavformat libavcodec libavfilter libavutil \
-          libswscale libswresample libsodium
+          libswscale libswresample libsodium expat libcrypto
 
 # B is the build directory; SAN=1 builds with ASan+UBSan into build-san.
 SAN     ?=

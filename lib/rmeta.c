@@ -509,7 +509,7 @@ static int walk_listing(const char *path, int (*each)(void *arg, const char *key
 		}
 		k = jstr(o, "key");
 		(void)jint64(o, "size", &size);
-		if (!k || !store_key_valid(k)) {
+		if (!k || !store_key_removable(k)) {
 			mwarn("%s:%lu: not a listing record", path, ndjson_lineno(r));
 			rc = -1;
 		} else {

@@ -332,7 +332,7 @@ int main(int argc, char **argv)
 		size_t n;
 		char **keys = read_keys(argc, argv, &n);
 		for (size_t i = 0; i < n; i++)
-			if (!store_key_valid(keys[i])) {
+			if (!store_key_removable(keys[i])) {
 				mwarn("%s: not a valid key", keys[i]);
 				rc = EXIT_SOME;
 			}
