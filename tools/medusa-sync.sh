@@ -114,13 +114,30 @@ gen=$(printf '%s\n' "$snapinfo" | jq -r .generation)
 ms keys -m "$work/snap.sqlite" > "$work/local.ndjson" || fail "cannot read the keys of $metastore"
 jq -r .key "$work/local.ndjson" > "$work/local.keys" || fail "cannot read the keys of $metastore"
 
+# What the remote serves now, for the messages below: a generation, none
+# yet, or a generation object that is empty or damaged (then its
+# generation is unknown, and the push rebuilds it from the snapshots).
+ms generation > "$work/generation" 2> "$work/generation.err"
+rgen=$(jq -r '.generation // empty' "$work/generation" 2>/dev/null)
+unreadable=$(jq -r '.unreadable // empty' "$work/generation" 2>/dev/null)
+if [ -n "$unreadable" ]; then
+	still="$target still has no readable generation object (meta/generation: $unreadable)"
+elif [ -z "$rgen" ]; then
+	cat "$work/generation.err" >&2
+	fail "cannot read the generation object of $target"
+elif [ "$rgen" = 0 ]; then
+	still="$target serves no generation yet"
+else
+	still="$target still serves generation $rgen"
+fi
+
 # The fast path of a no-op: the remote switched to this generation (so
-# every file it references went up first) and a gc with the same --keep
-# finished after that (meta/clean holds both). -a checks the full listing
-# anyway.
-if [ -z "$all$force$dry" ]; then
-	rgen=$(ms generation | jq -r .generation) || fail "cannot read the generation object of $target"
-	if [ "$rgen" = "$gen" ] && ms stat meta/clean > /dev/null 2>&1 &&
+# every file it references went up first), its snapshot is there, and a gc
+# with the same --keep finished after that (meta/clean holds both). -a
+# checks the full listing anyway.
+if [ -z "$all$force$dry$unreadable" ]; then
+	snapkey=$(jq -r '.snapshot // empty' "$work/generation")
+	if [ "$rgen" = "$gen" ] && [ -n "$snapkey" ] && ms stat meta/clean "$snapkey" > /dev/null 2>&1 &&
 	    ms get meta/clean "$work/clean" && [ "$(cat "$work/clean")" = "$gen $keep" ]; then
 		progress ""
 		[ -t 2 ] && [ -z "$quiet" ] && printf '\r\033[K' >&2
@@ -175,14 +192,14 @@ if [ "$nup" -gt 0 ]; then
 		done
 		echo "$n" > "$work/uploaded"
 	}; then
-		fail "uploading renditions to $target failed ($(cat "$work/uploaded" 2>/dev/null || echo 0) of $nup done); the remote still serves its previous generation"
+		fail "uploading renditions to $target failed ($(cat "$work/uploaded" 2>/dev/null || echo 0) of $nup done); $still"
 	fi
 fi
 
 # (3) + (4): snapshot and manifest, then the switch
 progress "switching $target to generation $gen"
 ms $force -k "$keep" push -m "$work/snap.sqlite" > "$work/push.ndjson" ||
-	fail "uploading the metastore snapshot to $target failed; the remote still serves its previous generation"
+	fail "uploading the metastore snapshot to $target failed; $still"
 rgen=$(jq -r .generation "$work/push.ndjson")
 
 # (5) tell the remote servers (they would notice at their next poll anyway)
