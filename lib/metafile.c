@@ -248,8 +248,9 @@ static enum metafile_status write_doc(const struct metafile *t, json_object *doc
 	enum metafile_status r = METAFILE_SAVED;
 	if (len > META_MAX_BYTES) {
 		/* no reader would take it back */
-		snprintf(res->why, sizeof res->why, "the file would be %zu bytes, more than the %u "
-		    "every reader takes", len, META_MAX_BYTES);
+		snprintf(res->why, sizeof res->why, "cannot write, the old file is unchanged: %s "
+		    "(%zu bytes as written; no reader takes more than %u)", strerror(EFBIG), len,
+		    META_MAX_BYTES);
 		res->path[0] = '\0';
 		r = METAFILE_INVALID;
 	} else if (atomic_write(t->file_abs, buf, len, mode) < 0) {

@@ -38,8 +38,9 @@ void store_close(struct store *s);
 /* Puts a local file under key, with its mime type and BLAKE2b hash (hex)
  * recorded where the backend can. may_move: the caller gives the file away
  * (a directory store may rename or hard-link instead of copying). Putting a
- * key that exists whole with the same hash does nothing. 0, or -1 after a
- * message naming the key. */
+ * key that exists whole with the same hash does nothing. 1 when the key
+ * was not there before, 0 when it was, or -1 after a message naming the
+ * key (errno EBADMSG: the file does not match hash). */
 int store_put_file(struct store *s, const char *key, const char *path, const char *mime,
     const char *hash, int may_move);
 /* 1 when key exists (size and, where known, hash filled), 0 when not, -1 on

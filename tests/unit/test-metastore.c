@@ -55,7 +55,7 @@ int main(void)
 		{"poster", "image", "clips/k1/00aa/poster.jpg", "00aa", "/files/clips/k1/00aa/poster.jpg",
 		    "bb", "image/jpeg", 100, 160, 90, -1, -1},
 	};
-	struct ms_clip c = {"k1", "trips/kyoto.mp4", 62.5, 75, tags, r, 2};
+	struct ms_clip c = {"k1", "trips/kyoto.mp4", 62.5, 75, tags, r, 2, NULL, 0};
 	char fp[HASH_HEX_LEN + 1], fp2[HASH_HEX_LEN + 1], got[HASH_HEX_LEN + 1];
 	metastore_fingerprint(&c, fp);
 	ok(metastore_clip_fingerprint(ms, "k1", got, sizeof got) == 0, "no clip yet");
@@ -89,7 +89,7 @@ int main(void)
 	ok(metastore_clip_json(ms, "nope", NULL) == NULL && errno == 0, "missing clip: NULL, errno 0");
 
 	/* a second clip without renditions, then iterate */
-	struct ms_clip c2 = {"a0", "b.mp4", 0, 1, tags, NULL, 0};
+	struct ms_clip c2 = {"a0", "b.mp4", 0, 1, tags, NULL, 0, NULL, 0};
 	ok(metastore_begin(ms) == 0 && metastore_put_clip(ms, &c2, 2, 2000) == 0 &&
 	    metastore_commit(ms) == 0, "a clip without renditions");
 	int n = 0;
