@@ -74,7 +74,7 @@ static const char *const migrations[] = {
 
 enum {
 	Q_FP, Q_UPSERT, Q_DEL_R, Q_DEL_T, Q_INS_R, Q_INS_T, Q_DEL_C, Q_KEYS, Q_GEN_GET,
-	Q_GEN_SET, Q_COUNT, Q_IDS, Q_CLIP, Q_RENDS, Q_EACH, Q_FIND, Q_NKEYS, Q_RECHASH,
+	Q_GEN_SET, Q_COUNT, Q_IDS, Q_CLIP, Q_RENDS, Q_EACH, Q_FIND, Q_RECHASH,
 	Q_GARBAGE, Q_UNGARBAGE, Q_DUE, Q_GONE, NQ
 };
 
@@ -108,8 +108,8 @@ static const char *const sql[NQ] = {
 	    " r.profile, r.kind, r.key, r.url, r.mime, r.width, r.height, r.bytes, r.duration,"
 	    " r.start FROM clips c LEFT JOIN renditions r ON r.clip = c.n"
 	    " ORDER BY c.id, r.profile",
-	[Q_FIND] = "SELECT n, id, video FROM clips WHERE rechash = ?1",
-	[Q_NKEYS] = "SELECT key, bytes FROM renditions WHERE clip = ?1",
+	[Q_FIND] = "SELECT c.n, c.id, c.video, r.key, r.bytes FROM clips c"
+	    " LEFT JOIN renditions r ON r.clip = c.n WHERE c.rechash = ?1",
 	[Q_RECHASH] = "UPDATE clips SET rechash = ?2 WHERE id = ?1",
 	[Q_GARBAGE] = "INSERT INTO garbage(key, since) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
 	[Q_UNGARBAGE] = "DELETE FROM garbage WHERE key IN (SELECT key FROM renditions)",
@@ -694,37 +694,33 @@ int metastore_each_clip(struct metastore *ms, const char *base_url,
 }
 
 int metastore_find_record(struct metastore *ms, const void *rechash, size_t len,
-    struct ms_known *k)
+    struct ms_known *k, int (*each)(void *arg, const char *key, long long bytes), void *arg)
 {
 	sqlite3_stmt *s = stmt(ms, Q_FIND);
 	if (!s)
 		return -1;
 	sqlite3_bind_blob(s, 1, rechash, (int)len, SQLITE_STATIC);
-	int r = sqlite3_step(s);
-	if (r != SQLITE_ROW)
-		return r == SQLITE_DONE ? 0 : dberr(ms, "finding a record");
-	k->n = sqlite3_column_int64(s, 0);
-	k->id = xstrdup((const char *)sqlite3_column_text(s, 1));
-	k->video = xstrdup((const char *)sqlite3_column_text(s, 2));
-	sqlite3_reset(s);
-	return 1;
-}
-
-int metastore_row_keys(struct metastore *ms, long long n,
-    int (*each)(void *arg, const char *key, long long bytes), void *arg)
-{
-	sqlite3_stmt *s = stmt(ms, Q_NKEYS);
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, n);
-	int r, ret = 0;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		if ((ret = each(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1))) != 0)
+	int r, found = 0, ret = 0;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!found) {
+			k->n = sqlite3_column_int64(s, 0);
+			k->id = xstrdup((const char *)sqlite3_column_text(s, 1));
+			k->video = xstrdup((const char *)sqlite3_column_text(s, 2));
+			found = 1;
+		}
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL &&
+		    (ret = each(arg, (const char *)sqlite3_column_text(s, 3), sqlite3_column_int64(s, 4))))
 			break;
+	}
 	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return dberr(ms, "reading rendition keys");
-	return ret;
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		if (found) {
+			free(k->id);
+			free(k->video);
+		}
+		return dberr(ms, "finding a record");
+	}
+	return found ? (ret ? ret : 1) : 0;
 }
 
 int metastore_set_rechash(struct metastore *ms, const char *id, const void *rechash, size_t len)

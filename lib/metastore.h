@@ -84,24 +84,23 @@ int metastore_clip_keys(struct metastore *ms, const char *id,
     int (*each)(void *arg, const char *key), void *arg);
 
 /* A row made from a record with this rechash: 1 found (k->id and
- * k->video are new strings: free them), 0 not, -1 error. */
+ * k->video are new strings: free them; each(arg, key, bytes) was called
+ * for its renditions, and its first non-zero return is returned instead
+ * of 1), 0 not, -1 error. */
 struct ms_known {
 	long long n;
 	char *id, *video;
 };
 int metastore_find_record(struct metastore *ms, const void *rechash, size_t len,
-    struct ms_known *k);
-/* Calls each(arg, key, bytes) for the renditions of row n; -1 on error, or
- * the first non-zero return of each. */
-int metastore_row_keys(struct metastore *ms, long long n,
-    int (*each)(void *arg, const char *key, long long bytes), void *arg);
+    struct ms_known *k, int (*each)(void *arg, const char *key, long long bytes), void *arg);
 /* Sets the rechash of clip id (inside a transaction). 0 or -1. */
 int metastore_set_rechash(struct metastore *ms, const char *id, const void *rechash, size_t len);
 
 /* The garbage table (inside a transaction): add a key no row names since
  * now; drop the keys rows name again; call each(arg, key) for the keys
  * unused since before at the latest (and still unnamed); forget a key
- * once it is removed from storage. 0 or -1 (due: as metastore_row_keys). */
+ * once it is removed from storage. 0 or -1 (due: -1, or the first
+ * non-zero return of each). */
 int metastore_garbage_add(struct metastore *ms, const char *key, long long since);
 int metastore_garbage_unref(struct metastore *ms);
 int metastore_garbage_due(struct metastore *ms, long long before,

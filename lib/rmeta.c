@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +383,23 @@ out:
 	return o;
 }
 
+/* Whether path is a database in rollback-journal mode with no WAL beside
+ * it: a snapshot, which nobody writes (the metastore itself is in WAL
+ * mode). The header says so: bytes 18 and 19 are 1 for rollback, 2 for WAL. */
+static int is_snapshot(const char *path)
+{
+	unsigned char h[100];
+	char *wal = xasprintf("%s-wal", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	if (fd >= 0 && read(fd, h, sizeof h) == (ssize_t)sizeof h &&
+	    !memcmp(h, "SQLite format 3", 16) && h[18] == 1 && h[19] == 1 && access(wal, F_OK) < 0)
+		r = 1;
+	if (fd >= 0)
+		close(fd);
+	free(wal);
+	return r;
+}
+
 int rmeta_push(struct store *s, const char *metastore, int keep, int force, int dry)
 {
 	char *dir = work_dir(), *snap = NULL, *manifest = NULL, *genfile = NULL;
@@ -397,7 +415,8 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 	snap = path_join(dir, "snapshot.sqlite");
 	manifest = path_join(dir, "manifest");
 	genfile = path_join(dir, "generation");
-	if (rmeta_snapshot(metastore, snap, &gen) < 0)
+	/* the generation first: when the remote has it, nothing is copied */
+	if (rmeta_db_generation(metastore, &gen) < 0)
 		goto out;
 	old = get_genobj(s, dir, &missing, broken, sizeof broken);
 	if (!old && !missing && !*broken)
@@ -425,6 +444,14 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 			goto out;
 		mwarn("%s: %s is unreadable (%s): rebuilding it from the %zu snapshot%s under %s",
 		    s->url, RMETA_GENERATION_KEY, broken, found, found == 1 ? "" : "s", RMETA_SNAPSHOT_DIR);
+	}
+	/* a snapshot already (rollback journal, as rmeta_snapshot makes them)
+	 * goes up as it is; a live metastore is copied consistently first */
+	if (is_snapshot(metastore)) {
+		free(snap);
+		snap = xstrdup(metastore);
+	} else if (rmeta_snapshot(metastore, snap, &gen) < 0) {
+		goto out;
 	}
 	rgen = old ? genobj_generation(old) : 0;
 	if (old && rgen > gen && !force) {
@@ -679,7 +706,35 @@ static int walk_listing(const char *path, int (*each)(void *arg, const char *key
 	return rc;
 }
 
-int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry)
+/* meta/clean = "G KEEP": a gc with this keep finished at generation G, so
+ * that a sync that finds both can stop early. Written only when it says
+ * something else. */
+static int write_clean(struct store *s, const char *dir, long long gen, int keep)
+{
+	char *p = path_join(dir, "generation"), *have = NULL, want[64];
+	size_t len = 0;
+	long long size;
+	int rc = 0;
+	snprintf(want, sizeof want, "%lld %d\n", gen, keep);
+	if (store_stat(s, RMETA_CLEAN_KEY, &size, NULL, 0) == 1 && size == (long long)strlen(want) &&
+	    store_get_file(s, RMETA_CLEAN_KEY, p) == 0 && read_file(p, 64, &have, &len) == 0 &&
+	    len == strlen(want) && !memcmp(have, want, len))
+		goto out;
+	if (atomic_write(p, want, strlen(want), 0644) < 0) {
+		mwarnerr("%s", p);
+		rc = -1;
+	} else if (store_put_file(s, RMETA_CLEAN_KEY, p, "text/plain", NULL, 0) < 0) {
+		rc = -1;
+	}
+out:
+	unlink(p);
+	free(p);
+	free(have);
+	return rc;
+}
+
+int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry,
+    int clean)
 {
 	char *dir = work_dir(), broken[256];
 	struct keyset ks = {0};
@@ -718,6 +773,8 @@ int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing
 		goto out;
 	rc = 0;
 	if (!dry && w.del.n > 0 && store_remove(s, (const char *const *)w.del.k, w.del.n) < 0)
+		rc = -1;
+	if (rc == 0 && !dry && clean && o && write_clean(s, dir, genobj_generation(o), keep) < 0)
 		rc = -1;
 out:
 	json_object_put(o);
@@ -842,5 +899,110 @@ int rmeta_fetch_url(const char *remote, const char *local, long long *generation
 	}
 	rc = fetch(&src, local, generation);
 	store_close(src.st);
+	return rc;
+}
+
+/* The keys a metastore references, sorted, with what the remote holds. */
+struct want {
+	char **key, **hash, **mime;
+	long long *bytes, *have;
+	size_t n, cap;
+};
+
+static int want_add(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
+{
+	struct want *w = arg;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 1024;
+		w->key = xrealloc(w->key, w->cap * sizeof *w->key);
+		w->hash = xrealloc(w->hash, w->cap * sizeof *w->hash);
+		w->mime = xrealloc(w->mime, w->cap * sizeof *w->mime);
+		w->bytes = xrealloc(w->bytes, w->cap * sizeof *w->bytes);
+		w->have = xrealloc(w->have, w->cap * sizeof *w->have);
+	}
+	w->key[w->n] = xstrdup(key);
+	w->hash[w->n] = hash ? xstrdup(hash) : NULL;
+	w->mime[w->n] = mime ? xstrdup(mime) : NULL;
+	w->bytes[w->n] = bytes;
+	w->have[w->n++] = -1;
+	return 0;
+}
+
+static void want_free(struct want *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->key[i]);
+		free(w->hash[i]);
+		free(w->mime[i]);
+	}
+	free(w->key);
+	free(w->hash);
+	free(w->mime);
+	free(w->bytes);
+	free(w->have);
+}
+
+struct listwalk {
+	struct want *w;
+	FILE *listing;
+};
+
+static int list_each(void *arg, const char *key, long long size)
+{
+	struct listwalk *lw = arg;
+	char **hit = bsearch(&key, lw->w->key, lw->w->n, sizeof *lw->w->key, cmpstr);
+	if (hit)
+		lw->w->have[hit - lw->w->key] = size;
+	if (!lw->listing)
+		return 0;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	int rc = ndjson_write(lw->listing, o);
+	json_object_put(o);
+	return rc < 0 ? -1 : 0;
+}
+
+int rmeta_missing(struct store *s, const char *metastore, const char *root, FILE *listing,
+    FILE *out)
+{
+	struct want w = {0};
+	struct listwalk lw = {&w, listing};
+	int rc = -1;
+	/* the manifest is in key order (db_keys sorts): bsearch works on it */
+	if (db_keys(metastore, want_add, &w) < 0)
+		goto done;
+	if (store_list(s, "", list_each, &lw) != 0) {
+		mwarn("%s: cannot list it", s->url);
+		goto done;
+	}
+	if (listing && fflush(listing) == EOF) {
+		mwarnerr("the listing");
+		goto done;
+	}
+	rc = 0;
+	for (size_t i = 0; i < w.n; i++) {
+		if (w.have[i] == w.bytes[i])
+			continue;
+		char *file = path_join(root, w.key[i]);
+		struct stat st;
+		if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
+			mwarn("%s: referenced by %s but missing from %s", file, metastore, root);
+			rc = -1;
+		} else {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "key", json_object_new_string(w.key[i]));
+			json_object_object_add(o, "file", json_object_new_string(file));
+			json_object_object_add(o, "mime", w.mime[i] ? json_object_new_string(w.mime[i]) : NULL);
+			json_object_object_add(o, "hash", w.hash[i] ? json_object_new_string(w.hash[i]) : NULL);
+			json_object_object_add(o, "bytes", json_object_new_int64(w.bytes[i]));
+			if (ndjson_write(out, o) < 0)
+				rc = -1;
+			json_object_put(o);
+		}
+		free(file);
+	}
+done:
+	want_free(&w);
 	return rc;
 }

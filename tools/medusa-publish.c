@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -511,26 +512,35 @@ static void known_free(struct known *k)
 /* The record line with "url" after each rendition's "key": the line was
  * parsed and validated when its row was made from these very bytes (the
  * rechash says so), so only the urls go in. NULL when the line does not
- * have each key exactly once, or has urls already (then it is parsed). */
+ * hold each key exactly once, or has urls already (then it is parsed). */
 static char *with_urls(struct pub *p, const char *line, size_t len, const struct known *k)
 {
+	static const char pat[] = "\"key\":\"";
+	const size_t pl = sizeof pat - 1;
+	const char *at[16] = {0};
+	size_t want = len + 2, bl = strlen(p->base_json);
+	int slash = bl && p->base_json[bl - 1] != '/';
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (memmem(line, len, "\"url\":", 6))
 		return NULL;
-	const char *at[16];
-	size_t want = len + 1;
-	for (size_t i = 0; i < k->n; i++) {
-		char *pat = xasprintf("\"key\":\"%s\"", k->key[i]);
-		size_t pl = strlen(pat);
-		const char *f = memmem(line, len, pat, pl);
-		int once = f && !memmem(f + 1, len - (size_t)(f + 1 - line), pat, pl);
-		free(pat);
-		if (!once)
+	/* every "key":" of the line, each the start of one known key */
+	for (const char *f = line, *end = line + len; (f = memmem(f, (size_t)(end - f), pat, pl)); f += pl) {
+		const char *v = f + pl;
+		size_t i;
+		for (i = 0; i < k->n; i++) {
+			size_t kl = strlen(k->key[i]);
+			if ((size_t)(end - v) > kl && !memcmp(v, k->key[i], kl) && v[kl] == '"')
+				break;
+		}
+		if (i == k->n || at[i])
 			return NULL;
-		at[i] = f + pl;
-		want += strlen(p->base_json) + strlen(k->key[i]) + 10;
+		at[i] = v + strlen(k->key[i]) + 1;
+		want += bl + strlen(k->key[i]) + 10;
 	}
+	for (size_t i = 0; i < k->n; i++)
+		if (!at[i])
+			return NULL;
 	char *out = xmalloc(want), *o = out;
 	const char *from = line;
 	/* in the order they stand in the line */
@@ -539,11 +549,18 @@ static char *with_urls(struct pub *p, const char *line, size_t len, const struct
 		for (size_t i = 1; i < k->n; i++)
 			if (at[i] < at[next])
 				next = i;
+		size_t kl = strlen(k->key[next]);
 		memcpy(o, from, (size_t)(at[next] - from));
 		o += at[next] - from;
-		size_t bl = strlen(p->base_json);
-		int slash = bl && p->base_json[bl - 1] != '/';
-		o += sprintf(o, ",\"url\":\"%s%s%s\"", p->base_json, slash ? "/" : "", k->key[next]);
+		memcpy(o, ",\"url\":\"", 8);
+		o += 8;
+		memcpy(o, p->base_json, bl);
+		o += bl;
+		if (slash)
+			*o++ = '/';
+		memcpy(o, k->key[next], kl);
+		o += kl;
+		*o++ = '"';
 		from = at[next];
 		at[next] = line + len + 1; /* done */
 	}
@@ -562,12 +579,11 @@ static int known_record(struct pub *p, const char *line, size_t len, const unsig
 	struct ms_known row;
 	struct known k = {0};
 	char *out = NULL;
-	int r = metastore_find_record(p->ms, rechash, RECHASH_LEN, &row);
-	if (r <= 0)
+	int r = metastore_find_record(p->ms, rechash, RECHASH_LEN, &row, known_key, &k);
+	if (r <= 0) {
+		known_free(&k);
 		return r;
-	r = metastore_row_keys(p->ms, row.n, known_key, &k);
-	if (r < 0)
-		goto out;
+	}
 	r = 0;
 	if (k.toomany)
 		goto out;
@@ -976,12 +992,29 @@ static int commit(struct pub *p)
 	return 0;
 }
 
-/* The records, now that they are published; -1 when stdout fails. */
+/* The records, now that they are published; -1 when stdout fails. The
+ * kernel copies them (sendfile) where it can. */
 static int print_spool(struct pub *p)
 {
 	char buf[1 << 16];
 	size_t n;
-	if (fflush(p->spool) == EOF || fseek(p->spool, 0, SEEK_SET) < 0) {
+	if (fflush(p->spool) == EOF || fflush(stdout) == EOF) {
+		mwarnerr("the records kept until the commit");
+		return -1;
+	}
+	int fd = fileno(p->spool);
+	off_t off = 0, size = lseek(fd, 0, SEEK_END);
+	while (size > 0 && off < size) {
+		ssize_t w = sendfile(STDOUT_FILENO, fd, &off, (size_t)(size - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w < 0 && errno != EINVAL && errno != ENOSYS)
+				return -1;
+			break; /* not this kind of output: copy */
+		}
+	}
+	if (fseeko(p->spool, off, SEEK_SET) < 0) {
 		mwarnerr("the records kept until the commit");
 		return -1;
 	}
