@@ -64,7 +64,6 @@ static const char *const migrations[] = {
 	 * before is recognised without parsing it), and the files a previous
 	 * generation used, removed after a grace period */
 	"ALTER TABLE clips ADD COLUMN rechash BLOB;\n"
-	"CREATE INDEX clips_rechash ON clips(rechash) WHERE rechash IS NOT NULL;\n"
 	"CREATE TABLE garbage (\n"
 	"  key   TEXT PRIMARY KEY,\n"
 	"  since INTEGER NOT NULL\n"
@@ -79,7 +78,7 @@ enum {
 };
 
 static const char *const sql[NQ] = {
-	[Q_FP] = "SELECT fingerprint FROM clips WHERE id = ?1",
+	[Q_FP] = "SELECT fingerprint, n FROM clips WHERE id = ?1",
 	[Q_UPSERT] = "INSERT INTO clips(id, video, start, \"end\", duration, tags, fingerprint,"
 	    " generation, updated, rechash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 	    " ON CONFLICT(id) DO UPDATE SET video = excluded.video, start = excluded.start,"
@@ -108,8 +107,8 @@ static const char *const sql[NQ] = {
 	    " r.profile, r.kind, r.key, r.url, r.mime, r.width, r.height, r.bytes, r.duration,"
 	    " r.start FROM clips c LEFT JOIN renditions r ON r.clip = c.n"
 	    " ORDER BY c.id, r.profile",
-	[Q_FIND] = "SELECT c.n, c.id, c.video, r.key, r.bytes FROM clips c"
-	    " LEFT JOIN renditions r ON r.clip = c.n WHERE c.rechash = ?1",
+	[Q_FIND] = "SELECT c.n, c.video, r.key, r.bytes FROM clips c"
+	    " LEFT JOIN renditions r ON r.clip = c.n WHERE c.id = ?1 AND c.rechash = ?2",
 	[Q_RECHASH] = "UPDATE clips SET rechash = ?2 WHERE id = ?1",
 	[Q_GARBAGE] = "INSERT INTO garbage(key, since) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
 	[Q_UNGARBAGE] = "DELETE FROM garbage WHERE key IN (SELECT key FROM renditions)",
@@ -326,7 +325,7 @@ void metastore_fingerprint(const struct ms_clip *c, char *fp)
 	hash_to_hex(bin, sizeof bin, fp);
 }
 
-int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, size_t n)
+int metastore_clip_row(struct metastore *ms, const char *id, long long *row, char *fp, size_t n)
 {
 	sqlite3_stmt *s = stmt(ms, Q_FP);
 	if (!s)
@@ -335,11 +334,18 @@ int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, s
 	int r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
 		snprintf(fp, n, "%s", (const char *)sqlite3_column_text(s, 0));
+		if (row)
+			*row = sqlite3_column_int64(s, 1);
 		sqlite3_reset(s);
 		return 1;
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? 0 : dberr(ms, "reading a clip");
+}
+
+int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, size_t n)
+{
+	return metastore_clip_row(ms, id, NULL, fp, n);
 }
 
 static int step_done(struct metastore *ms, sqlite3_stmt *s, const char *what)
@@ -425,7 +431,7 @@ static int drop_children(struct metastore *ms, sqlite3_int64 n, const char *doin
 	return 0;
 }
 
-int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long gen,
+long long metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long gen,
     long long now)
 {
 	char fp[HASH_HEX_LEN + 1];
@@ -451,7 +457,7 @@ int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long 
 		return dberr(ms, "writing a clip");
 	}
 	sqlite3_int64 n = sqlite3_column_int64(s, 0);
-	if (step_done(ms, s, "writing a clip") < 0 || drop_children(ms, n, "writing") < 0)
+	if (step_done(ms, s, "writing a clip") < 0 || (!c->fresh && drop_children(ms, n, "writing") < 0))
 		return -1;
 	for (size_t i = 0; i < c->nr; i++) {
 		const struct ms_rendition *r = &c->r[i];
@@ -481,7 +487,7 @@ int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long 
 		if (put_tag(ms, n, name, v) < 0)
 			return -1;
 	}
-	return 0;
+	return (long long)n;
 }
 
 int metastore_delete_clip(struct metastore *ms, const char *id)
@@ -693,23 +699,24 @@ int metastore_each_clip(struct metastore *ms, const char *base_url,
 	return ret;
 }
 
-int metastore_find_record(struct metastore *ms, const void *rechash, size_t len,
+int metastore_find_record(struct metastore *ms, const char *id, const void *rechash, size_t len,
     struct ms_known *k, int (*each)(void *arg, const char *key, long long bytes), void *arg)
 {
 	sqlite3_stmt *s = stmt(ms, Q_FIND);
 	if (!s)
 		return -1;
-	sqlite3_bind_blob(s, 1, rechash, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, rechash, (int)len, SQLITE_STATIC);
 	int r, found = 0, ret = 0;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		if (!found) {
 			k->n = sqlite3_column_int64(s, 0);
-			k->id = xstrdup((const char *)sqlite3_column_text(s, 1));
-			k->video = xstrdup((const char *)sqlite3_column_text(s, 2));
+			k->id = xstrdup(id);
+			k->video = xstrdup((const char *)sqlite3_column_text(s, 1));
 			found = 1;
 		}
-		if (sqlite3_column_type(s, 3) != SQLITE_NULL &&
-		    (ret = each(arg, (const char *)sqlite3_column_text(s, 3), sqlite3_column_int64(s, 4))))
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL &&
+		    (ret = each(arg, (const char *)sqlite3_column_text(s, 2), sqlite3_column_int64(s, 3))))
 			break;
 	}
 	sqlite3_reset(s);

@@ -16,7 +16,7 @@
  *   garbage(key TEXT PRIMARY KEY, since) files that no row names since the
  *        commit at unix time since; removed from storage after a grace
  *        period (a server may still list them until it sees the commit)
- * Indexes: clips(video), clips(updated), clips(rechash), renditions(key),
+ * Indexes: clips(video), clips(updated), renditions(key),
  * tags(name, value, clip), tags(name, num). A tag filter is
  *   SELECT id FROM clips WHERE n IN (SELECT clip FROM tags WHERE name=? AND value=?)
  * clips.video is a backyard path: never show it to the public. */
@@ -65,6 +65,7 @@ struct ms_clip {
 	size_t nr;
 	const unsigned char *rechash;   /* may be NULL */
 	size_t rechash_len;
+	int fresh;                      /* no row has this id yet: nothing to replace */
 };
 
 /* The fingerprint of what a clip row would hold (hex, HASH_HEX_LEN+1):
@@ -72,9 +73,12 @@ struct ms_clip {
 void metastore_fingerprint(const struct ms_clip *c, char *fp);
 /* The stored fingerprint of clip id: 1 found, 0 not, -1 error. */
 int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, size_t n);
+/* The same, with the row's n in *row (may be NULL). */
+int metastore_clip_row(struct metastore *ms, const char *id, long long *row, char *fp, size_t n);
 /* Inserts or replaces clip c with its renditions and tags (inside a
- * transaction), stamped with generation gen and time now. 0 or -1. */
-int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long gen,
+ * transaction), stamped with generation gen and time now. The row's n
+ * (> 0), or -1. */
+long long metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long gen,
     long long now);
 /* Deletes a clip with its renditions and tags. 1 deleted, 0 absent, -1. */
 int metastore_delete_clip(struct metastore *ms, const char *id);
@@ -83,7 +87,7 @@ int metastore_delete_clip(struct metastore *ms, const char *id);
 int metastore_clip_keys(struct metastore *ms, const char *id,
     int (*each)(void *arg, const char *key), void *arg);
 
-/* A row made from a record with this rechash: 1 found (k->id and
+/* The row of clip id if it was made from a record with this rechash: 1 found (k->id and
  * k->video are new strings: free them; each(arg, key, bytes) was called
  * for its renditions, and its first non-zero return is returned instead
  * of 1), 0 not, -1 error. */
@@ -91,7 +95,7 @@ struct ms_known {
 	long long n;
 	char *id, *video;
 };
-int metastore_find_record(struct metastore *ms, const void *rechash, size_t len,
+int metastore_find_record(struct metastore *ms, const char *id, const void *rechash, size_t len,
     struct ms_known *k, int (*each)(void *arg, const char *key, long long bytes), void *arg);
 /* Sets the rechash of clip id (inside a transaction). 0 or -1. */
 int metastore_set_rechash(struct metastore *ms, const char *id, const void *rechash, size_t len);

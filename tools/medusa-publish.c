@@ -33,10 +33,12 @@
 #define GRACE_DEFAULT 600       /* seconds: longer than a server's refresh (30 s) and
                                    the API's max-age (10 s), with room for a slow one */
 #define RECHASH_LEN 16
+#define CLIP_ID_MAX 64
 
 struct item {
-	json_object *rec;               /* spooled once the clip is done */
+	json_object *rec;               /* printed (or spooled) once the clip is done */
 	int clip;                       /* a clip to publish (else pass through) */
+	int changed;                    /* its row changes in this run: spooled */
 	struct ms_clip c;
 	struct ms_rendition *r;
 	char **urls;
@@ -53,12 +55,15 @@ struct pub {
 	long long gen, now;
 	/* counts */
 	long long clips, changed, unchanged, failed, errors, pruned, removed, damaged;
-	int complete, prune_ok, fatal, leftovers;
+	int complete, prune_ok, fatal, leftovers, out_failed;
 	json_object *summary;
 	sqlite3_stmt *q_seen, *q_keep, *q_touch;
+	unsigned char *rows;            /* a bit per clips.n this run published (or kept) */
+	size_t nrows;                   /* bytes of rows */
+	long long nseen;
 	const char *workdir;            /* -W: medusa-cut's, cleaned where clips changed */
 	char *workreal;                 /* its real path, to tell which files are its */
-	FILE *spool;                    /* the records, printed after the commit */
+	FILE *spool;                    /* the records of changed rows, printed after the commit */
 	char *dirty;                    /* METASTORE.dirty: files may be in storage that no row names */
 	int was_dirty, made_dirty;
 	struct ndjson_reader *rd;
@@ -110,11 +115,29 @@ static sqlite3_stmt *prep(struct pub *p, const char *s)
 	return q;
 }
 
-static void spool(struct pub *p, json_object *rec)
+/* Standard output failed: the run still publishes (the frontyard is what
+ * it is for), and says so at the end. */
+static void out_failed(struct pub *p)
 {
-	if (ndjson_write(p->spool, rec) < 0) {
-		mwarnerr("cannot keep the records until the commit (TMPDIR full?)");
-		p->fatal = 1;
+	if (!p->out_failed)
+		mwarnerr("write error on standard output: the records are not written, "
+		    "the clips still are published");
+	p->out_failed = 1;
+}
+
+/* A record out: one that names a row this run changes waits for the
+ * commit (spooled); any other is true already and goes out at once (an
+ * unchanged clip is published in the generation there is, an error record
+ * claims nothing). */
+static void emit(struct pub *p, json_object *rec, int changed)
+{
+	if (changed) {
+		if (ndjson_write(p->spool, rec) < 0) {
+			mwarnerr("cannot keep the records until the commit (TMPDIR full?)");
+			p->fatal = 1;
+		}
+	} else if (!p->out_failed && ndjson_write(stdout, rec) < 0) {
+		out_failed(p);
 	}
 }
 
@@ -275,30 +298,57 @@ static void item_free(struct item *it)
 	memset(it, 0, sizeof *it);
 }
 
-/* Remembers what this run saw, so that prune keeps it: a clip id (ok: a
- * published clip, whose id must not come twice) or a whole video. 1 new,
- * 0 a second published clip with that id, -1 error. */
-static int remember(struct pub *p, const char *clip, const char *video, int ok)
+/* Marks row n (clips.n) as published by this run: prune keeps it, and a
+ * second record for it is refused. 1 new, 0 marked already. A bit a row,
+ * in memory: cheaper than a table of ids, and flat (a byte per 8 rows). */
+static int mark_row(struct pub *p, long long n)
+{
+	size_t byte = (size_t)n / 8;
+	if (byte >= p->nrows) {
+		size_t cap = p->nrows ? p->nrows : 4096;
+		while (cap <= byte)
+			cap *= 2;
+		p->rows = xrealloc(p->rows, cap);
+		memset(p->rows + p->nrows, 0, cap - p->nrows);
+		p->nrows = cap;
+	}
+	unsigned char bit = (unsigned char)(1u << (n % 8));
+	if (p->rows[byte] & bit)
+		return 0;
+	p->rows[byte] |= bit;
+	p->nseen++;
+	return 1;
+}
+
+/* medusa_seen(n) in the prune's SQL: whether this run published row n. */
+static void seen_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct pub *p = sqlite3_user_data(ctx);
+	long long n = sqlite3_value_int64(argv[0]);
+	(void)argc;
+	sqlite3_result_int(ctx, n >= 0 && (size_t)n / 8 < p->nrows && (p->rows[n / 8] >> (n % 8) & 1));
+}
+
+/* Remembers what an error record names, so that prune keeps it: a clip id
+ * (its row stays as it is) or a whole video. 0 or -1. */
+static int remember(struct pub *p, const char *clip, const char *video)
 {
 	sqlite3_stmt **q = clip ? &p->q_seen : &p->q_keep;
 	if (!*q && !(*q = prep(p, clip ?
-	    "INSERT INTO temp.seen(id, video, ok) VALUES (?1, ?2, ?3) ON CONFLICT(id)"
-	    " DO UPDATE SET ok = 1, video = excluded.video WHERE ok = 0 AND excluded.ok = 1" :
+	    "INSERT OR IGNORE INTO temp.seen(id, video, ok) VALUES (?1, ?2, 0)" :
 	    "INSERT OR IGNORE INTO temp.keep_video(video) VALUES (?2)")))
 		return -1;
 	sqlite3_reset(*q);
 	if (clip)
 		sqlite3_bind_text(*q, 1, clip, -1, SQLITE_STATIC);
 	sqlite3_bind_text(*q, 2, video ? video : "", -1, SQLITE_STATIC);
-	if (clip)
-		sqlite3_bind_int(*q, 3, ok);
 	int r = sqlite3_step(*q);
 	sqlite3_reset(*q);
 	if (r != SQLITE_DONE) {
 		mwarn("%s: %s", metastore_path(p->ms), sqlite3_errmsg(p->db));
 		return -1;
 	}
-	return clip && ok && sqlite3_changes(p->db) == 0 ? 0 : 1;
+	return 0;
 }
 
 /* A clip whose work folder is to be tidied after the commit. */
@@ -434,19 +484,18 @@ static int unpublish(struct pub *p, const char *id)
 /* Publishes one clip record into the open transaction. -1: fatal. */
 static int publish_clip(struct pub *p, struct item *it, const unsigned char *rechash)
 {
-	int r = remember(p, it->c.id, it->c.video, 1);
-	if (r < 0)
+	char fp[HASH_HEX_LEN + 1], old[HASH_HEX_LEN + 1];
+	long long row = 0;
+	int had = metastore_clip_row(p->ms, it->c.id, &row, old, sizeof old);
+	if (had < 0)
 		return -1;
-	if (r == 0) {
+	/* a row this run published already: the same id twice */
+	if (had == 1 && !mark_row(p, row)) {
 		fail_item(p, it, "clip id %s comes twice in this input: the second is not published",
 		    it->c.id);
 		return 0;
 	}
-	char fp[HASH_HEX_LEN + 1], old[HASH_HEX_LEN + 1];
 	metastore_fingerprint(&it->c, fp);
-	int had = metastore_clip_fingerprint(p->ms, it->c.id, old, sizeof old);
-	if (had < 0)
-		return -1;
 	int unchanged = had == 1 && strcmp(fp, old) == 0;
 	if (put_files(p, it, unchanged) < 0)
 		return had == 1 && unchanged ? unpublish(p, it->c.id) : 0;
@@ -463,9 +512,13 @@ static int publish_clip(struct pub *p, struct item *it, const unsigned char *rec
 	struct oldkeys o = {p, it, 0};
 	if (had == 1 && metastore_clip_keys(p->ms, it->c.id, retire_key, &o) < 0)
 		return -1;
-	if (metastore_put_clip(p->ms, &it->c, p->gen + 1, p->now) < 0)
+	it->c.fresh = had == 0;
+	long long n = metastore_put_clip(p->ms, &it->c, p->gen + 1, p->now);
+	if (n < 0)
 		return -1;
+	mark_row(p, n);
 	p->changed++;
+	it->changed = 1;
 	return 0;
 }
 
@@ -571,6 +624,23 @@ static char *with_urls(struct pub *p, const char *line, size_t len, const struct
 	return out;
 }
 
+/* The value of the one "clip" member of a record line: 1, or 0 when the
+ * line has none or more than one (then it is parsed). */
+static int line_clip(const char *line, size_t len, char id[CLIP_ID_MAX + 1])
+{
+	static const char pat[] = "\"clip\":\"";
+	const size_t pl = sizeof pat - 1;
+	const char *f = memmem(line, len, pat, pl);
+	if (!f || memmem(f + pl, len - (size_t)(f + pl - line), pat, pl))
+		return 0;
+	const char *v = f + pl, *e = memchr(v, '"', len - (size_t)(v - line));
+	if (!e || e == v || (size_t)(e - v) > CLIP_ID_MAX)
+		return 0;
+	memcpy(id, v, (size_t)(e - v));
+	id[e - v] = '\0';
+	return clip_id_valid(id);
+}
+
 /* A record line seen before, whose row holds it and whose files are all in
  * storage, is published as it is, without parsing it. 1 done, 0 not such a
  * line (parse it), -1 fatal. */
@@ -578,8 +648,12 @@ static int known_record(struct pub *p, const char *line, size_t len, const unsig
 {
 	struct ms_known row;
 	struct known k = {0};
-	char *out = NULL;
-	int r = metastore_find_record(p->ms, rechash, RECHASH_LEN, &row, known_key, &k);
+	char *out = NULL, id[CLIP_ID_MAX + 1];
+	/* the clip id as the line has it (the row's rechash then proves that
+	 * the line is the one the row was made from) */
+	if (!line_clip(line, len, id))
+		return 0;
+	int r = metastore_find_record(p->ms, id, rechash, RECHASH_LEN, &row, known_key, &k);
 	if (r <= 0) {
 		known_free(&k);
 		return r;
@@ -599,14 +673,10 @@ static int known_record(struct pub *p, const char *line, size_t len, const unsig
 	}
 	if (!(out = with_urls(p, line, len, &k)))
 		goto out;
-	r = remember(p, row.id, row.video, 1);
-	if (r <= 0)
+	if (!mark_row(p, row.n))
 		goto out; /* a second one: parsed, and refused there */
-	if (fputs(out, p->spool) == EOF) {
-		mwarnerr("cannot keep the records until the commit (TMPDIR full?)");
-		r = -1;
-		goto out;
-	}
+	if (!p->out_failed && fputs(out, stdout) == EOF)
+		out_failed(p);
 	p->clips++;
 	p->unchanged++;
 	r = 1;
@@ -639,7 +709,7 @@ static int add_record(struct pub *p, json_object *rec, const unsigned char *rech
 				mwarn("an error record names no video: not pruning");
 			p->prune_ok = 0;
 		}
-		r = remember(p, clip, video, 0) < 0 ? -1 : 0;
+		r = remember(p, clip, video) < 0 ? -1 : 0;
 	} else {
 		char why[512];
 		const char *bad;
@@ -650,7 +720,7 @@ static int add_record(struct pub *p, json_object *rec, const unsigned char *rech
 			r = publish_clip(p, &it, rechash);
 	}
 	if (r == 0)
-		spool(p, it.rec);
+		emit(p, it.rec, it.changed);
 	item_free(&it);
 	return r;
 }
@@ -941,7 +1011,7 @@ static int prune(struct pub *p)
 	}
 	if (sql(p, "DELETE FROM temp.doomed;"
 	    " INSERT INTO temp.doomed(n) SELECT n FROM clips"
-	    " WHERE id NOT IN (SELECT id FROM temp.seen)"
+	    " WHERE NOT medusa_seen(n) AND id NOT IN (SELECT id FROM temp.seen)"
 	    " AND video NOT IN (SELECT video FROM temp.keep_video)") < 0)
 		return -1;
 	long long doomed = sqlite3_changes(p->db), total = metastore_count(p->ms);
@@ -951,7 +1021,7 @@ static int prune(struct pub *p)
 		return 0;
 	if (doomed * 2 > total && !p->force) {
 		sqlite3_stmt *q = prep(p, "SELECT count(*) FROM temp.seen");
-		long long seen = q && sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+		long long seen = q && sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) + p->nseen : -1;
 		sqlite3_finalize(q);
 		if (seen == 0)
 			mwarn("the input holds no clips: refusing to prune all %lld clips "
@@ -1115,6 +1185,26 @@ static long long grace_arg(const char *s)
 	return v;
 }
 
+/* An unnamed temporary file in TMPDIR (tmpfile(3) ignores it). */
+static FILE *spool_file(void)
+{
+	const char *t = getenv("TMPDIR");
+	char *dir = xstrdup(t && *t ? t : "/tmp");
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char *tmpl = xasprintf("%s/medusa-publish.XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+		free(tmpl);
+	}
+	free(dir);
+	FILE *f = fd >= 0 ? fdopen(fd, "w+") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
 /* The opened run: store, metastore (locked), the transaction, the spool. */
 static void run_open(struct pub *p, const char *storage, const char *mspath)
 {
@@ -1132,6 +1222,8 @@ static void run_open(struct pub *p, const char *storage, const char *mspath)
 	if (lock_metastore(mspath) < 0)
 		exit(EXIT_USAGE);
 	p->db = metastore_db(p->ms);
+	if (sqlite3_create_function(p->db, "medusa_seen", 1, SQLITE_UTF8, p, seen_fn, NULL, NULL) != SQLITE_OK)
+		mdie(EXIT_USAGE, "%s: %s", mspath, sqlite3_errmsg(p->db));
 	p->now = (long long)time(NULL);
 	p->dirty = xasprintf("%s.dirty", mspath);
 	p->was_dirty = access(p->dirty, F_OK) == 0;
@@ -1141,8 +1233,9 @@ static void run_open(struct pub *p, const char *storage, const char *mspath)
 	const char *bj = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	p->base_json = strndup(bj + 1, strlen(bj) - 2);
 	json_object_put(b);
-	if (!(p->spool = tmpfile()))
-		mdie(EXIT_USAGE, "cannot make a temporary file for the records: %s", strerror(errno));
+	if (!(p->spool = spool_file()))
+		mdie(EXIT_USAGE, "cannot make a temporary file for the records in %s: %s",
+		    getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
 	if (metastore_generation(p->ms, &p->gen, NULL) < 0 || metastore_begin(p->ms) < 0 ||
 	    sql(p, "CREATE TEMP TABLE seen(id TEXT PRIMARY KEY, video TEXT, ok INTEGER) WITHOUT ROWID;"
 	    " CREATE TEMP TABLE keep_video(video TEXT PRIMARY KEY) WITHOUT ROWID;"
@@ -1166,7 +1259,7 @@ static void run_finish(struct pub *p, long long gen0)
 	 * gone: the mark goes */
 	if ((p->was_dirty || p->made_dirty) && !p->leftovers && unlink(p->dirty) < 0 && errno != ENOENT)
 		mwarnerr("%s", p->dirty);
-	int out_ok = print_spool(p) == 0;
+	int out_ok = !p->out_failed && print_spool(p) == 0;
 	json_object *sum = summary_record(p);
 	if (!out_ok || ndjson_write(stdout, sum) < 0 || fflush(stdout) == EOF) {
 		mwarnerr("generation %lld is published, but its records could not be written to "
@@ -1268,6 +1361,7 @@ int main(int argc, char **argv)
 	metastore_close(p.ms);
 	store_close(p.st);
 	free(p.dirty);
+	free(p.rows);
 	free(p.workreal);
 	free(p.base_json);
 	if (have_cfg)
