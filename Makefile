@@ -5,6 +5,7 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/medusa
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS    = json-c sqlite3 libcurl libavformat libavcodec libavfilter libavutil \
@@ -46,19 +47,19 @@ MANS      := $(sort $(wildcard man/*.[1-8]))
 all: $(TOOLS) $(SCRIPT_BINS)
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/libmedusa.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/%: tools/%.c $(B)/libmedusa.a $(wildcard lib/*.h)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
 
 $(B)/%: tools/%.sh | $(B)
 	sed 's|@SHAREDIR@|$(SHAREDIR)|g' $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
 $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libmedusa.a | $(B)/unit
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libmedusa.a $(LDLIBS)
 
 $(B) $(B)/lib $(B)/unit $(B)/fuzz:
 	mkdir -p $@
@@ -106,6 +107,15 @@ install: all
 	install -m 755 $(TOOLS) $(SCRIPT_BINS) "$(DESTDIR)$(BINDIR)"
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m "$(DESTDIR)$(MANDIR)/man$$s"; done
 	if [ -d web ]; then cp -R web "$(DESTDIR)$(SHAREDIR)/"; fi
+	install -d "$(DESTDIR)$(COMPDIR)"
+	install -m 644 completion/medusa.bash "$(DESTDIR)$(COMPDIR)/medusa"
+	for t in $(notdir $(TOOLS) $(SCRIPT_BINS)); do ln -sf medusa "$(DESTDIR)$(COMPDIR)/$$t"; done
+
+# The Debian package (debian/), built from a clean copy of the tree into
+# DEB_OUT and checked with lintian (mk/deb.sh)
+DEB_OUT ?= $(CURDIR)/build/deb
+deb: deps
+	sh mk/deb.sh "$(DEB_OUT)"
 
 # libFuzzer targets (tests/fuzz/): built by `make fuzz` only, with clang,
 # ASan and UBSan into build-fuzz/; `make fuzz-run FUZZ_TIME=120` runs each
@@ -130,5 +140,5 @@ fuzz-run: fuzz
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all units deps check test test-run lint bench demo install clean fuzz fuzz-bins fuzz-run
+.PHONY: all units deps check test test-run lint bench demo install deb clean fuzz fuzz-bins fuzz-run
 .DELETE_ON_ERROR:

@@ -50,6 +50,7 @@ struct config {
 	char *metastore;        /* SQLite file or remote URL */
 	char *workdir;          /* medusa-cut's work directory */
 	char *base_url;         /* files base URL for published records, or NULL */
+	char *where;            /* the local frontyard's publication rule (rule.h), or NULL */
 };
 
 /* Finds the root: dir when given (-C), else $MEDUSA_BACKYARD, else the nearest

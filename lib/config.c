@@ -203,7 +203,7 @@ static int load_frontyard(const struct cerr *c, struct config *cfg, json_object 
 {
 	if (fy && !json_object_is_type(fy, json_type_object))
 		return fail(c, "frontyard", "must be an object");
-	const char *keys[] = {"dir", "storage", "metastore", "workdir", "url", NULL};
+	const char *keys[] = {"dir", "storage", "metastore", "workdir", "url", "where", NULL};
 	if (fy) {
 		json_object_object_foreach(fy, k, v) {
 			size_t i;
@@ -213,7 +213,9 @@ static int load_frontyard(const struct cerr *c, struct config *cfg, json_object 
 			char jp[128];
 			snprintf(jp, sizeof jp, "frontyard.%s", k);
 			if (!keys[i])
-				return fail(c, jp, "unknown field (known: dir, storage, metastore, workdir, url)");
+				return fail(c, jp, "unknown field (known: dir, storage, metastore, workdir, url, where)");
+			if (!strcmp(k, "where") && json_object_is_type(v, json_type_string))
+				continue;       /* "" is a rule too: every clip */
 			if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
 				return fail(c, jp, "must be a non-empty string");
 		}
@@ -240,6 +242,8 @@ static int load_frontyard(const struct cerr *c, struct config *cfg, json_object 
 	cfg->workdir = s ? resolve_dir(cfg->root, s) : path_join(cfg->frontyard_dir, "work");
 	s = jstr(fy, "url");
 	cfg->base_url = s ? xstrdup(s) : NULL;
+	s = jstr(fy, "where");
+	cfg->where = s && *s ? xstrdup(s) : NULL;
 	return 0;
 }
 
@@ -363,6 +367,7 @@ void config_free(struct config *cfg)
 		free(cfg->exts[i]);
 	free(cfg->exts);
 	free(cfg->frontyard_dir);
+	free(cfg->where);
 	free(cfg->storage);
 	free(cfg->metastore);
 	free(cfg->workdir);

@@ -1,274 +1,257 @@
-/* The frontyard listing cache: built from the metastore, read by mmap. */
+/* fcache.c: the listing index kept current with the metastore (fcache.h). */
 #include "fcache.h"
 #include "atomic.h"
 #include "metastore.h"
 #include "ndjson.h"
-#include "rmeta.h"
-#include "serve.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#define FACET_MAX_VALUES 1000   /* per tag: a free-text tag would not help as a facet */
+#define STAMP_MAGIC 0x4d445354u        /* "MDST" */
 
-struct build {
-	json_object **clips;
-	size_t n, cap;
+/* What the metastore's files look like: a commit changes some of it. */
+struct msig {
+	int present;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim;
+	unsigned char counter[4];       /* the file change counter (rollback-journal commits) */
+	int wal;
+	ino_t wino;
+	off_t wsize;
+	unsigned char whdr[32];         /* checkpoint sequence and salts */
 };
 
-static int collect(void *arg, json_object *clip)
+struct stamp {
+	uint32_t magic, pad;
+	long long generation;
+	struct msig sig;
+};
+
+struct fcache {
+	char *cachedir, *metastore, *wal, *base_url, *key, *path, *stamp;
+	const struct config *cfg;
+	json_object *tags;
+	const struct rule *where;
+	char *where_text;
+	struct findex *fx;
+	long long generation;
+	struct msig sig;                /* the files when fx was found current */
+	int dbfd, walfd;                /* kept open to read their headers */
+	ino_t dbfd_ino, walfd_ino;
+};
+
+/* The settings an index is built for, named by a hash (the file name). */
+static char *settings_key(const struct fcache *fc)
 {
-	struct build *b = arg;
-	/* "id" first, so a reader finds a clip by its line's prefix */
 	json_object *o = json_object_new_object();
-	json_object *id = json_object_object_get(clip, "id");
-	json_object_object_add(o, "id", json_object_get(id));
-	json_object_object_foreach(clip, k, v)
-		if (strcmp(k, "id") != 0)
-			json_object_object_add(o, k, json_object_get(v));
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 256;
-		b->clips = xrealloc(b->clips, b->cap * sizeof *b->clips);
-	}
-	b->clips[b->n++] = o;
-	return 0;
+	json_object_object_add(o, "index", json_object_new_int(1));
+	json_object_object_add(o, "metastore", json_object_new_string(fc->metastore));
+	json_object_object_add(o, "base", fc->base_url ? json_object_new_string(fc->base_url) : NULL);
+	json_object_object_add(o, "tags", json_object_get(fc->tags));
+	json_object_object_add(o, "where", json_object_new_string(fc->where_text));
+	char *c = json_canonical(o);
+	json_object_put(o);
+	unsigned char h[8];
+	crypto_generichash(h, sizeof h, (const unsigned char *)c, strlen(c), NULL, 0);
+	free(c);
+	char hex[17];
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	return xstrdup(hex);
 }
 
-static long long num(json_object *o, const char *k)
-{
-	json_object *v = json_object_object_get(o, k);
-	return v ? json_object_get_int64(v) : 0;
-}
-
-static int newest_first(const void *a, const void *b)
-{
-	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
-	long long ux = num(x, "updated"), uy = num(y, "updated");
-	if (ux != uy)
-		return ux > uy ? -1 : 1;
-	const char *ix = json_object_get_string(json_object_object_get(x, "id"));
-	const char *iy = json_object_get_string(json_object_object_get(y, "id"));
-	return strcmp(ix ? ix : "", iy ? iy : "");
-}
-
-void fcache_facet_add(json_object *facets, const char *tag, json_object *v)
-{
-	if (!v || json_object_is_type(v, json_type_object))
-		return;
-	if (json_object_is_type(v, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			fcache_facet_add(facets, tag, json_object_array_get_idx(v, i));
-		return;
-	}
-	if (json_object_is_type(v, json_type_double))
-		return;     /* measurements, not categories */
-	json_object *t = json_object_object_get(facets, tag);
-	if (!t) {
-		t = json_object_new_object();
-		json_object_object_add(facets, tag, t);
-	}
-	const char *s = json_object_get_string(v);
-	json_object *cnt = json_object_object_get(t, s);
-	if (cnt)
-		json_object_set_int64(cnt, json_object_get_int64(cnt) + 1);
-	else if (json_object_object_length(t) < FACET_MAX_VALUES)
-		json_object_object_add(t, s, json_object_new_int64(1));
-}
-
-/* The whole cache text into *out. 0 or -1 with why. */
-static int build(const char *metastore, const char *base_url, const struct config *cfg,
-    char **out, size_t *outlen, long long *gen, char *why, size_t n)
-{
-	char w[512];
-	struct metastore *ms = metastore_open(metastore, MS_READONLY, w, sizeof w);
-	if (!ms) {
-		snprintf(why, n, "%s", w);
-		return -1;
-	}
-	struct build b = {0};
-	long long updated = 0;
-	int rc = -1;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = NULL;
-	/* one read transaction: the generation and the clips agree */
-	if (sqlite3_exec(metastore_db(ms), "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    metastore_generation(ms, gen, &updated) < 0 ||
-	    metastore_each_clip(ms, base_url, collect, &b) != 0) {
-		snprintf(why, n, "%s: cannot read the metastore", metastore);
-		goto out;
-	}
-	if (b.n > 1)
-		qsort(b.clips, b.n, sizeof *b.clips, newest_first);
-	json_object *facets = json_object_new_object();
-	for (size_t i = 0; i < b.n; i++) {
-		json_object_object_foreach(json_object_object_get(b.clips[i], "tags"), k, v)
-			fcache_facet_add(facets, k, v);
-	}
-	json_object *head = json_object_new_object();
-	json_object_object_add(head, "generation", json_object_new_int64(*gen));
-	json_object_object_add(head, "updated", json_object_new_int64(updated));
-	json_object_object_add(head, "total", json_object_new_int64((long long)b.n));
-	json_object *tags = serve_tags_json(cfg);
-	json_object_object_add(head, "tags", cfg ? json_object_get(json_object_object_get(tags, "tags")) : NULL);
-	json_object_put(tags);
-	json_object_object_add(head, "facets", facets);
-	json_object_object_add(head, "base", base_url ? json_object_new_string(base_url) : NULL);
-	f = open_memstream(&text, &len);
-	if (!f)
-		mdie(EXIT_USAGE, "out of memory");
-	int bad = ndjson_write(f, head);
-	json_object_put(head);
-	for (size_t i = 0; i < b.n && !bad; i++)
-		bad = ndjson_write(f, b.clips[i]);
-	if (fclose(f) != 0 || bad)
-		mdie(EXIT_USAGE, "out of memory");
-	*out = text;
-	*outlen = len;
-	text = NULL;
-	rc = 0;
-out:
-	sqlite3_exec(metastore_db(ms), "COMMIT", NULL, NULL, NULL);
-	for (size_t i = 0; i < b.n; i++)
-		json_object_put(b.clips[i]);
-	free(b.clips);
-	free(text);
-	metastore_close(ms);
-	return rc;
-}
-
-/* Indexes text (owned by fc) into lines and parses line 1. 0 or -1. */
-static int index_text(struct fcache *fc, const char *what, char *why, size_t n)
-{
-	const char *p = fc->text;
-	const char *nl = memchr(p, '\n', fc->len);
-	char w[256];
-	if (!nl || !(fc->head = json_parse_strict(p, (size_t)(nl - p), w, sizeof w)) ||
-	    jint64(fc->head, "generation", &fc->generation) < 0) {
-		snprintf(why, n, "%s: not a medusa cache (remove it)", what);
-		return -1;
-	}
-	jint64(fc->head, "updated", &fc->updated);
-	jint64(fc->head, "total", &fc->total);
-	/* no more lines than bytes, whatever the header says */
-	fc->cap = fc->total > 0 && (unsigned long long)fc->total < fc->len ? (size_t)fc->total : 16;
-	fc->line = xmalloc(fc->cap * sizeof *fc->line);
-	fc->linelen = xmalloc(fc->cap * sizeof *fc->linelen);
-	fc->parsed = xcalloc(fc->cap, sizeof *fc->parsed);
-	fc->scan = nl + 1;
-	return 0;
-}
-
-int fcache_line(struct fcache *fc, size_t i, const char **line, size_t *len)
-{
-	const char *end = fc->text + fc->len;
-	while (fc->n <= i && fc->scan < end) {
-		const char *p = fc->scan, *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		fc->scan = nl + 1;
-		if (nl == p)
-			continue;
-		if (fc->n == fc->cap) {
-			size_t old = fc->cap;
-			fc->cap *= 2;
-			fc->line = xrealloc(fc->line, fc->cap * sizeof *fc->line);
-			fc->linelen = xrealloc(fc->linelen, fc->cap * sizeof *fc->linelen);
-			fc->parsed = xrealloc(fc->parsed, fc->cap * sizeof *fc->parsed);
-			memset(fc->parsed + old, 0, (fc->cap - old) * sizeof *fc->parsed);
-		}
-		fc->line[fc->n] = p;
-		fc->linelen[fc->n++] = (size_t)(nl - p);
-	}
-	if (fc->scan >= end)
-		fc->total = (long long)fc->n;   /* the file, not its header, has the last word */
-	if (i >= fc->n)
-		return 0;
-	*line = fc->line[i];
-	*len = fc->linelen[i];
-	return 1;
-}
-
-static struct fcache *from_buffer(char *text, size_t len, const char *what, char *why, size_t n)
+struct fcache *fcache_new(const struct fcache_opts *o)
 {
 	struct fcache *fc = xcalloc(1, sizeof *fc);
-	fc->text = text;
-	fc->len = len;
-	if (index_text(fc, what, why, n) < 0) {
-		fcache_free(fc);
-		return NULL;
-	}
+	fc->cachedir = xstrdup(o->cachedir);
+	fc->metastore = xstrdup(o->metastore);
+	fc->wal = xasprintf("%s-wal", o->metastore);
+	fc->base_url = o->base_url ? xstrdup(o->base_url) : NULL;
+	fc->cfg = o->cfg;
+	fc->tags = json_object_get(o->tags);
+	fc->where = o->where;
+	fc->where_text = rule_canonical(o->where);
+	fc->key = settings_key(fc);
+	char *name = xasprintf("clips-%s.idx", fc->key);
+	fc->path = path_join(fc->cachedir, name);
+	free(name);
+	name = xasprintf("clips-%s.stamp", fc->key);
+	fc->stamp = path_join(fc->cachedir, name);
+	free(name);
+	fc->dbfd = fc->walfd = -1;
+	fc->generation = -1;
 	return fc;
 }
 
-/* Maps path; NULL with errno (ENOENT when absent) or why. */
-static struct fcache *load(const char *path, char *why, size_t n)
+void fcache_free(struct fcache *fc)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!fc)
+		return;
+	findex_free(fc->fx);
+	if (fc->dbfd >= 0)
+		close(fc->dbfd);
+	if (fc->walfd >= 0)
+		close(fc->walfd);
+	json_object_put(fc->tags);
+	free(fc->cachedir);
+	free(fc->metastore);
+	free(fc->wal);
+	free(fc->base_url);
+	free(fc->where_text);
+	free(fc->key);
+	free(fc->path);
+	free(fc->stamp);
+	free(fc);
+}
+
+/* ---------- has the metastore moved? ---------- */
+
+/* Reads n bytes at off of path through *fd, kept open while path is that
+ * inode. 0, or -1 (then the bytes are zero). */
+static int read_head(const char *path, ino_t ino, int *fd, ino_t *fdino, off_t off,
+    unsigned char *out, size_t n)
+{
+	memset(out, 0, n);
+	if (*fd >= 0 && *fdino != ino) {
+		close(*fd);
+		*fd = -1;
+	}
+	if (*fd < 0) {
+		*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (*fd < 0)
+			return -1;
+		*fdino = ino;
+	}
+	return pread(*fd, out, n, off) == (ssize_t)n ? 0 : -1;
+}
+
+static void msig_read(struct fcache *fc, struct msig *s)
+{
+	struct stat st;
+	memset(s, 0, sizeof *s);
+	if (stat(fc->metastore, &st) < 0)
+		return;
+	s->present = 1;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->size = st.st_size;
+	s->mtim = st.st_mtim;
+	(void)read_head(fc->metastore, st.st_ino, &fc->dbfd, &fc->dbfd_ino, 24, s->counter,
+	    sizeof s->counter);
+	if (stat(fc->wal, &st) < 0)
+		return;
+	s->wal = 1;
+	s->wino = st.st_ino;
+	s->wsize = st.st_size;
+	(void)read_head(fc->wal, st.st_ino, &fc->walfd, &fc->walfd_ino, 0, s->whdr, sizeof s->whdr);
+}
+
+static int msig_same(const struct msig *a, const struct msig *b)
+{
+	return a->present && b->present && a->dev == b->dev && a->ino == b->ino &&
+	    a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
+	    a->mtim.tv_nsec == b->mtim.tv_nsec && !memcmp(a->counter, b->counter, sizeof a->counter) &&
+	    a->wal == b->wal && a->wino == b->wino && a->wsize == b->wsize &&
+	    !memcmp(a->whdr, b->whdr, sizeof a->whdr);
+}
+
+static int stamp_read(const struct fcache *fc, struct stamp *st)
+{
+	int fd = open(fc->stamp, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return NULL;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size == 0) {
-		close(fd);
-		errno = ENOENT;     /* an empty file: rebuild it */
-		return NULL;
-	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		return -1;
+	ssize_t r = read(fd, st, sizeof *st);
 	close(fd);
-	if (m == MAP_FAILED)
-		return NULL;
-	struct fcache *fc = xcalloc(1, sizeof *fc);
-	fc->text = m;
-	fc->len = (size_t)st.st_size;
-	fc->mapped = 1;
-	if (index_text(fc, path, why, n) < 0) {
-		fcache_free(fc);
-		errno = EINVAL;
-		return NULL;
+	return r == (ssize_t)sizeof *st && st->magic == STAMP_MAGIC ? 0 : -1;
+}
+
+/* Renamed into place, not synced: it is only a shortcut for others, and
+ * one that a crash tore is refused by its size and magic. */
+static void stamp_write(const struct fcache *fc, long long gen, const struct msig *sig)
+{
+	struct stamp st;
+	char *tmp;
+	memset(&st, 0, sizeof st);
+	st.magic = STAMP_MAGIC;
+	st.generation = gen;
+	st.sig = *sig;
+	int fd = tmpfile_beside(fc->stamp, &tmp);
+	if (fd < 0)
+		return;
+	/* other users' servers (inetd as nobody) read it too */
+	int ok = fchmod(fd, 0644) == 0 && write(fd, &st, sizeof st) == (ssize_t)sizeof st;
+	if (close(fd) < 0 || !ok || rename(tmp, fc->stamp) < 0)
+		unlink(tmp);
+	free(tmp);
+}
+
+/* ---------- the index of a generation ---------- */
+
+/* The metastore file an index was built from: a replica's copy is
+ * replaced whole (by rename), and may hold another snapshot of the same
+ * generation (medusa-sync after a publication rule narrowed). */
+static char *file_id(const struct msig *sig)
+{
+	return xasprintf("%llx:%llx", (unsigned long long)sig->dev, (unsigned long long)sig->ino);
+}
+
+/* fx when it is the index of generation gen of this file (sig) for these
+ * settings. */
+static int fits(const struct fcache *fc, struct findex *fx, long long gen, const struct msig *sig)
+{
+	long long g = -2;
+	const char *k = jstr(findex_head(fx), "key"), *f = jstr(findex_head(fx), "file");
+	char *want = file_id(sig);
+	int ok = jint64(findex_head(fx), "generation", &g) == 0 && g == gen && k &&
+	    strcmp(k, fc->key) == 0 && f && strcmp(f, want) == 0;
+	free(want);
+	return ok;
+}
+
+/* Replaces the index held (fx taken). */
+static void hold(struct fcache *fc, struct findex *fx, const struct msig *sig)
+{
+	if (fx != fc->fx) {
+		findex_free(fc->fx);
+		fc->fx = fx;
 	}
-	return fc;
+	jint64(findex_head(fx), "generation", &fc->generation);
+	fc->sig = *sig;
 }
 
-/* Whether a cache was built for these settings: the same file URL base
- * and tag set (a server restarted with other options rebuilds it). */
-static int fits(const struct fcache *fc, const char *base_url, const struct config *cfg)
+/* The index file when it is that of generation gen of the file sig
+ * describes (gen < 0: any), else NULL. */
+static struct findex *load(struct fcache *fc, long long gen, const struct msig *sig)
 {
-	const char *b = jstr(fc->head, "base");
-	if ((b == NULL) != (base_url == NULL) || (b && strcmp(b, base_url) != 0))
-		return 0;
-	json_object *mine = serve_tags_json(cfg);
-	json_object *want = cfg ? json_object_object_get(mine, "tags") : NULL;
-	json_object *have = json_object_object_get(fc->head, "tags");
-	int same = json_object_equal(want, have);
-	json_object_put(mine);
-	return same;
+	char why[512];
+	if (fc->fx && gen >= 0 && fits(fc, fc->fx, gen, sig))
+		return fc->fx;
+	struct findex *fx = findex_open(fc->path, why, sizeof why);
+	if (!fx && errno == EINVAL)
+		mwarn("%s", why);       /* damaged: made again */
+	if (fx && (gen < 0 || fits(fc, fx, gen, sig)))
+		return fx;
+	findex_free(fx);
+	return NULL;
 }
 
-static int stale(const char *path, int refresh)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return 1;
-	return time(NULL) - st.st_mtim.tv_sec >= refresh;
-}
-
-static int mkdir_p(const char *dir)
+int fcache_dir(const char *dir)
 {
 	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
 	char *up = path_dirname(dir);
-	int r = strcmp(up, dir) != 0 && mkdir_p(up) == 0 ? 0 : -1;
+	int r = strcmp(up, dir) != 0 && fcache_dir(up) == 0 ? 0 : -1;
 	free(up);
 	if (r < 0)
 		return -1;
@@ -313,138 +296,146 @@ done:
 /* Opens the metastore to read. A reader of a WAL database must be able to
  * make its -shm file: a server that may not write the metastore's folder
  * (www-data reading the publisher's files) reads a copy in the cache
- * directory instead, taken while no writer is connected (*copy: its path). */
-static struct metastore *open_readonly(const char *metastore, const char *cachedir, char **copy,
-    char *w, size_t n)
+ * directory instead, taken while no writer is connected. */
+static struct metastore *open_readonly(const struct fcache *fc, char *w, size_t n)
 {
-	char *dir = path_dirname(metastore), *shm = xasprintf("%s-shm", metastore);
+	char *dir = path_dirname(fc->metastore), *shm = xasprintf("%s-shm", fc->metastore);
 	/* without a -shm file to share, SQLite would have to make one */
-	int copying = access(dir, W_OK) < 0 && access(shm, F_OK) < 0 && access(metastore, R_OK) == 0;
+	int copying = access(dir, W_OK) < 0 && access(shm, F_OK) < 0 && access(fc->metastore, R_OK) == 0;
 	free(dir);
 	free(shm);
 	if (!copying)
-		return metastore_open(metastore, MS_READONLY, w, n);
-	struct metastore *ms;
-	char *c = path_join(cachedir, "metastore-copy.sqlite");
-	if (copy_quiet_db(metastore, c) < 0) {
-		snprintf(w, n, "%s: cannot make a -shm file beside it nor copy it now", metastore);
-		free(c);
-		return NULL;
-	}
-	if (!(ms = metastore_open(c, MS_READONLY, w, n))) {
-		free(c);
-		return NULL;
-	}
-	*copy = c;
+		return metastore_open(fc->metastore, MS_READONLY, w, n);
+	char *c = path_join(fc->cachedir, "metastore-copy.sqlite");
+	struct metastore *ms = NULL;
+	if (copy_quiet_db(fc->metastore, c) < 0)
+		snprintf(w, n, "%s: cannot make a -shm file beside it nor copy it now", fc->metastore);
+	else
+		ms = metastore_open(c, MS_READONLY, w, n);
+	free(c);
 	return ms;
 }
 
-struct fcache *fcache_get(const char *cachedir, const char *metastore, const char *remote,
-    const char *base_url, const struct config *cfg, int refresh, int force, char *why, size_t n)
+static int add_clip(void *arg, json_object *clip)
 {
-	char *path = path_join(cachedir, FCACHE_FILE);
-	struct fcache *fc = NULL;
-	char *copy = NULL;
-	int lock = -1, fetched = 2;
-	if (!force && !stale(path, refresh)) {
-		fc = load(path, why, n);
-		if (fc && fits(fc, base_url, cfg))
-			goto out;
-		/* missing, unreadable or damaged: made again below */
-		fcache_free(fc);
-		fc = NULL;
+	findex_builder_add(arg, clip);
+	return 0;
+}
+
+/* The index of the metastore's generation, built in one read transaction
+ * (the generation and the clips agree): *out, *len. 0 or -1 with why. */
+static int build(const struct fcache *fc, struct metastore *ms, const struct msig *sig,
+    long long *gen, char **out, size_t *len, char *why, size_t n)
+{
+	long long updated = 0;
+	struct findex_builder *b = findex_builder_new(fc->cfg, fc->where);
+	sqlite3 *db = metastore_db(ms);
+	int rc = -1;
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    metastore_generation(ms, gen, &updated) < 0 ||
+	    metastore_each_clip(ms, fc->base_url, add_clip, b) != 0) {
+		snprintf(why, n, "%s: cannot read the metastore", fc->metastore);
+	} else {
+		json_object *head = json_object_new_object();
+		json_object_object_add(head, "generation", json_object_new_int64(*gen));
+		json_object_object_add(head, "updated", json_object_new_int64(updated));
+		json_object_object_add(head, "tags", json_object_get(fc->tags));
+		json_object_object_add(head, "base", fc->base_url ? json_object_new_string(fc->base_url) : NULL);
+		json_object_object_add(head, "where", *fc->where_text ? json_object_new_string(fc->where_text) : NULL);
+		json_object_object_add(head, "key", json_object_new_string(fc->key));
+		char *f = file_id(sig);
+		json_object_object_add(head, "file", json_object_new_string(f));
+		free(f);
+		findex_builder_finish(b, head, out, len);
+		rc = 0;
 	}
-	/* one process rebuilds, the others wait and read its file */
-	if (mkdir_p(cachedir) == 0)
-		lock = dir_lock(cachedir);
-	long long cur = -1, upd;
-	char w[512];
-	/* a replica: bring the local copy up to the remote generation (under
-	 * the lock: one download, not one per process) */
-	if (remote)
-		fetched = rmeta_fetch_url(remote, metastore, NULL);
-	if (fetched < 0)
-		mwarn("%s: keeping the local copy of the metastore", remote);
-	struct metastore *ms = open_readonly(metastore, cachedir, &copy, w, sizeof w);
-	if (copy)
-		metastore = copy;
-	if (!ms || metastore_generation(ms, &cur, &upd) < 0) {
-		metastore_close(ms);
-		/* the metastore is away (a sync replacing it): the last cache will do */
-		fc = load(path, why, n);
-		if (!fc)
-			snprintf(why, n, "%s", ms ? "cannot read the metastore generation" : w);
-		goto out;
-	}
-	metastore_close(ms);
-	/* a re-cache (force) or a stale cache: rebuilt only when the
-	 * generation moved, so a burst of re-caches costs one rebuild */
-	fc = load(path, why, n);
-	if (fc && fc->generation == cur && fits(fc, base_url, cfg)) {
-		/* still current: others need not ask SQLite for another while */
-		(void)utimensat(AT_FDCWD, path, NULL, 0);
-		goto out;
-	}
-	fcache_free(fc);
-	fc = NULL;
-	char *text = NULL;
-	size_t len = 0;
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	findex_builder_free(b);
+	return rc;
+}
+
+/* A new index written where others find it (kept in memory only when it
+ * cannot be written). NULL with why. */
+static struct findex *make(struct fcache *fc, struct metastore *ms, const struct msig *sig,
+    int locked, char *why, size_t n)
+{
+	char *text;
+	size_t len;
 	long long gen;
-	if (build(metastore, base_url, cfg, &text, &len, &gen, why, n) < 0)
-		goto out;
-	if (lock < 0 || atomic_write(path, text, len, 0644) < 0) {
-		static int warned;
-		if (!warned++)
-			mwarnerr("%s: cannot write the cache, keeping it in memory", path);
-	}
-	fc = from_buffer(text, len, path, why, n);
-out:
-	if (fc)
-		fc->fetched = fetched;
-	if (lock >= 0)
-		dir_unlock(lock);
-	free(copy);
-	free(path);
-	return fc;
-}
-
-void fcache_free(struct fcache *fc)
-{
-	if (!fc)
-		return;
-	if (fc->mapped)
-		munmap(fc->text, fc->len);
-	else
-		free(fc->text);
-	json_object_put(fc->head);
-	for (size_t i = 0; fc->parsed && i < fc->n; i++)
-		json_object_put(fc->parsed[i]);
-	free(fc->parsed);
-	free(fc->line);
-	free(fc->linelen);
-	free(fc);
-}
-
-json_object *fcache_clip(struct fcache *fc, size_t i)
-{
-	const char *l;
-	size_t n;
-	if (!fcache_line(fc, i, &l, &n))
+	if (build(fc, ms, sig, &gen, &text, &len, why, n) < 0)
 		return NULL;
-	if (!fc->parsed[i]) {
-		char w[128];
-		fc->parsed[i] = json_parse_strict(l, n, w, sizeof w);
+	if (locked && atomic_write(fc->path, text, len, 0644) == 0) {
+		free(text);
+		struct findex *fx = findex_open(fc->path, why, n);
+		if (fx)
+			return fx;
+		return NULL;
 	}
-	return fc->parsed[i];
+	static int warned;
+	if (!warned++)
+		mwarnerr("%s: cannot write the listing index, keeping it in memory", fc->path);
+	return findex_from_buffer(text, len, why, n);
 }
 
-long fcache_find(struct fcache *fc, const char *id)
+/* Under the cache lock: read the generation, then load or make its index. */
+static struct findex *refresh(struct fcache *fc, const struct msig *sig, int locked, char *why,
+    size_t n)
 {
-	size_t k = strlen(id), n;
-	const char *l;
-	for (size_t i = 0; fcache_line(fc, i, &l, &n); i++)
-		if (n > k + 8 && memcmp(l, "{\"id\":\"", 7) == 0 && memcmp(l + 7, id, k) == 0 &&
-		    l[7 + k] == '"')
-			return (long)i;
-	return -1;
+	char w[512];
+	long long gen = -1, upd;
+	struct metastore *ms = open_readonly(fc, w, sizeof w);
+	if (!ms || metastore_generation(ms, &gen, &upd) < 0) {
+		metastore_close(ms);
+		/* the metastore is away (a sync replacing it): the last index will do */
+		struct findex *fx = fc->fx ? fc->fx : load(fc, -1, sig);
+		if (!fx)
+			snprintf(why, n, "%s", ms ? "cannot read the metastore generation" : w);
+		return fx;
+	}
+	struct findex *fx = load(fc, gen, sig);
+	if (!fx)
+		fx = make(fc, ms, sig, locked, why, n);
+	metastore_close(ms);
+	if (fx && locked)
+		stamp_write(fc, gen, sig);
+	return fx;
+}
+
+struct findex *fcache_current(struct fcache *fc, int force, char *why, size_t n)
+{
+	struct msig now;
+	struct stamp st;
+	/* the files first: a commit after this is seen by the next request */
+	msig_read(fc, &now);
+	if (!force && fc->fx && msig_same(&now, &fc->sig))
+		return fc->fx;
+	/* another process may have checked this state of the files already */
+	if (!force && stamp_read(fc, &st) == 0 && msig_same(&now, &st.sig)) {
+		struct findex *fx = load(fc, st.generation, &now);
+		if (fx) {
+			hold(fc, fx, &now);
+			return fx;
+		}
+	}
+	/* one process reads the metastore and builds, the others wait */
+	int lock = fcache_dir(fc->cachedir) == 0 ? dir_lock(fc->cachedir) : -1;
+	if (lock >= 0 && !force && stamp_read(fc, &st) == 0 && msig_same(&now, &st.sig)) {
+		struct findex *fx = load(fc, st.generation, &now);
+		if (fx) {
+			dir_unlock(lock);
+			hold(fc, fx, &now);
+			return fx;
+		}
+	}
+	struct findex *fx = refresh(fc, &now, lock >= 0, why, n);
+	dir_unlock(lock);
+	if (fx) {
+		hold(fc, fx, &now);
+	} else if (fc->fx) {
+		/* a metastore that cannot be read now: what was served stays (and
+		 * the next request tries again) */
+		mwarn("%s", why);
+		fx = fc->fx;
+	}
+	return fx;
 }

@@ -1,59 +1,54 @@
-/* fcache.h: the frontyard listing cache. One file per metastore
- * generation, CACHEDIR/clips.ndjson, replaced atomically (rename), so that
- * every process inetd starts reads a ready answer instead of querying
- * SQLite:
- *   line 1: {"generation":G,"updated":T,"total":N,"tags":[TAGDEF...],
- *            "facets":{TAG:{VALUE:COUNT}},"base":BASE-URL|null}
- *   then one public clip a line (GET /api/clips/ID's JSON, "id" first), in
- *   the default order: newest "updated" first, then id.
- * It holds no backyard paths: it is built from the public clip JSON. */
+/* fcache.h: the frontyard's listing index (findex.h), kept current with
+ * the metastore. The index of a generation is built once, by one
+ * process, into CACHEDIR/clips-KEY.idx (KEY names the settings it was
+ * built for: metastore, file URL base, tag set, publication rule) and
+ * renamed into place; every other process maps it.
+ *
+ * Whether the metastore moved is seen on every request without SQLite:
+ * the metastore's files are compared with what they were when the index
+ * was last found current (its inode, size, mtime and change counter; the
+ * -wal file's inode, size and header, whose salts change when the WAL
+ * restarts). Only when they differ is the generation read, and the index
+ * rebuilt when it moved. CACHEDIR/clips-KEY.stamp holds the generation
+ * and the files' state it was checked at, so that a new process (inetd:
+ * one a connection) starts without opening the metastore at all.
+ *
+ * Reading only: nothing here fetches a remote metastore; a replica's
+ * copy is replaced by its fetcher (fcache_fetch.h) and seen here as a
+ * changed file. */
 #ifndef MEDUSA_FCACHE_H
 #define MEDUSA_FCACHE_H
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "findex.h"
+#include "rule.h"
 
-#define FCACHE_FILE "clips.ndjson"
-
-struct fcache {
-	char *text;             /* the whole file (mapped or allocated) */
-	size_t len;
-	int mapped;
-	long long generation, updated, total;
-	json_object *head;      /* line 1 */
-	int fetched;            /* a replica: what this fcache_get's rmeta_fetch_url
-	                         * gave (1 swapped in, 0 current, -1 failed); 2 none */
-	/* private: the clip lines found so far, indexed on demand, so that
-	 * the first page of a listing never reads the whole file */
-	const char **line;      /* (not NUL-terminated) */
-	size_t *linelen;
-	json_object **parsed;   /* parsed on demand */
-	size_t n, cap;
-	const char *scan;       /* where the next line starts */
+struct fcache_opts {
+	const char *cachedir;
+	const char *metastore;          /* the SQLite file (a replica: its local copy) */
+	const char *base_url;           /* replaces the published base of file URLs, or NULL */
+	const struct config *cfg;       /* the tag set, or NULL */
+	json_object *tags;              /* cfg's tag set as /api/tags gives it (array), or NULL */
+	const struct rule *where;       /* the publication rule, or NULL */
 };
 
-/* The cache for metastore in cachedir: loaded as it is, or rebuilt first
- * when it is missing, when it was built with another base_url or tag set,
- * or when the metastore's generation moved (checked when the cache is
- * older than refresh seconds, or at once when force is set). A cachedir that cannot be
- * written leaves the cache in memory only. With remote (a URL, rmeta.h),
- * metastore is the local copy of a remote metastore, fetched first when the
- * remote generation moved (a failed fetch keeps the old copy). base_url (or NULL) replaces the
- * published file URLs' base. cfg (or NULL) gives the tag set. NULL with why
- * on error (no metastore, unreadable file). */
-struct fcache *fcache_get(const char *cachedir, const char *metastore, const char *remote,
-    const char *base_url, const struct config *cfg, int refresh, int force, char *why, size_t n);
+struct fcache;
+
+/* A cache for these settings (copied; cfg and where must outlive it).
+ * No file is touched yet. */
+struct fcache *fcache_new(const struct fcache_opts *o);
 void fcache_free(struct fcache *fc);
 
-/* Clip line i (0-based): 1 with its bytes, 0 past the last. */
-int fcache_line(struct fcache *fc, size_t i, const char **line, size_t *len);
-/* Line i parsed (owned by the cache). NULL when absent or unparsable. */
-json_object *fcache_clip(struct fcache *fc, size_t i);
-/* Counts tag value v (a list: each element) into facets[tag][value]. */
-void fcache_facet_add(json_object *facets, const char *tag, json_object *v);
+/* The index of the metastore's current generation: the one held when the
+ * metastore's files did not change, else the one on disk or a new one.
+ * force: read the generation even when the files look the same (a
+ * re-cache). When the metastore cannot be read (a sync replacing it), the
+ * last index stays. NULL with why when there is none. Owned by fc, valid
+ * until the next call. */
+struct findex *fcache_current(struct fcache *fc, int force, char *why, size_t n);
 
-/* The line of clip id, or -1. */
-long fcache_find(struct fcache *fc, const char *id);
+/* Makes the cache directory (and its parents). 0 or -1 with errno. */
+int fcache_dir(const char *dir);
 
 #endif

@@ -16,6 +16,9 @@ struct ndjson_reader {
 	json_tokener *tok;
 };
 
+static unsigned describe_error(const char *text, size_t len, size_t off,
+    enum json_tokener_error jerr, char *why, size_t whylen);
+
 struct ndjson_reader *ndjson_open(FILE *f, const char *name)
 {
 	struct ndjson_reader *r = xcalloc(1, sizeof *r);
@@ -44,7 +47,8 @@ void ndjson_close(struct ndjson_reader *r)
 
 unsigned long ndjson_lineno(const struct ndjson_reader *r) { return r->lineno; }
 
-static long nul_escape(const char *text, size_t len);
+static const char *lexical_problem(const char *text, size_t len, size_t *at);
+static unsigned column_of(const char *text, size_t off);
 static const char *bad_value(json_object *o);
 
 static int blank(const char *s, size_t n)
@@ -87,21 +91,26 @@ int ndjson_parse_line(struct ndjson_reader *r, const char *line, size_t len, jso
 		mwarn("%s:%lu: record longer than %d bytes", r->name, r->lineno, INT_MAX);
 		return NDJSON_BAD;
 	}
-	ssize_t n = (ssize_t)len;
+	int n = (int)len;
 	json_tokener_reset(r->tok);
-	json_object *obj = json_tokener_parse_ex(r->tok, line, (int)n);
+	json_object *obj = json_tokener_parse_ex(r->tok, line, n);
 	enum json_tokener_error jerr = json_tokener_get_error(r->tok);
 	if (jerr == json_tokener_success && r->tok->char_offset < n &&
-	    !blank(line + r->tok->char_offset, (size_t)n - (size_t)r->tok->char_offset)) {
+	    !blank(line + r->tok->char_offset, len - (size_t)r->tok->char_offset)) {
 		json_object_put(obj);
 		mwarn("%s:%lu: malformed JSON: trailing data", r->name, r->lineno);
 		return NDJSON_BAD;
 	}
-	if (jerr != json_tokener_success) {
+	if (jerr == json_tokener_continue) {
 		json_object_put(obj);
-		mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno,
-		    jerr == json_tokener_continue ? "unexpected end of line" :
-		    json_tokener_error_desc(jerr));
+		mwarn("%s:%lu: malformed JSON: unexpected end of line", r->name, r->lineno);
+		return NDJSON_BAD;
+	}
+	if (jerr != json_tokener_success) {
+		char why[256];
+		json_object_put(obj);
+		describe_error(line, len, r->tok->char_offset, jerr, why, sizeof why);
+		mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, why);
 		return NDJSON_BAD;
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
@@ -115,9 +124,12 @@ int ndjson_parse_line(struct ndjson_reader *r, const char *line, size_t len, jso
 		mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, bad);
 		return NDJSON_BAD;
 	}
-	if (nul_escape(line, len) >= 0) {
+	size_t at;
+	const char *lex = lexical_problem(line, len, &at);
+	if (lex) {
 		json_object_put(obj);
-		mwarn("%s:%lu: malformed JSON: \\u0000 (a NUL character) in a string", r->name, r->lineno);
+		mwarn("%s:%lu: malformed JSON: at column %u, %s", r->name, r->lineno,
+		    column_of(line, at), lex);
 		return NDJSON_BAD;
 	}
 	*out = obj;
@@ -236,18 +248,36 @@ char *json_canonical(json_object *o)
 
 /* The offset of the first \u0000 escape in text (a NUL inside a string:
  * C strings would silently cut it there, keys and values alike), or -1. */
-static long nul_escape(const char *text, size_t len)
+/* What json-c's strict mode lets through that RFC 8259 does not, or NULL;
+ * *at is the offending byte. json-c accepts single-quoted strings, raw
+ * control characters inside strings and a number ending in '.', and it
+ * reads "\\u0000" into a string that C cannot hold. The text has parsed,
+ * so its strings and escapes are well formed: only these are left. */
+static const char *lexical_problem(const char *text, size_t len, size_t *at)
 {
-	for (size_t i = 0; i + 6 <= len; i++) {
-		if (text[i] != '\\' || text[i + 1] != 'u' || memcmp(text + i + 2, "0000", 4) != 0)
-			continue;
-		size_t b = 0; /* backslashes before: an even number leaves this one an escape */
-		while (b < i && text[i - b - 1] == '\\')
-			b++;
-		if (b % 2 == 0)
-			return (long)i;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		*at = i;
+		if (in_string) {
+			if (c == '"')
+				in_string = 0;
+			else if (c < 0x20)
+				return "a control character inside a string: expected an escape such as \\n or \\t";
+			else if (c == '\\' && i + 1 < len) {
+				if (i + 6 <= len && memcmp(text + i + 1, "u0000", 5) == 0)
+					return "\\u0000 (a NUL character) in a string";
+				i++;
+			}
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '\'') {
+			return "a single quote: expected a string in double quotes";
+		} else if (c == '.' && (i + 1 >= len || text[i + 1] < '0' || text[i + 1] > '9')) {
+			return "a number that ends in '.': expected a digit after it";
+		}
 	}
-	return -1;
+	return NULL;
 }
 
 /* What makes a parsed document unfit to be written back as JSON, or NULL:
@@ -294,6 +324,71 @@ static unsigned line_of(const char *text, size_t off)
 	return line;
 }
 
+/* The column of byte off on its line, counting UTF-8 characters from 1. */
+static unsigned column_of(const char *text, size_t off)
+{
+	size_t start = off;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	unsigned col = 1;
+	for (size_t i = start; i < off; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
+/* What json-c's error at the offending byte means for a person. */
+static const char *expected(enum json_tokener_error jerr)
+{
+	switch (jerr) {
+	case json_tokener_error_parse_unexpected:
+		return "expected a value (a string, number, object, array, true, false or null)";
+	case json_tokener_error_parse_null:
+	case json_tokener_error_parse_boolean: return "expected true, false or null";
+	case json_tokener_error_parse_number: return "expected a number";
+	case json_tokener_error_parse_array: return "expected ',' or ']' after the value";
+	case json_tokener_error_parse_object_key_name: return "expected a name in double quotes";
+	case json_tokener_error_parse_object_key_sep: return "expected ':' after the name";
+	case json_tokener_error_parse_object_value_sep: return "expected ',' or '}' after the value";
+	case json_tokener_error_parse_string: return "expected a valid escape or the closing quote";
+	default: return json_tokener_error_desc(jerr);
+	}
+}
+
+/* "at column C, ...": where a document stops being JSON; returns the line
+ * of that place. A '}' or ']' that json-c trips on after a comma is a
+ * trailing comma: the comma is the mistake, so that is the place named. */
+static unsigned describe_error(const char *text, size_t len, size_t off, enum json_tokener_error jerr,
+    char *why, size_t whylen)
+{
+	if (off >= len)
+		off = len ? len - 1 : 0;
+	char c = len ? text[off] : '\0';
+	size_t prev = off;
+	while (prev > 0 && strchr(" \t\r\n", text[prev - 1]))
+		prev--;
+	if ((c == '}' || c == ']') && prev > 0 && text[prev - 1] == ',') {
+		size_t comma = prev - 1;
+		unsigned cl = line_of(text, comma), bl = line_of(text, off);
+		char on[32] = "";
+		if (bl != cl)
+			snprintf(on, sizeof on, " (line %u)", bl);
+		snprintf(why, whylen, "at column %u, a comma before '%c'%s: expected another %s after it "
+		    "(JSON has no comma after the last %s)", column_of(text, comma), c, on,
+		    c == '}' ? "\"name\": value" : "value", c == '}' ? "member" : "element");
+		return cl;
+	}
+	char found[24];
+	if ((unsigned char)c >= 0x21 && (unsigned char)c < 0x7f)
+		snprintf(found, sizeof found, "'%c'", c);
+	else if (c == '\n')
+		snprintf(found, sizeof found, "the end of the line");
+	else
+		snprintf(found, sizeof found, "byte 0x%02x", (unsigned char)c);
+	snprintf(why, whylen, "at column %u, %s: %s", column_of(text, off), found, expected(jerr));
+	return line_of(text, off);
+}
+
 json_object *json_parse_strict(const char *text, size_t len, char *why, size_t whylen)
 {
 	if (memchr(text, '\0', len)) {
@@ -322,12 +417,15 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 		return NULL;
 	}
 	if (jerr != json_tokener_success) {
-		snprintf(why, whylen, "line %u: %s", line_of(text, off), json_tokener_error_desc(jerr));
+		char w[256];
+		unsigned line = describe_error(text, len, off, jerr, w, sizeof w);
+		snprintf(why, whylen, "line %u: %s", line, w);
 		return NULL;
 	}
 	if (off < len && !blank(text + off, len - off)) {
 		json_object_put(o);
-		snprintf(why, whylen, "line %u: trailing data after the JSON value", line_of(text, off));
+		snprintf(why, whylen, "line %u: at column %u, trailing data after the JSON value",
+		    line_of(text, off), column_of(text, off));
 		return NULL;
 	}
 	const char *bad = bad_value(o);
@@ -336,10 +434,11 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 		snprintf(why, whylen, "%s", bad);
 		return NULL;
 	}
-	long nul = nul_escape(text, len);
-	if (nul >= 0) {
+	size_t at;
+	const char *lex = lexical_problem(text, len, &at);
+	if (lex) {
 		json_object_put(o);
-		snprintf(why, whylen, "line %u: \\u0000 (a NUL character) in a string", line_of(text, (size_t)nul));
+		snprintf(why, whylen, "line %u: at column %u, %s", line_of(text, at), column_of(text, at), lex);
 		return NULL;
 	}
 	return o;

@@ -706,18 +706,19 @@ static int walk_listing(const char *path, int (*each)(void *arg, const char *key
 	return rc;
 }
 
-/* meta/clean = "G KEEP": a gc with this keep finished at generation G, so
- * that a sync that finds both can stop early. Written only when it says
+/* meta/clean = "G KEEP[ RULE]": a gc with this keep finished at
+ * generation G of the copy made under this publication rule, so that a
+ * sync that finds the same can stop early. Written only when it says
  * something else. */
-static int write_clean(struct store *s, const char *dir, long long gen, int keep)
+static int write_clean(struct store *s, const char *dir, long long gen, int keep, const char *rule)
 {
-	char *p = path_join(dir, "generation"), *have = NULL, want[64];
+	char *p = path_join(dir, "generation"), *have = NULL;
+	char *want = xasprintf("%lld %d%s%s\n", gen, keep, *rule ? " " : "", rule);
 	size_t len = 0;
 	long long size;
 	int rc = 0;
-	snprintf(want, sizeof want, "%lld %d\n", gen, keep);
 	if (store_stat(s, RMETA_CLEAN_KEY, &size, NULL, 0) == 1 && size == (long long)strlen(want) &&
-	    store_get_file(s, RMETA_CLEAN_KEY, p) == 0 && read_file(p, 64, &have, &len) == 0 &&
+	    store_get_file(s, RMETA_CLEAN_KEY, p) == 0 && read_file(p, strlen(want) + 1, &have, &len) == 0 &&
 	    len == strlen(want) && !memcmp(have, want, len))
 		goto out;
 	if (atomic_write(p, want, strlen(want), 0644) < 0) {
@@ -730,11 +731,12 @@ out:
 	unlink(p);
 	free(p);
 	free(have);
+	free(want);
 	return rc;
 }
 
 int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry,
-    int clean)
+    const char *clean)
 {
 	char *dir = work_dir(), broken[256];
 	struct keyset ks = {0};
@@ -774,7 +776,7 @@ int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing
 	rc = 0;
 	if (!dry && w.del.n > 0 && store_remove(s, (const char *const *)w.del.k, w.del.n) < 0)
 		rc = -1;
-	if (rc == 0 && !dry && clean && o && write_clean(s, dir, genobj_generation(o), keep) < 0)
+	if (rc == 0 && !dry && clean && o && write_clean(s, dir, genobj_generation(o), keep, clean) < 0)
 		rc = -1;
 out:
 	json_object_put(o);
@@ -782,6 +784,25 @@ out:
 	keyset_free(&w.del);
 	work_dir_remove(dir, work_files);
 	return rc;
+}
+
+/* Beside a fetched copy: the snapshot key it came from. A generation can
+ * be pushed again as another snapshot (medusa-sync after its publication
+ * rule narrowed): the same generation, but not the same rows. */
+static char *from_path(const char *local)
+{
+	return xasprintf("%s.from", local);
+}
+
+static int same_snapshot(const char *local, const char *skey)
+{
+	char *p = from_path(local), *buf = NULL;
+	size_t len;
+	/* no record (a copy from before records were kept): the generation decides */
+	int same = read_file(p, 4096, &buf, &len) < 0 || strcmp(buf, skey) == 0;
+	free(buf);
+	free(p);
+	return same;
 }
 
 static int fetch(struct source *src, const char *local, long long *generation)
@@ -812,7 +833,7 @@ static int fetch(struct source *src, const char *local, long long *generation)
 		mwarn("%s: %s: not a generation object", src->name, RMETA_GENERATION_KEY);
 		goto out;
 	}
-	if (rgen == lgen) {
+	if (rgen == lgen && same_snapshot(local, skey)) {
 		rc = 0;
 		goto out;
 	}
@@ -840,9 +861,18 @@ static int fetch(struct source *src, const char *local, long long *generation)
 		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", src->name, skey, sgen, rgen, local);
 		goto out;
 	}
-	if (rename(dl, local) < 0) {
-		mwarnerr("%s", local);
-		goto out;
+	{
+		/* the record goes first: a copy never claims a snapshot it is not */
+		char *p = from_path(local);
+		unlink(p);
+		if (rename(dl, local) < 0) {
+			mwarnerr("%s", local);
+			free(p);
+			goto out;
+		}
+		if (atomic_write(p, skey, strlen(skey), 0644) < 0)
+			mwarnerr("%s", p);
+		free(p);
 	}
 	{
 		char *d = path_dirname(local);

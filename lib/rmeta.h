@@ -61,10 +61,12 @@ int rmeta_show(struct store *s);
  * there is no generation object and no keyfile. listing (may be NULL): the
  * store's keys as "medusa-store ls" printed them a moment ago, to save
  * listing the store again (keys put since are not in it, so not deleted).
- * clean: after a complete gc, meta/clean = "G KEEP" (G the current
- * generation), which medusa-sync reads to stop early. */
+ * clean (may be NULL): after a complete gc, meta/clean = "G KEEP" (G the
+ * current generation), followed by " " and clean when clean is not empty
+ * (the publication rule the copy was made under), which medusa-sync reads
+ * to stop early. */
 int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry,
-    int clean);
+    const char *clean);
 
 /* The remote-metastore mode of a frontyard server: reads the generation
  * object; when it is newer than the local copy, downloads the snapshot

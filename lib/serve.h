@@ -20,12 +20,13 @@ struct serve {
 	char *remote;           /* a remote metastore's URL (rmeta.h), or NULL */
 	char *files_root;       /* directory storage served under /files/, or NULL */
 	char *cachedir;         /* where the listing cache lives */
-	int refresh;            /* seconds between checks of the metastore generation */
+	int refresh;            /* a replica: seconds between looks at the remote generation */
 	int have_pk;
 	unsigned char pk[SIGN_PK_BYTES];
 	char *base_url;         /* replaces the published base of file URLs, or NULL */
-	struct fcache *cache;   /* loaded on first use */
-	long long cache_at;     /* when it was loaded (unix seconds) */
+	struct rule *where;     /* the publication rule (-W, frontyard.where), or NULL */
+	struct fcache *cache;   /* the listing index, made on first use */
+	struct fcache_fetch *fetch;     /* a replica's fetch helper (serve_frontyard_setup) */
 };
 
 /* The answer of a handler: done (0), the connection must end (-1), or the
@@ -38,6 +39,10 @@ int serve_request(struct serve *s, struct http_conn *c);
 
 int serve_backyard(struct serve *s, struct http_conn *c);
 int serve_frontyard(struct serve *s, struct http_conn *c);
+/* What a frontyard must do before medusa-serve restricts itself (no exec,
+ * no new sockets afterwards): a replica starts its fetch helper
+ * (fcache_fetch.h). 0, or -1 after a message. */
+int serve_frontyard_setup(struct serve *s);
 void serve_frontyard_free(struct serve *s);
 
 /* Static file under root at the decoded relative path rel ("" or a

@@ -2,6 +2,8 @@
  * files (read and replaced under an etag), and the videos themselves. It
  * writes only inside the backyard: every path goes through safepath. */
 #include "serve.h"
+#include "serve_publish.h"
+#include "serve_timeline.h"
 #include "atomic.h"
 #include "metafile.h"
 #include "ndjson.h"
@@ -288,6 +290,8 @@ int serve_backyard(struct serve *s, struct http_conn *c)
 			return serve_405(c, "GET, HEAD");
 		return get_videos(s, c);
 	}
+	if (strcmp(p, "/api/publish") == 0)
+		return serve_publish_status(s, c);
 	size_t n = strlen(p);
 	int folder = strncmp(p, "/api/folders/", 13) == 0;
 	if ((folder || strncmp(p, "/api/videos/", 12) == 0)) {
@@ -301,7 +305,8 @@ int serve_backyard(struct serve *s, struct http_conn *c)
 			free(r);
 			return rc;
 		}
-		return http_error(c, 404, "no such endpoint");
+		int rc = folder ? SERVE_NEXT : serve_timeline(s, c, rel);
+		return rc != SERVE_NEXT ? rc : http_error(c, 404, "no such endpoint");
 	}
 	return SERVE_NEXT;
 }

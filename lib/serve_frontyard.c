@@ -1,246 +1,180 @@
-/* medusa-serve frontyard: clips from the listing cache, files from
+/* medusa-serve frontyard: clips from the listing index, files from
  * directory storage, and the signed re-cache. Never a backyard path: the
- * cache holds only the public clip JSON. */
+ * index holds only the public clip JSON. */
 #include "serve.h"
 #include "fcache.h"
+#include "fcache_fetch.h"
+#include "findex.h"
 #include "hash.h"
 #include "ndjson.h"
+#include "rule.h"
 #include "sign.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
 #define FILES_CACHE "public, max-age=31536000, immutable"
 #define RECACHE_TRIES 8         /* looks again for an announced generation, 0.25 s apart */
+#define FETCH_NONE 2            /* no fetch: not a replica */
+
+int serve_frontyard_setup(struct serve *s)
+{
+	if (!s->remote || s->fetch)
+		return 0;
+	s->fetch = fcache_fetch_start(s->remote, s->metastore);
+	return s->fetch ? 0 : -1;
+}
 
 void serve_frontyard_free(struct serve *s)
 {
 	fcache_free(s->cache);
 	s->cache = NULL;
+	fcache_fetch_stop(s->fetch);
+	s->fetch = NULL;
 }
 
-/* The cache, reloaded when it is older than the refresh interval; NULL
- * after a message when there is none. */
-static struct fcache *cache_load(struct serve *s, int force)
+/* The index of the current generation (a replica fetches first when it is
+ * due); NULL after a message when there is none. *fetched: what the fetch
+ * gave (fcache_fetch_due), FETCH_NONE without one. */
+static struct findex *index_now(struct serve *s, int force, int *fetched)
 {
-	long long now = time(NULL);
-	if (s->cache && !force && now - s->cache_at < s->refresh)
-		return s->cache;
-	char why[1024];
-	struct fcache *fc = fcache_get(s->cachedir, s->metastore, s->remote, s->base_url, s->cfg,
-	    s->refresh, force, why, sizeof why);
-	if (!fc) {
-		mwarn("%s", why);
-		return NULL;
+	if (!s->cache) {
+		json_object *t = s->cfg ? serve_tags_json(s->cfg) : NULL;
+		struct fcache_opts o = {s->cachedir, s->metastore, s->base_url, s->cfg,
+			t ? json_object_object_get(t, "tags") : NULL, s->where};
+		s->cache = fcache_new(&o);
+		json_object_put(t);
 	}
-	fcache_free(s->cache);
-	s->cache = fc;
-	s->cache_at = now;
-	return fc;
+	*fetched = s->fetch ? fcache_fetch_due(s->fetch, s->cachedir, s->refresh, force) : FETCH_NONE;
+	char why[1024];
+	struct findex *fx = fcache_current(s->cache, force, why, sizeof why);
+	if (!fx)
+		mwarn("%s", why);
+	return fx;
 }
 
 /* The same, answering 503 when there is none. */
-static struct fcache *cache(struct serve *s, struct http_conn *c, int force, int *rc)
+static struct findex *index_or_503(struct serve *s, struct http_conn *c, int force, int *fetched,
+    int *rc)
 {
-	struct fcache *fc = cache_load(s, force);
-	if (!fc)
+	struct findex *fx = index_now(s, force, fetched);
+	if (!fx)
 		*rc = http_error(c, 503, "no clips to serve yet (the metastore cannot be read)");
-	return fc;
+	return fx;
 }
 
-static json_object *tagset(struct serve *s, struct fcache *fc)
+static long long head_int(struct findex *fx, const char *k)
 {
-	json_object *t = json_object_object_get(fc->head, "tags");
-	return json_object_is_type(t, json_type_array) ? t : NULL;
+	long long v = 0;
+	jint64(findex_head(fx), k, &v);
+	return v;
 }
 
-static int known_tag(json_object *tags, const char *name)
+/* An answer made from the index: its ETag names the index's content and
+ * the request, so that none of the body is hashed. */
+static int reply(struct serve *s, struct http_conn *c, struct findex *fx, const char *body,
+    size_t len)
 {
-	if (!tags)
-		return 1;   /* no tag set known: any name may filter */
-	for (size_t i = 0; i < json_object_array_length(tags); i++) {
-		const char *n = jstr(json_object_array_get_idx(tags, i), "name");
-		if (n && strcmp(n, name) == 0)
-			return 1;
-	}
-	return 0;
+	unsigned char h[16];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const unsigned char *)findex_etag(fx), 32);
+	crypto_generichash_update(&st, (const unsigned char *)c->req.target, strlen(c->req.target));
+	crypto_generichash_final(&st, h, sizeof h);
+	char tag[2 * sizeof h + 1], hdr[192];
+	hash_to_hex(h, sizeof h, tag);
+	if (s->api_max_age > 0)
+		snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\nCache-Control: public, max-age=%d\r\n", tag,
+		    s->api_max_age);
+	else
+		snprintf(hdr, sizeof hdr, "ETag: \"%s\"\r\nCache-Control: no-cache\r\n", tag);
+	const char *inm = http_header(&c->req, "If-None-Match");
+	char quoted[sizeof tag + 2];
+	snprintf(quoted, sizeof quoted, "\"%s\"", tag);
+	if (inm && http_etag_match(inm, quoted))
+		return http_send(c, 304, NULL, hdr, NULL, 0);
+	return http_send(c, 200, "application/json", hdr, body, len);
 }
 
-struct filter {
-	char *tag, *value;
-};
-
-static int value_is(json_object *t, const char *v)
+static int reply_object(struct serve *s, struct http_conn *c, struct findex *fx, json_object *o)
 {
-	char *end;
-	switch (json_object_get_type(t)) {
-	case json_type_string:
-		return strcmp(json_object_get_string(t), v) == 0;
-	case json_type_int: {
-		errno = 0;
-		long long x = strtoll(v, &end, 10);
-		return !errno && end != v && !*end && x == json_object_get_int64(t);
-	}
-	case json_type_double: {
-		double x = strtod(v, &end);
-		return end != v && !*end && x == json_object_get_double(t);
-	}
-	case json_type_boolean:
-		return json_object_get_boolean(t) ? strcmp(v, "true") == 0 || strcmp(v, "1") == 0 :
-		    strcmp(v, "false") == 0 || strcmp(v, "0") == 0;
-	case json_type_array:
-		for (size_t i = 0; i < json_object_array_length(t); i++)
-			if (value_is(json_object_array_get_idx(t, i), v))
-				return 1;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int text_in(json_object *t, const char *q)
-{
-	if (json_object_is_type(t, json_type_string))
-		return strcasestr(json_object_get_string(t), q) != NULL;
-	if (json_object_is_type(t, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(t); i++)
-			if (text_in(json_object_array_get_idx(t, i), q))
-				return 1;
-	return 0;
-}
-
-/* Filters on one tag are alternatives; filters on different tags must all
- * hold; q must appear in some string tag. */
-static int clip_matches(json_object *clip, const struct filter *f, size_t nf, const char *q)
-{
-	json_object *tags = json_object_object_get(clip, "tags");
-	for (size_t i = 0; i < nf; i++) {
-		if (i > 0 && strcmp(f[i].tag, f[i - 1].tag) == 0)
-			continue;
-		int any = 0;
-		json_object *t = json_object_object_get(tags, f[i].tag);
-		for (size_t j = i; j < nf && strcmp(f[j].tag, f[i].tag) == 0; j++)
-			if (t && value_is(t, f[j].value))
-				any = 1;
-		if (!any)
-			return 0;
-	}
-	if (q && *q) {
-		int hit = 0;
-		json_object_object_foreach(tags, k, v) {
-			(void)k;
-			if (text_in(v, q)) {
-				hit = 1;
-				break;
-			}
-		}
-		if (!hit)
-			return 0;
-	}
-	return 1;
-}
-
-static int cmp_filter(const void *a, const void *b)
-{
-	return strcmp(((const struct filter *)a)->tag, ((const struct filter *)b)->tag);
-}
-
-/* Sorting by a field or a tag; ties keep the default order. */
-struct sorter {
-	struct fcache *fc;
-	const char *field;
-	int tag, desc;
-};
-static struct sorter *sort_ctx;
-
-static json_object *sort_value(size_t i)
-{
-	json_object *c = fcache_clip(sort_ctx->fc, i);
-	if (sort_ctx->tag)
-		c = json_object_object_get(c, "tags");
-	return json_object_object_get(c, sort_ctx->field);
-}
-
-static int cmp_json(json_object *x, json_object *y)
-{
-	if (!x || !y)
-		return !x - !y;     /* missing values go last */
-	int nx = json_object_is_type(x, json_type_int) || json_object_is_type(x, json_type_double) ||
-	    json_object_is_type(x, json_type_boolean);
-	int ny = json_object_is_type(y, json_type_int) || json_object_is_type(y, json_type_double) ||
-	    json_object_is_type(y, json_type_boolean);
-	if (nx && ny) {
-		double a = json_object_get_double(x), b = json_object_get_double(y);
-		return a < b ? -1 : a > b;
-	}
-	if (nx != ny)
-		return nx ? -1 : 1;
-	return strcmp(json_object_get_string(x), json_object_get_string(y));
-}
-
-static int cmp_index(const void *a, const void *b)
-{
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	json_object *x = sort_value(i), *y = sort_value(j);
-	int r = cmp_json(x, y);
-	if (r && x && y && sort_ctx->desc)
-		r = -r;
-	if (r)
-		return r;
-	return i < j ? -1 : i > j;
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *body = xasprintf("%s\n", t);
+	int rc = reply(s, c, fx, body, strlen(body));
+	free(body);
+	json_object_put(o);
+	return rc;
 }
 
 /* A listing query: filters, text, sort, page. */
 struct query {
-	struct filter *f;
-	size_t nf;
+	struct rule *f;
 	char *q, *sort;
+	const char *field;      /* sort field, NULL for the default order */
+	int tag, desc;
 	long limit, off;
-	struct sorter so;
 	char *msg;              /* what is wrong with it, or NULL */
 };
 
 static void query_free(struct query *qy)
 {
-	for (size_t i = 0; i < qy->nf; i++) {
-		free(qy->f[i].tag);
-		free(qy->f[i].value);
-	}
-	free(qy->f);
+	rule_free(qy->f);
 	free(qy->q);
 	free(qy->sort);
 	free(qy->msg);
 }
 
-static void query_parse(struct serve *s, struct http_conn *c, struct fcache *fc, struct query *qy)
+static void query_sort(struct serve *s, struct query *qy)
+{
+	if (!qy->sort || !*qy->sort || strcmp(qy->sort, "-updated") == 0)
+		return;
+	qy->desc = *qy->sort == '-';
+	qy->field = qy->sort + qy->desc;
+	static const char *const fields[] = {"id", "start", "end", "duration", "updated", NULL};
+	for (const char *const *f = fields; *f; f++)
+		if (strcmp(*f, qy->field) == 0)
+			return;
+	if (s->cfg && *qy->field && config_tag(s->cfg, qy->field)) {
+		qy->tag = 1;
+		return;
+	}
+	char *v = utf8_sanitize(qy->sort);
+	qy->msg = xasprintf("sort: %s: want id, start, end, duration, updated or a tag, "
+	    "with '-' for descending", v);
+	free(v);
+}
+
+/* A whole number in [lo, hi] or -1. */
+static long number(const char *v, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	return errno || end == v || *end || x < lo || x > hi ? -1 : x;
+}
+
+static void query_parse(struct serve *s, struct http_conn *c, struct query *qy)
 {
 	memset(qy, 0, sizeof *qy);
 	qy->limit = LIMIT_DEFAULT;
-	qy->so.fc = fc;
+	qy->f = rule_new();
 	const char *qs = c->req.query;
-	char *k, *v;
+	char *k, *v, why[1024];
 	int r;
-	json_object *tags = tagset(s, fc);
-	while ((r = http_query_next(&qs, &k, &v)) == 1) {
-		char *end;
+	while (!qy->msg && (r = http_query_next(&qs, &k, &v)) == 1) {
 		if (strcmp(k, "limit") == 0) {
-			errno = 0;
-			qy->limit = strtol(v, &end, 10);
-			if (errno || end == v || *end || qy->limit < 1 || qy->limit > LIMIT_MAX)
+			if ((qy->limit = number(v, 1, LIMIT_MAX)) < 0)
 				qy->msg = xasprintf("limit: want 1 to %d", LIMIT_MAX);
 		} else if (strcmp(k, "cursor") == 0) {
-			errno = 0;
-			qy->off = strtol(v, &end, 10);
-			if (errno || end == v || *end || qy->off < 0)
-				qy->msg = xasprintf("cursor: not a cursor from \"next\"");
+			if ((qy->off = number(v, 0, 1L << 30)) < 0)
+				qy->msg = xstrdup("cursor: not a cursor from \"next\"");
 		} else if (strcmp(k, "q") == 0) {
 			free(qy->q);
 			qy->q = v;
@@ -249,221 +183,99 @@ static void query_parse(struct serve *s, struct http_conn *c, struct fcache *fc,
 			free(qy->sort);
 			qy->sort = v;
 			v = NULL;
-		} else if (strcmp(k, "fields") == 0) {
-			/* reserved */
-		} else if (!known_tag(tags, k)) {
-			qy->msg = xasprintf("%s: no such tag", k);
-		} else {
-			qy->f = xrealloc(qy->f, (qy->nf + 1) * sizeof *qy->f);
-			qy->f[qy->nf].tag = k;
-			qy->f[qy->nf++].value = v;
-			k = v = NULL;
+		} else if (strcmp(k, "fields") != 0 &&      /* reserved */
+		    rule_add(qy->f, s->cfg, k, v, why, sizeof why) < 0) {
+			qy->msg = xstrdup(why);
 		}
 		free(k);
 		free(v);
-		if (qy->msg)
-			return;
 	}
-	if (r < 0) {
+	if (!qy->msg && r < 0)
 		qy->msg = xstrdup("bad percent-encoding in the query");
-		return;
-	}
-	if (qy->sort && *qy->sort && strcmp(qy->sort, "-updated") != 0) {
-		struct sorter *so = &qy->so;
-		so->desc = *qy->sort == '-';
-		so->field = qy->sort + so->desc;
-		static const char *fields[] = {"id", "start", "end", "duration", "updated", NULL};
-		int ok = 0;
-		for (const char **fl = fields; *fl; fl++)
-			ok |= strcmp(*fl, so->field) == 0;
-		if (!ok && tags && *so->field && known_tag(tags, so->field))
-			ok = so->tag = 1;
-		if (!ok)
-			qy->msg = xasprintf("sort: %s: want id, start, end, duration, updated or a tag, "
-			    "with '-' for descending", qy->sort);
-	}
-	if (qy->nf > 1)
-		qsort(qy->f, qy->nf, sizeof *qy->f, cmp_filter);
+	if (!qy->msg)
+		query_sort(s, qy);
 }
 
-static int query_plain(const struct query *qy)
+static struct findex_sel *query_select(struct findex *fx, const struct query *qy)
 {
-	return qy->nf == 0 && (!qy->q || !*qy->q) && !qy->so.field;
+	return findex_select(fx, qy->f->ng ? qy->f : NULL, qy->q);
 }
 
-/* Text that JSON writes as it is (no escapes), so it can be looked for in
- * a cache line before the line is parsed. */
-static int plain_text(const char *v)
-{
-	for (; *v; v++)
-		if (*v == '"' || *v == '\\' || (unsigned char)*v < ' ')
-			return 0;
-	return 1;
-}
-
-/* Case-insensitive memmem for ASCII letters; memchr finds the candidates
- * for the first byte in either case, so most of the line is never
- * looked at byte by byte. */
-static const char *memcasemem(const char *h, size_t hn, const char *n, size_t nn)
-{
-	if (nn == 0)
-		return h;
-	if (nn > hn)
-		return NULL;
-	int lo = tolower((unsigned char)*n), up = toupper((unsigned char)*n);
-	const char *end = h + hn - nn + 1, *a = NULL, *b = NULL;
-	for (const char *p = h; p < end;) {
-		if (!a || a < p)
-			a = memchr(p, lo, (size_t)(end - p));
-		if (up != lo && (!b || b < p))
-			b = memchr(p, up, (size_t)(end - p));
-		const char *c = !a ? b : !b || up == lo ? a : a < b ? a : b;
-		if (!c)
-			return NULL;
-		if (strncasecmp(c, n, nn) == 0)
-			return c;
-		p = c + 1;
-	}
-	return NULL;
-}
-
-/* Whether a line may match: every filtered tag has one of its values in
- * the line's bytes as a JSON string (numbers and booleans are left to the
- * parsed clip) and q appears in it. A cheap test that spares parsing most
- * lines of a selective query; the parsed clip decides. */
-static int may_match(const char *l, size_t ln, const struct query *qy)
-{
-	char needle[512];
-	for (size_t a = 0; a < qy->nf;) {
-		size_t b = a;
-		int hit = 0, unsure = 0;
-		for (; b < qy->nf && strcmp(qy->f[b].tag, qy->f[a].tag) == 0; b++) {
-			const char *v = qy->f[b].value;
-			char *end;
-			(void)strtod(v, &end);
-			/* "3" matches 3.0 and "1" matches true: numbers and booleans
-			 * are not looked for as text */
-			int numeric = (end != v && !*end) || !strcmp(v, "true") || !strcmp(v, "false");
-			if (numeric || !plain_text(v) || strlen(v) > sizeof needle - 3) {
-				unsure = 1;
-				continue;
-			}
-			int k = snprintf(needle, sizeof needle, "\"%s\"", v);
-			/* a string value is in the line quoted, alone or in a list */
-			if (memmem(l, ln, needle, (size_t)k))
-				hit = 1;
-		}
-		if (!hit && !unsure)
-			return 0;
-		a = b;
-	}
-	if (qy->q && *qy->q && plain_text(qy->q) && !memcasemem(l, ln, qy->q, strlen(qy->q)))
-		return 0;
-	return 1;
-}
-
-/* The lines that match, in the query's order: a new array (*n of them). */
-static size_t *query_select(struct fcache *fc, struct query *qy, size_t *n)
-{
-	size_t cap = fc->cap, k = 0, ln;
-	size_t *idx = xmalloc(cap * sizeof *idx);
-	const char *l;
-	for (size_t i = 0; fcache_line(fc, i, &l, &ln); i++) {
-		if (!may_match(l, ln, qy))
-			continue;
-		json_object *clip = fcache_clip(fc, i);
-		if (!clip || !clip_matches(clip, qy->f, qy->nf, qy->q))
-			continue;
-		if (k == cap) {
-			cap *= 2;
-			idx = xrealloc(idx, cap * sizeof *idx);
-		}
-		idx[k++] = i;
-	}
-	if (qy->so.field && k > 1) {
-		sort_ctx = &qy->so;
-		qsort(idx, k, sizeof *idx, cmp_index);
-		sort_ctx = NULL;
-	}
-	*n = k;
-	return idx;
-}
-
-static int get_clips(struct serve *s, struct http_conn *c, struct fcache *fc)
+/* {"generation":G,"total":N,"clips":[...],"next":C} from the index's own
+ * bytes: no clip is parsed. */
+static int get_clips(struct serve *s, struct http_conn *c, struct findex *fx)
 {
 	struct query qy;
-	query_parse(s, c, fc, &qy);
-	int rc;
-	size_t *idx = NULL, total;
+	query_parse(s, c, &qy);
 	if (qy.msg) {
-		rc = http_error(c, 400, qy.msg);
-		goto out;
-	}
-	int plain = query_plain(&qy);
-	if (plain)
-		total = fc->total > 0 ? (size_t)fc->total : 0;
-	else
-		idx = query_select(fc, &qy, &total);
-	/* {"generation":G,"total":N,"clips":[lines...],"next":C} from the
-	 * cache's own bytes: no clip is parsed for a plain listing */
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	if (!out)
-		mdie(EXIT_USAGE, "out of memory");
-	fprintf(out, "{\"generation\":%lld,\"total\":%zu,\"clips\":[", fc->generation, total);
-	size_t off = (size_t)qy.off, end = off + (size_t)qy.limit;
-	const char *l;
-	size_t ln;
-	for (size_t i = off; i < end && i < total; i++) {
-		if (!fcache_line(fc, plain ? i : idx[i], &l, &ln))
-			break;
-		if (i > off)
-			fputc(',', out);
-		fwrite(l, 1, ln, out);
-	}
-	if (end < total)
-		fprintf(out, "],\"next\":\"%zu\"}\n", end);
-	else
-		fputs("],\"next\":null}\n", out);
-	if (fclose(out) != 0)
-		mdie(EXIT_USAGE, "out of memory");
-	rc = http_json_text(c, 200, text, len, s->api_max_age, NULL);
-	free(text);
-out:
-	query_free(&qy);
-	free(idx);
-	return rc;
-}
-
-/* Facets of the clips a query selects (all clips: the cache's own). */
-static int get_facets(struct serve *s, struct http_conn *c, struct fcache *fc)
-{
-	struct query qy;
-	query_parse(s, c, fc, &qy);
-	int rc;
-	if (qy.msg) {
-		rc = http_error(c, 400, qy.msg);
+		int rc = http_error(c, 400, qy.msg);
 		query_free(&qy);
 		return rc;
 	}
-	json_object *o = json_object_new_object(), *facets;
-	json_object_object_add(o, "generation", json_object_new_int64(fc->generation));
-	if (qy.nf == 0 && (!qy.q || !*qy.q)) {
-		facets = json_object_get(json_object_object_get(fc->head, "facets"));
-	} else {
-		size_t n, *idx = query_select(fc, &qy, &n);
-		facets = json_object_new_object();
-		for (size_t i = 0; i < n; i++) {
-			json_object_object_foreach(json_object_object_get(fcache_clip(fc, idx[i]), "tags"), k, v)
-				fcache_facet_add(facets, k, v);
-		}
-		free(idx);
+	struct findex_sel *sel = query_select(fx, &qy);
+	size_t total = findex_sel_count(sel), off = (size_t)qy.off, end = off + (size_t)qy.limit;
+	uint32_t ord[LIMIT_MAX];
+	const char *field = qy.field && findex_can_sort(fx, qy.field, qy.tag) ? qy.field : NULL;
+	size_t k = findex_page(fx, sel, field, qy.tag, qy.desc, off, (size_t)qy.limit, ord);
+	const char *text[LIMIT_MAX];
+	size_t len[LIMIT_MAX], body = 128;
+	for (size_t i = 0; i < k; i++) {
+		if (!findex_clip(fx, ord[i], &text[i], &len[i]))
+			len[i] = 0;
+		body += len[i] + 1;
 	}
-	json_object_object_add(o, "facets", facets);
+	char *out = xmalloc(body), *p = out;
+	p += sprintf(p, "{\"generation\":%lld,\"total\":%zu,\"clips\":[", head_int(fx, "generation"), total);
+	for (size_t i = 0, n = 0; i < k; i++) {
+		if (!len[i])
+			continue;
+		if (n++)
+			*p++ = ',';
+		memcpy(p, text[i], len[i]);
+		p += len[i];
+	}
+	if (end < total)
+		p += sprintf(p, "],\"next\":\"%zu\"}\n", end);
+	else
+		p += sprintf(p, "],\"next\":null}\n");
+	int rc = reply(s, c, fx, out, (size_t)(p - out));
+	free(out);
+	findex_sel_free(sel);
 	query_free(&qy);
-	rc = http_json(c, 200, o, s->api_max_age, NULL);
-	json_object_put(o);
+	return rc;
+}
+
+/* Facets of the clips a query selects. */
+static int get_facets(struct serve *s, struct http_conn *c, struct findex *fx)
+{
+	struct query qy;
+	query_parse(s, c, &qy);
+	if (qy.msg) {
+		int rc = http_error(c, 400, qy.msg);
+		query_free(&qy);
+		return rc;
+	}
+	struct findex_sel *sel = query_select(fx, &qy);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "generation", json_object_new_int64(head_int(fx, "generation")));
+	json_object_object_add(o, "facets", findex_facets(fx, sel));
+	findex_sel_free(sel);
+	query_free(&qy);
+	return reply_object(s, c, fx, o);
+}
+
+static int get_clip(struct serve *s, struct http_conn *c, struct findex *fx, const char *id)
+{
+	long i = clip_id_valid(id) ? findex_find(fx, id) : -1;
+	const char *t;
+	size_t n;
+	if (i < 0 || !findex_clip(fx, (size_t)i, &t, &n))
+		return http_error(c, 404, "no such clip");
+	char *body = xmalloc(n + 1);
+	memcpy(body, t, n);
+	body[n] = '\n';
+	int rc = reply(s, c, fx, body, n + 1);
+	free(body);
 	return rc;
 }
 
@@ -480,33 +292,33 @@ static int recache(struct serve *s, struct http_conn *c)
 			return http_error_hdr(c, 401, "WWW-Authenticate: " SIGN_HEADER "\r\n", why);
 		return http_error(c, st, why);
 	}
-	int rc = 0;
-	struct fcache *fc = cache(s, c, 1, &rc);
+	int rc = 0, fetched;
+	struct findex *fx = index_or_503(s, c, 1, &fetched, &rc);
 	/* An announced generation (medusa-sync's -G) is what the next request
 	 * must see: a CDN or web server in front of a remote metastore may
 	 * still serve the generation object before it for a moment, so look
 	 * again a few times, and answer 503 (medusa-recache tries again with
 	 * backoff) rather than a 200 for a generation the listings lack. */
-	for (int i = 0; fc && gen >= 0 && fc->generation < gen &&
-	    (fc->fetched == 0 || fc->fetched == 1) &&
+	for (int i = 0; fx && gen >= 0 && head_int(fx, "generation") < gen && fetched == 1 &&
 	    i < RECACHE_TRIES; i++) {
 		struct timespec ts = {0, 250000000L};
 		nanosleep(&ts, NULL);
-		fc = cache(s, c, 1, &rc);
+		fx = index_or_503(s, c, 1, &fetched, &rc);
 	}
-	if (!fc)
+	if (!fx)
 		return rc;
-	if (gen >= 0 && fc->generation < gen) {
+	long long have = head_int(fx, "generation");
+	if (gen >= 0 && have < gen) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "generation %lld announced, but the %s is at %lld%s", gen,
-		    s->remote ? "remote metastore" : "metastore", fc->generation,
-		    fc->fetched < 0 ? " (the remote cannot be read: kept the local copy)" : "");
+		    s->remote ? "remote metastore" : "metastore", have,
+		    fetched < 0 ? " (the remote cannot be read: kept the local copy)" : "");
 		return http_error_hdr(c, 503, "Retry-After: 1\r\n", msg);
 	}
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "generation", json_object_new_int64(fc->generation));
-	json_object_object_add(o, "updated", json_object_new_int64(fc->updated));
-	json_object_object_add(o, "total", json_object_new_int64(fc->total));
+	json_object_object_add(o, "generation", json_object_new_int64(have));
+	json_object_object_add(o, "updated", json_object_new_int64(head_int(fx, "updated")));
+	json_object_object_add(o, "total", json_object_new_int64((long long)findex_total(fx)));
 	rc = http_json(c, 200, o, 0, NULL);
 	json_object_put(o);
 	return rc;
@@ -521,105 +333,105 @@ static int header_safe(const char *v)
 	return 1;
 }
 
-/* The mime type a file was published with, when its extension does not
- * say: found in the clip whose rendition URL ends with the key. */
-static char *file_type(struct serve *s, const char *key)
+/* The clip a storage key belongs to (clips/ID/...): a new string or NULL. */
+static char *key_clip(const char *key)
 {
-	const char *t = http_mime_of(key);
-	if (strcmp(t, "application/octet-stream") != 0)
+	if (strncmp(key, "clips/", 6) != 0)
+		return NULL;
+	size_t n = strcspn(key + 6, "/");
+	return n && key[6 + n] == '/' ? xasprintf("%.*s", (int)n, key + 6) : NULL;
+}
+
+/* The mime type a file was published with, when its extension does not
+ * say: found in its clip's renditions. */
+static char *file_type(struct findex *fx, const char *key)
+{
+	const char *t = http_mime_of(key), *text;
+	if (strcmp(t, "application/octet-stream") != 0 || !fx)
 		return xstrdup(t);
-	struct fcache *fc = cache_load(s, 0);
-	if (!fc)
-		return xstrdup(t);
-	char *quoted = xasprintf("%s\"", key);
-	size_t qn = strlen(quoted);
-	char *type = NULL;
-	const char *l;
-	size_t ln;
-	for (size_t i = 0; !type && fcache_line(fc, i, &l, &ln); i++) {
-		if (!memmem(l, ln, quoted, qn))
-			continue;
-		json_object *r = json_object_object_get(fcache_clip(fc, i), "renditions");
-		for (size_t j = 0; r && j < json_object_array_length(r) && !type; j++) {
-			json_object *o = json_object_array_get_idx(r, j);
-			const char *url = jstr(o, "url"), *mime = jstr(o, "mime");
-			size_t un = url ? strlen(url) : 0, kn = strlen(key);
-			if (mime && un >= kn && strcmp(url + un - kn, key) == 0 && header_safe(mime))
-				type = xstrdup(mime);
-		}
+	char *id = key_clip(key), *type = NULL, why[128];
+	long i = id ? findex_find(fx, id) : -1;
+	size_t n;
+	free(id);
+	json_object *clip = i >= 0 && findex_clip(fx, (size_t)i, &text, &n) ?
+	    json_parse_strict(text, n, why, sizeof why) : NULL;
+	json_object *r = json_object_object_get(clip, "renditions");
+	size_t kn = strlen(key);
+	for (size_t j = 0; r && j < json_object_array_length(r) && !type; j++) {
+		json_object *o = json_object_array_get_idx(r, j);
+		const char *url = jstr(o, "url"), *mime = jstr(o, "mime");
+		size_t un = url ? strlen(url) : 0;
+		if (mime && un >= kn && strcmp(url + un - kn, key) == 0 && header_safe(mime))
+			type = xstrdup(mime);
 	}
-	free(quoted);
+	json_object_put(clip);
 	return type ? type : xstrdup(t);
 }
 
-static int api_object(struct serve *s, struct http_conn *c, json_object *o)
+/* GET /files/KEY: directory storage. With a publication rule, the files of
+ * a clip it leaves out are not there for this server. */
+static int get_file(struct serve *s, struct http_conn *c, const char *key)
 {
-	int rc = http_json(c, 200, o, s->api_max_age, NULL);
-	json_object_put(o);
+	if (!s->files_root)
+		return http_error(c, 404, "files are not served here (object storage)");
+	int fetched, unknown = strcmp(http_mime_of(key), "application/octet-stream") == 0;
+	struct findex *fx = s->where || unknown ? index_now(s, 0, &fetched) : NULL;
+	if (s->where) {
+		char *id = key_clip(key);
+		int out = !fx || (id && findex_excluded(fx, id));
+		free(id);
+		if (out)
+			return http_error(c, 404, "not found");
+	}
+	char *type = file_type(fx, key);
+	int rc = serve_file_under(c, s->files_root, key, type, FILES_CACHE, NULL, NULL);
+	free(type);
 	return rc;
+}
+
+static int api(struct serve *s, struct http_conn *c, const char *p)
+{
+	if (strcmp(p, "/api/tags") == 0 && s->cfg) {
+		/* the tag set is the config's: no need to wait for a publish */
+		json_object *o = serve_tags_json(s->cfg);
+		int rc = http_json(c, 200, o, s->api_max_age, NULL);
+		json_object_put(o);
+		return rc;
+	}
+	int rc = 0, fetched;
+	struct findex *fx = index_or_503(s, c, 0, &fetched, &rc);
+	if (!fx)
+		return rc;
+	if (strcmp(p, "/api/clips") == 0)
+		return get_clips(s, c, fx);
+	if (strcmp(p, "/api/facets") == 0)
+		return get_facets(s, c, fx);
+	if (strncmp(p, "/api/clips/", 11) == 0)
+		return get_clip(s, c, fx, p + 11);
+	json_object *o = json_object_new_object();
+	if (strcmp(p, "/api/generation") == 0) {
+		json_object_object_add(o, "generation", json_object_new_int64(head_int(fx, "generation")));
+		json_object_object_add(o, "updated", json_object_new_int64(head_int(fx, "updated")));
+	} else {
+		json_object *t = json_object_object_get(findex_head(fx), "tags");
+		json_object_object_add(o, "tags", json_object_is_type(t, json_type_array) ?
+		    json_object_get(t) : json_object_new_array());
+	}
+	return reply_object(s, c, fx, o);
 }
 
 int serve_frontyard(struct serve *s, struct http_conn *c)
 {
 	const char *p = c->req.path;
 	int get = strcmp(c->req.method, "GET") == 0 || strcmp(c->req.method, "HEAD") == 0;
-	if (strncmp(p, "/files/", 7) == 0) {
-		if (!get)
-			return serve_405(c, "GET, HEAD");
-		if (!s->files_root)
-			return http_error(c, 404, "files are not served here (object storage)");
-		char *type = file_type(s, p + 7);
-		int rc = serve_file_under(c, s->files_root, p + 7, type, FILES_CACHE, NULL, NULL);
-		free(type);
-		return rc;
-	}
-	if (strcmp(p, "/api/recache") == 0) {
-		if (strcmp(c->req.method, "POST") != 0)
-			return serve_405(c, "POST");
-		return recache(s, c);
-	}
-	if (strncmp(p, "/api/", 5) != 0)
-		return SERVE_NEXT;
+	if (strncmp(p, "/files/", 7) == 0)
+		return get ? get_file(s, c, p + 7) : serve_405(c, "GET, HEAD");
+	if (strcmp(p, "/api/recache") == 0)
+		return strcmp(c->req.method, "POST") == 0 ? recache(s, c) : serve_405(c, "POST");
 	int known = strcmp(p, "/api/clips") == 0 || strncmp(p, "/api/clips/", 11) == 0 ||
 	    strcmp(p, "/api/generation") == 0 || strcmp(p, "/api/facets") == 0 ||
 	    strcmp(p, "/api/tags") == 0;
 	if (!known)
 		return SERVE_NEXT;
-	if (!get)
-		return serve_405(c, "GET, HEAD");
-	if (strcmp(p, "/api/tags") == 0 && s->cfg) {
-		/* the tag set is the config's: no need to wait for a publish */
-		json_object *o = serve_tags_json(s->cfg);
-		return api_object(s, c, o);
-	}
-	int rc = 0;
-	struct fcache *fc = cache(s, c, 0, &rc);
-	if (!fc)
-		return rc;
-	if (strcmp(p, "/api/clips") == 0)
-		return get_clips(s, c, fc);
-	if (strcmp(p, "/api/facets") == 0)
-		return get_facets(s, c, fc);
-	if (strncmp(p, "/api/clips/", 11) == 0) {
-		const char *id = p + 11;
-		long i = clip_id_valid(id) ? fcache_find(fc, id) : -1;
-		if (i < 0)
-			return http_error(c, 404, "no such clip");
-		const char *l;
-		size_t ln;
-		fcache_line(fc, (size_t)i, &l, &ln);
-		char *text = xasprintf("%.*s\n", (int)ln, l);
-		rc = http_json_text(c, 200, text, strlen(text), s->api_max_age, NULL);
-		free(text);
-		return rc;
-	}
-	json_object *o = json_object_new_object();
-	if (strcmp(p, "/api/generation") == 0) {
-		json_object_object_add(o, "generation", json_object_new_int64(fc->generation));
-		json_object_object_add(o, "updated", json_object_new_int64(fc->updated));
-	} else {
-		json_object *t = tagset(s, fc);
-		json_object_object_add(o, "tags", t ? json_object_get(t) : json_object_new_array());
-	}
-	return api_object(s, c, o);
+	return get ? api(s, c, p) : serve_405(c, "GET, HEAD");
 }

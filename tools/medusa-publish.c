@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "metastore.h"
 #include "ndjson.h"
+#include "rule.h"
 #include "store.h"
 #include "util.h"
 
@@ -54,14 +55,16 @@ struct pub {
 	long long grace;
 	long long gen, now;
 	/* counts */
-	long long clips, changed, unchanged, failed, errors, pruned, removed, damaged;
+	long long clips, changed, unchanged, failed, errors, pruned, removed, damaged, excluded;
 	int complete, prune_ok, fatal, leftovers, out_failed;
 	json_object *summary;
 	sqlite3_stmt *q_seen, *q_keep, *q_touch;
 	unsigned char *rows;            /* a bit per clips.n this run published (or kept) */
 	size_t nrows;                   /* bytes of rows */
 	long long nseen;
-	const char *workdir;            /* -W: medusa-cut's, cleaned where clips changed */
+	const char *workdir;            /* -w: medusa-cut's, cleaned where clips changed */
+	struct rule *where;             /* -W or frontyard.where: what this frontyard carries */
+	char *where_text;               /* its canonical text, part of a record's rechash */
 	char *workreal;                 /* its real path, to tell which files are its */
 	FILE *spool;                    /* the records of changed rows, printed after the commit */
 	char *dirty;                    /* METASTORE.dirty: files may be in storage that no row names */
@@ -89,8 +92,8 @@ static void crash_point(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: medusa-publish [-fpq] [-C backyard] [-s storage] [-m metastore] "
-	    "[-u base-url] [-W workdir] [-g grace] [< renditions]\n"
-	    "       medusa-publish -E [-C backyard] [-s storage] [-m metastore] [-u base-url]\n");
+	    "[-u base-url] [-w workdir] [-W rule] [-g grace] [< renditions]\n"
+	    "       medusa-publish -E [-C backyard] [-s storage] [-m metastore] [-u base-url] [-W rule]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -467,18 +470,44 @@ static int retire_key(void *arg, const char *key)
 	return 0;
 }
 
+/* Deletes the row of clip id in this generation; its files go into the
+ * garbage table. 1 a row went, 0 there was none, -1 error. */
+static int drop_row(struct pub *p, const char *id)
+{
+	struct oldkeys o = {p, NULL, 0};
+	if (metastore_clip_keys(p->ms, id, retire_key, &o) < 0)
+		return -1;
+	int r = metastore_delete_clip(p->ms, id);
+	if (r > 0)
+		p->changed++;
+	return r;
+}
+
 /* A clip whose row names a file that is gone and cannot be put again
  * leaves the frontyard in this generation (it is back once medusa-cut has
  * made it again): no server lists a file that is not there. */
 static int unpublish(struct pub *p, const char *id)
 {
-	struct oldkeys o = {p, NULL, 0};
-	if (metastore_clip_keys(p->ms, id, retire_key, &o) < 0 || metastore_delete_clip(p->ms, id) < 0)
+	if (drop_row(p, id) < 0)
 		return -1;
 	mwarn("clip %s: a file its row names is gone from storage: the clip is not listed until "
 	    "its renditions are made again", id);
-	p->changed++;
 	return 0;
+}
+
+/* A clip outside the publication rule: its record passes through without
+ * urls, and its row, when there is one (the rule narrowed, or its tags
+ * changed), goes in this generation, as a pruned clip's does. -1: fatal. */
+static int withdraw(struct pub *p, const char *id)
+{
+	int r = drop_row(p, id);
+	if (r > 0) {
+		p->pruned++;
+		if (touch(p, id) < 0)
+			return -1;
+	}
+	p->excluded++;
+	return r < 0 ? -1 : 0;
 }
 
 /* Publishes one clip record into the open transaction. -1: fatal. */
@@ -532,6 +561,8 @@ static void record_hash(struct pub *p, const char *line, size_t len, unsigned ch
 	crypto_generichash_init(&st, NULL, 0, RECHASH_LEN);
 	crypto_generichash_update(&st, (const unsigned char *)"medusa record 1", 16);
 	crypto_generichash_update(&st, (const unsigned char *)p->base, strlen(p->base) + 1);
+	/* a line kept under one rule may be left out under another */
+	crypto_generichash_update(&st, (const unsigned char *)p->where_text, strlen(p->where_text) + 1);
 	crypto_generichash_update(&st, (const unsigned char *)line, len);
 	crypto_generichash_final(&st, out, RECHASH_LEN);
 }
@@ -712,9 +743,12 @@ static int add_record(struct pub *p, json_object *rec, const unsigned char *rech
 		r = remember(p, clip, video) < 0 ? -1 : 0;
 	} else {
 		char why[512];
-		const char *bad;
+		const char *bad, *id = jstr(rec, "clip");
 		it.clip = 1;
-		if ((bad = parse_clip(p, &it, why, sizeof why)))
+		if (p->where && id && clip_id_valid(id) &&
+		    !rule_match(p->where, json_object_object_get(rec, "tags")))
+			r = withdraw(p, id);
+		else if ((bad = parse_clip(p, &it, why, sizeof why)))
 			fail_item(p, &it, "%s", bad);
 		else
 			r = publish_clip(p, &it, rechash);
@@ -1042,7 +1076,7 @@ static int prune(struct pub *p)
 	free(q);
 	if (r < 0)
 		return -1;
-	p->pruned = doomed;
+	p->pruned += doomed;
 	return 0;
 }
 
@@ -1144,6 +1178,7 @@ static json_object *summary_record(struct pub *p)
 	json_object_object_add(ps, "failed", json_object_new_int64(p->failed));
 	json_object_object_add(ps, "errors", json_object_new_int64(p->errors));
 	json_object_object_add(ps, "pruned", json_object_new_int64(p->pruned));
+	json_object_object_add(ps, "excluded", json_object_new_int64(p->excluded));
 	json_object_object_add(ps, "removed", json_object_new_int64(p->removed));
 	json_object_object_add(ps, "damaged", json_object_new_int64(p->damaged));
 	json_object_object_add(ps, "generation", json_object_new_int64(p->gen));
@@ -1154,7 +1189,7 @@ static json_object *summary_record(struct pub *p)
 /* The settings, as shell assignments for medusa-reconcile and -sync, with
  * the metastore's generation (empty when there is none yet). */
 static int print_settings(const struct config *cfg, const char *storage, const char *ms,
-    const char *base)
+    const char *base, const char *where)
 {
 	long long gen = -1;
 	char why[1024], g[32] = "";
@@ -1171,6 +1206,7 @@ static int print_settings(const struct config *cfg, const char *storage, const c
 	print_env("MEDUSA_METASTORE", ms);
 	print_env("MEDUSA_WORKDIR", cfg->workdir);
 	print_env("MEDUSA_URL", base);
+	print_env("MEDUSA_WHERE", where);
 	print_env("MEDUSA_GENERATION", g);
 	return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
 }
@@ -1286,9 +1322,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct pub p = {.prune_ok = 1, .grace = GRACE_DEFAULT};
-	const char *dir = NULL, *storage = NULL, *mspath = NULL, *base = NULL;
+	const char *dir = NULL, *storage = NULL, *mspath = NULL, *base = NULL, *where = NULL;
 	int env = 0, c;
-	while ((c = getopt_long(argc, argv, "b:C:Efg:hm:pqs:u:W:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:C:Efg:hm:pqs:u:w:W:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': {
 			/* a run is one transaction now; -b is taken as before */
@@ -1307,7 +1343,8 @@ int main(int argc, char **argv)
 		case 'q': p.quiet = 1; break;
 		case 's': storage = optarg; break;
 		case 'u': base = optarg; break;
-		case 'W': p.workdir = optarg; break;
+		case 'w': p.workdir = optarg; break;
+		case 'W': where = optarg; break;
 		default: usage();
 		}
 	}
@@ -1327,8 +1364,11 @@ int main(int argc, char **argv)
 	}
 	if (!base)
 		base = "/files/";
+	/* (a bad rule ends the run here, before anything is done) */
+	p.where = rule_open(where, have_cfg ? &cfg : NULL);
 	if (env) {
-		int rc = print_settings(&cfg, storage, mspath, base);
+		int rc = print_settings(&cfg, storage, mspath, base, where ? where : cfg.where);
+		rule_free(p.where);
 		config_free(&cfg);
 		return rc;
 	}
@@ -1338,6 +1378,7 @@ int main(int argc, char **argv)
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "cannot initialise libsodium");
 	p.base = base;
+	p.where_text = p.where ? rule_canonical(p.where) : xstrdup("");
 	run_open(&p, storage, mspath);
 	long long gen0 = p.gen;
 	p.rd = ndjson_open(stdin, "stdin");
@@ -1364,6 +1405,8 @@ int main(int argc, char **argv)
 	free(p.rows);
 	free(p.workreal);
 	free(p.base_json);
+	free(p.where_text);
+	rule_free(p.where);
 	if (have_cfg)
 		config_free(&cfg);
 	if (close_stdout() < 0)

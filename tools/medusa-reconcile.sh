@@ -8,19 +8,20 @@ prog=medusa-reconcile
 
 usage() {
 	echo "usage: $prog [-fnq] [-C backyard] [-s storage] [-m metastore] [-u base-url]" \
-	    "[-r frontyard-url ...] [-j N] [-g grace]" >&2
+	    "[-W rule] [-r frontyard-url ...] [-j N] [-g grace]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
 
-dir= storage= metastore= url= jobs= force= nowait= quiet= grace=
+dir= storage= metastore= url= jobs= force= nowait= quiet= where= grace=
 recache=()
-while getopts C:s:m:u:r:j:g:fnqh opt; do
+while getopts C:s:m:u:W:r:j:g:fnqh opt; do
 	case $opt in
 	C) dir=$OPTARG ;;
 	s) storage=$OPTARG ;;
 	m) metastore=$OPTARG ;;
 	u) url=$OPTARG ;;
+	W) where=$OPTARG ;;
 	r) recache+=("$OPTARG") ;;
 	j) jobs=$OPTARG ;;
 	g) grace=$OPTARG ;;
@@ -48,10 +49,11 @@ args=()
 [ -n "$storage" ] && args+=(-s "$storage")
 [ -n "$metastore" ] && args+=(-m "$metastore")
 [ -n "$url" ] && args+=(-u "$url")
+[ -n "$where" ] && args+=(-W "$where")
 # (a metastore that is no metastore or is damaged is named here, before
 # any work is done)
 settings=$(medusa-publish -E "${args[@]}") || exit 2
-MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL= MEDUSA_GENERATION=
+MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL= MEDUSA_WHERE= MEDUSA_GENERATION=
 eval "$settings"
 gen0=$MEDUSA_GENERATION
 export MEDUSA_BACKYARD=$MEDUSA_ROOT
@@ -98,7 +100,7 @@ pipeline() {
 		medusa-tags check |
 		medusa-cut "${cutargs[@]}" |
 		medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
-		    -W "$MEDUSA_WORKDIR" --prune $force "${pubargs[@]}" > "$log.tmp"
+		    -w "$MEDUSA_WORKDIR" ${MEDUSA_WHERE:+-W "$MEDUSA_WHERE"} --prune $force "${pubargs[@]}" > "$log.tmp"
 	st=("${PIPESTATUS[@]}")
 	mv -f -- "$log.tmp" "$log"
 }

@@ -2,8 +2,10 @@
  * connection on stdin/stdout (inetd, tcpserver, systemd sockets) or one CGI
  * request. */
 #include "backyard.h"
+#include "dirs.h"
 #include "hash.h"
 #include "http.h"
+#include "rule.h"
 #include "serve.h"
 #include "sign.h"
 #include "util.h"
@@ -28,7 +30,7 @@ static noreturn void usage(void)
 	fprintf(stderr, "usage: medusa-serve backyard|frontyard [-C backyard] [-w webdir]\n"
 	    "           [-a tokenfile] [-m metastore] [-s storage] [-c cachedir]\n"
 	    "           [-k pubkey] [-u baseurl] [-r refresh] [-b maxbody] [-i idle]\n"
-	    "           [-t timeout]\n");
+	    "           [-t timeout] [-W rule]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -48,31 +50,6 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The web pages: PREFIX/share/medusa/web/MODE when installed, else the
- * source tree's web/MODE beside the build directory. */
-static char *default_webdir(const char *mode)
-{
-	char *d = xasprintf("%s/web/%s", MEDUSA_SHAREDIR, mode);
-	if (is_dir(d))
-		return d;
-	free(d);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	char *bin = path_dirname(exe);
-	d = xasprintf("%s/../web/%s", bin, mode);
-	free(bin);
-	if (is_dir(d)) {
-		char *r = realpath(d, NULL);
-		free(d);
-		return r;
-	}
-	free(d);
-	return NULL;
-}
-
 static char *read_token(const char *file)
 {
 	char *buf = NULL;
@@ -87,12 +64,12 @@ static char *read_token(const char *file)
 
 int main(int argc, char *argv[])
 {
-	const char *dir = NULL, *tokfile = NULL, *pubkey = NULL, *storage = NULL;
+	const char *dir = NULL, *tokfile = NULL, *pubkey = NULL, *storage = NULL, *where = NULL;
 	struct serve s = {.api_max_age = 10, .refresh = 30};
 	struct http_limits lim;
 	http_limits_default(&lim);
 	int ch;
-	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:W:")) != -1) {
 		switch (ch) {
 		case 'C': dir = optarg; break;
 		case 'w': s.webdir = xstrdup(optarg); break;
@@ -102,6 +79,7 @@ int main(int argc, char *argv[])
 		case 'c': s.cachedir = xstrdup(optarg); break;
 		case 'k': pubkey = optarg; break;
 		case 'u': s.base_url = xstrdup(optarg); break;
+		case 'W': where = optarg; break;
 		case 'r': s.refresh = seconds_ms(optarg, "-r") / 1000; break;
 		case 'b': {
 			char *end;
@@ -156,6 +134,12 @@ int main(int argc, char *argv[])
 				mdie(EXIT_USAGE, "MEDUSA_TOKEN: a token needs at least 16 characters");
 			s.token = xstrdup(t);
 		}
+		/* the editor's filmstrips, waveforms and scene changes */
+		if (!s.cachedir) {
+			char *fy = path_join(cfg.frontyard_dir, "cache");
+			s.cachedir = dirs_cache(fy);
+			free(fy);
+		}
 	} else {
 		if (!s.metastore)
 			s.metastore = xstrdup(cfg.metastore);
@@ -169,18 +153,22 @@ int main(int argc, char *argv[])
 		}
 		if (strstr(s.metastore, "://")) {
 			/* a replica: a local copy of the remote metastore in the cache */
-			if (!s.cachedir && !s.cfg)
-				mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory (-c)",
-				    s.metastore);
+			if (!s.cachedir) {
+				char *fy = s.cfg ? path_join(cfg.frontyard_dir, "cache") : NULL;
+				s.cachedir = dirs_cache(fy);
+				free(fy);
+			}
 			if (!s.cachedir)
-				s.cachedir = path_join(cfg.frontyard_dir, "cache");
+				mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory "
+				    "(-c, CACHE_DIRECTORY, XDG_CACHE_HOME or HOME)", s.metastore);
 			s.remote = s.metastore;
 			s.metastore = path_join(s.cachedir, "metastore.sqlite");
 		}
 		if (!s.cachedir) {
-			char *md = path_dirname(s.metastore);
-			s.cachedir = path_join(md, "cache");
+			char *md = path_dirname(s.metastore), *beside = path_join(md, "cache");
+			s.cachedir = dirs_cache(beside);
 			free(md);
+			free(beside);
 		}
 		char *def = NULL;
 		if (!pubkey && s.cfg) {
@@ -195,11 +183,20 @@ int main(int argc, char *argv[])
 			s.have_pk = 1;
 		}
 		free(def);
+		s.where = rule_open(where, s.cfg);
 	}
-	if (!s.webdir)
-		s.webdir = default_webdir(mode);
+	if (!s.webdir) {  /* wherever the tree was installed or built */
+		char *sub = xasprintf("web/%s", mode);
+		s.webdir = dirs_share(sub, MEDUSA_SHAREDIR);
+		free(sub);
+	}
 	else if (!is_dir(s.webdir))
 		mdie(EXIT_USAGE, "%s: web directory: not a directory", s.webdir);
+
+	/* what must exec or open sockets happens here, before anything
+	 * restricts this process */
+	if (s.mode == SERVE_FRONTYARD && serve_frontyard_setup(&s) < 0)
+		return EXIT_USAGE;
 
 	struct http_conn c;
 	http_conn_init(&c, 0, 1, &lim);
@@ -217,6 +214,7 @@ int main(int argc, char *argv[])
 	http_conn_close(&c);
 	http_conn_free(&c);
 	serve_frontyard_free(&s);
+	rule_free(s.where);
 	if (s.token)
 		sodium_memzero(s.token, strlen(s.token));
 	free(s.token);

@@ -5,6 +5,7 @@
 #include "hash.h"
 #include "ndjson.h"
 #include "rmeta.h"
+#include "rule.h"
 #include "store.h"
 #include "util.h"
 
@@ -24,11 +25,11 @@ static void usage(void)
 	    "       medusa-store -s STORE ls [PREFIX]\n"
 	    "       medusa-store -s STORE rm KEY... | rm -\n"
 	    "       medusa-store keys -m METASTORE\n"
-	    "       medusa-store snapshot -m METASTORE FILE\n"
+	    "       medusa-store [-C backyard -W rule] snapshot -m METASTORE FILE\n"
 	    "       medusa-store -s STORE [-n] [-f] [-k N] push -m METASTORE\n"
 	    "       medusa-store -s STORE [-l LISTING] missing -m METASTORE ROOT\n"
 	    "       medusa-store -s STORE generation\n"
-	    "       medusa-store -s STORE [-cn] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
+	    "       medusa-store -s STORE [-cn] [-W rule] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
 	    "       medusa-store -s STORE fetch LOCAL-METASTORE\n");
 	exit(EXIT_USAGE);
 }
@@ -210,13 +211,13 @@ static int number(const char *s, int min, int max, const char *what)
 int main(int argc, char **argv)
 {
 	int c, jobs = 8, keep = 2, dry = 0, force = 0, clean = 0, rc = EXIT_ALLOK;
-	const char *metastore = NULL, *keyfile = NULL, *listing = NULL, *cmd;
+	const char *metastore = NULL, *keyfile = NULL, *listing = NULL, *where = NULL, *dir = NULL, *cmd;
 	struct store *s;
 	static const struct option longopts[] = {
 		{"keep", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
-	while ((c = getopt_long(argc, argv, "+s:cj:k:l:m:nfx:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:cj:k:l:m:nfx:C:W:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': clean = 1; break;
 		case 's': store_url = optarg; break;
@@ -227,6 +228,8 @@ int main(int argc, char **argv)
 		case 'n': dry = 1; break;
 		case 'f': force = 1; break;
 		case 'x': keyfile = optarg; break;
+		case 'W': where = optarg; break;
+		case 'C': dir = optarg; break;
 		default: usage();
 		}
 	}
@@ -248,9 +251,21 @@ int main(int argc, char **argv)
 	/* local only: no store needed */
 	if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
 		long long gen;
-		if (rmeta_snapshot(metastore, argv[0], &gen) < 0)
+		/* the rule's values are read by the tag set of the backyard */
+		struct config cfg = {0};
+		if (where && dir)
+			config_open(dir, &cfg);
+		struct rule *r = rule_open(where, where && dir ? &cfg : NULL);
+		json_object *out = NULL;
+		if (rmeta_snapshot(metastore, argv[0], &gen) < 0 ||
+		    (r && rule_keep_only(argv[0], r, &out) < 0))
 			return EXIT_SOME;
-		printf("{\"generation\":%lld}\n", gen);
+		rule_free(r);
+		if (where && dir)
+			config_free(&cfg);
+		printf("{\"generation\":%lld,\"excluded\":%s}\n", gen,
+		    out ? json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN) : "[]");
+		json_object_put(out);
 		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
 	}
 	if (!strcmp(cmd, "keys") && argc == 0 && metastore) {
@@ -361,7 +376,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "generation")) {
 		rc = rmeta_show(s) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "gc")) {
-		rc = rmeta_gc(s, keep, keyfile, listing, dry, clean) < 0 ? EXIT_SOME : EXIT_ALLOK;
+		rc = rmeta_gc(s, keep, keyfile, listing, dry, clean ? (where ? where : "") : NULL) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	}
 	store_close(s);
 	if (close_stdout() < 0)

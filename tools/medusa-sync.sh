@@ -11,7 +11,7 @@ prog=medusa-sync
 
 usage() {
 	echo "usage: $prog [-afnq] [-C backyard] [-m metastore] [-s storage] -t s3://bucket/prefix" \
-	    "[-r frontyard-url ...] [-k signing-key] [-j N] [--keep N]" >&2
+	    "[-W rule] [-r frontyard-url ...] [-k signing-key] [-j N] [--keep N]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
@@ -29,14 +29,15 @@ while [ $# -gt 0 ]; do
 done
 set -- "${args[@]+"${args[@]}"}"
 
-dir= metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet= all=
+dir= metastore= storage= target= key= jobs=8 keep=2 dry= force= quiet= all= where=
 recache=()
-while getopts C:m:s:t:r:k:j:K:afnqh opt; do
+while getopts C:m:s:t:r:k:j:K:W:afnqh opt; do
 	case $opt in
 	C) dir=$OPTARG ;;
 	m) metastore=$OPTARG ;;
 	s) storage=$OPTARG ;;
 	t) target=$OPTARG ;;
+	W) where=$OPTARG ;;
 	r) recache+=("$OPTARG") ;;
 	k) key=$OPTARG ;;
 	j) jobs=$OPTARG ;;
@@ -60,7 +61,8 @@ esac
 
 # The local frontyard as medusa-publish resolves it: options, the config,
 # then the embedded defaults beside the backyard.
-if [ -z "$metastore" ] || [ -z "$storage" ]; then
+# A rule (-W) is read by the backyard's tag set, so it needs the backyard.
+if [ -z "$metastore" ] || [ -z "$storage" ] || [ -n "$where" ]; then
 	if ! command -v medusa-publish >/dev/null 2>&1; then
 		warn "-m and -s are needed (medusa-publish is not installed to find the defaults)"
 		exit 2
@@ -69,8 +71,9 @@ if [ -z "$metastore" ] || [ -z "$storage" ]; then
 	[ -n "$dir" ] && pargs+=(-C "$dir")
 	[ -n "$storage" ] && pargs+=(-s "$storage")
 	[ -n "$metastore" ] && pargs+=(-m "$metastore")
+	[ -n "$where" ] && pargs+=(-W "$where")
 	settings=$(medusa-publish -E "${pargs[@]+"${pargs[@]}"}") || exit 2
-	MEDUSA_STORAGE= MEDUSA_METASTORE=
+	MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_ROOT=
 	eval "$settings"
 	storage=$MEDUSA_STORAGE metastore=$MEDUSA_METASTORE
 fi
@@ -108,17 +111,19 @@ ms() { medusa-store -s "$target" "$@"; }
 # A consistent copy first: the keys to upload come from it, so the snapshot
 # that goes up never references a file that did not.
 progress "snapshot of $metastore"
-medusa-store -s "$target" snapshot -m "$metastore" "$work/snap.sqlite" > "$work/snap.json" ||
+medusa-store -s "$target" ${where:+-C "$MEDUSA_ROOT" -W "$where"} snapshot \
+    -m "$metastore" "$work/snap.sqlite" > "$work/snap.json" ||
 	fail "cannot snapshot $metastore"
 
 # What the remote serves now, for the messages below: a generation, none
 # yet, or a generation object that is empty or damaged (then its
 # generation is unknown, and the push rebuilds it from the snapshots).
 ms generation > "$work/generation" 2> "$work/generation.err"
-# (one jq for all four; fields apart by US, as any of them may be empty)
-IFS=$'\037' read -r gen rgen unreadable snapkey < <(jq -r -n --slurpfile s "$work/snap.json" '
+# (one jq for all five; fields apart by US, as any of them may be empty)
+IFS=$'\037' read -r gen nexcluded rgen unreadable snapkey < <(jq -r -n --slurpfile s "$work/snap.json" '
 	(input? // {}) as $g |
-	[$s[0].generation, ($g.generation // ""), ($g.unreadable // ""), ($g.snapshot // "")] |
+	[$s[0].generation, ($s[0].excluded // [] | length), ($g.generation // ""), ($g.unreadable // ""),
+	 ($g.snapshot // "")] |
 	map(tostring) | join("\u001f")' < "$work/generation" 2>/dev/null)
 [ -n "$gen" ] || fail "cannot snapshot $metastore"
 if [ -n "$unreadable" ]; then
@@ -138,7 +143,7 @@ fi
 # checks the full listing anyway.
 if [ -z "$all$force$dry$unreadable" ]; then
 	if [ "$rgen" = "$gen" ] && [ -n "$snapkey" ] && ms stat meta/clean "$snapkey" > /dev/null 2>&1 &&
-	    ms get meta/clean "$work/clean" && [ "$(cat "$work/clean")" = "$gen $keep" ]; then
+	    ms get meta/clean "$work/clean" && [ "$(cat "$work/clean")" = "$gen $keep${where:+ $where}" ]; then
 		progress ""
 		[ -t 2 ] && [ -z "$quiet" ] && printf '\r\033[K' >&2
 		[ -n "$quiet" ] || warn "$target is at generation $gen already: nothing to do"
@@ -151,6 +156,20 @@ fi
 progress "listing $target"
 ms -l "$work/remote.ndjson" missing -m "$work/snap.sqlite" "$root" > "$work/upload.ndjson" ||
 	fail "cannot compare $metastore with $target"
+
+# Clips outside the rule: nothing of theirs stays on the remote, not even
+# for the kept generations (their snapshots hold the rows): delete their
+# objects after the switch, and keep no older generation this time.
+: > "$work/private.keys"
+if [ "$nexcluded" != 0 ]; then
+	jq -r '.excluded[]' "$work/snap.json" > "$work/excluded.ids" || fail "cannot read the snapshot's left-out clips"
+	jq -r .key "$work/remote.ndjson" | awk -F/ 'NR == FNR { x[$0]; next } $1 == "clips" && ($2 in x)' \
+	    "$work/excluded.ids" - > "$work/private.keys" || fail "cannot compare the remote with the rule"
+fi
+if [ -s "$work/private.keys" ]; then
+	keep=0 force=-f
+	warn "$(wc -l < "$work/private.keys") objects on $target belong to clips outside the rule: they go after the switch, and so do the older generations"
+fi
 nup=$(wc -l < "$work/upload.ndjson")
 bup=0
 [ "$nup" -eq 0 ] || bup=$(jq -s 'map(.bytes) | add // 0' "$work/upload.ndjson")
@@ -216,10 +235,14 @@ if [ ${#recache[@]} -gt 0 ]; then
 	fi
 fi
 
+if [ -s "$work/private.keys" ]; then
+	ms rm - < "$work/private.keys" || fail "deleting the objects of clips outside the rule from $target failed (the next sync retries)"
+fi
+
 # (6) what no kept generation references
 progress "removing unused files from $target"
 # (and meta/clean, which lets the next sync stop early)
-ms -c -k "$keep" -l "$work/remote.ndjson" gc > "$work/gc.ndjson" ||
+ms -c ${where:+-W "$where"} -k "$keep" -l "$work/remote.ndjson" gc > "$work/gc.ndjson" ||
 	fail "removing unused files from $target failed (the next sync retries)"
 ndel=$(wc -l < "$work/gc.ndjson")
 

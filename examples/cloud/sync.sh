@@ -7,6 +7,7 @@ set -a
 . "$here/medusa.env"
 set +a
 medusa-reconcile -q
-medusa-sync -q -t "$MEDUSA_TARGET" \
+# the home gallery shows every clip; the cloud copy only the public ones
+medusa-sync -q -t "$MEDUSA_TARGET" -W public=true \
     -r https://a.example.com/ -r https://b.example.com/ \
     -k "${MEDUSA_SIGNING_KEY:-../frontyard/recache.key}"

@@ -23,22 +23,31 @@ done
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=S3RVER \
     AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
 
-# two clips as medusa-cut would hand them over (tiny stand-in files)
+# a backyard whose tag set the cloud's rule (-W public=true) is read by
+mkdir -p "$w/by"
+printf '{"tags": {"place": {"type": "string"}, "public": {"type": "boolean", "default": false}}}\n' \
+    > "$w/by/backyard.medusa.json"
+# two clips as medusa-cut would hand them over (tiny stand-in files):
+# one public, one private
 mkdir -p "$w/work"
 for c in k3v9q2 p7m2x4; do
+	[ $c = k3v9q2 ] && public=true || public=false
 	printf 'rendition of %s\n' $c > "$w/work/$c.mp4"
 	h=$(b2sum -l 256 "$w/work/$c.mp4" | cut -c1-64)
-	printf '{"path":"trip.mp4","video":"trip.mp4","clip":"%s","start":0,"end":2,"tags":{"place":"Kyoto"},"renditions":[{"profile":"360p","kind":"video","file":"%s","version":"0123456789abcdef","key":"clips/%s/0123456789abcdef/360p.mp4","bytes":%d,"hash":"%s","mime":"video/mp4","width":640,"height":360,"duration":2}]}\n' \
-	    $c "$w/work/$c.mp4" $c "$(wc -c < "$w/work/$c.mp4")" "$h"
+	printf '{"path":"trip.mp4","video":"trip.mp4","clip":"%s","start":0,"end":2,"tags":{"place":"Kyoto","public":%s},"renditions":[{"profile":"360p","kind":"video","file":"%s","version":"0123456789abcdef","key":"clips/%s/0123456789abcdef/360p.mp4","bytes":%d,"hash":"%s","mime":"video/mp4","width":640,"height":360,"duration":2}]}\n' \
+	    $c "$public" "$w/work/$c.mp4" $c "$(wc -c < "$w/work/$c.mp4")" "$h"
 done > "$w/records.ndjson"
 medusa-publish -q -s "$w/front/files" -m "$w/front/metastore.sqlite" \
     -u http://127.0.0.1:8080/files/ < "$w/records.ndjson" > /dev/null
 
+# the home frontyard holds both; the cloud copy only the public one
+sync() { medusa-sync -C "$w/by" -W public=true -m "$w/front/metastore.sqlite" -s "$w/front/files" \
+    -t s3://media/gallery "$@"; }
 echo "== medusa-sync -n (the plan)"
-medusa-sync -n -m "$w/front/metastore.sqlite" -s "$w/front/files" -t s3://media/gallery
-echo "== medusa-sync"
-medusa-sync -m "$w/front/metastore.sqlite" -s "$w/front/files" -t s3://media/gallery
-echo "== the bucket"
+sync -n
+echo "== medusa-sync -W public=true"
+sync
+echo "== the bucket (no object of the private clip)"
 medusa-store -s s3://media/gallery ls
 echo "== the generation object"
 medusa-store -s s3://media/gallery generation
@@ -46,4 +55,4 @@ echo "== a replica fetches the snapshot over plain HTTP"
 medusa-store -s "http://127.0.0.1:$port/media/gallery/" fetch "$w/replica.sqlite"
 sqlite3 "$w/replica.sqlite" "SELECT id, json_extract(tags, '$.place') FROM clips"
 echo "== a second sync has nothing to do"
-medusa-sync -m "$w/front/metastore.sqlite" -s "$w/front/files" -t s3://media/gallery
+sync

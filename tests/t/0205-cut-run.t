@@ -42,7 +42,7 @@ finished() { [ -n "$(find "$FY" -name 'slow.webm' 2>/dev/null)" ]; }
 # SIGTERM: the clip under way stops and its temporary file goes
 start_run
 kill -TERM $pid 2>/dev/null || true
-st=0; wait $pid || st=$?
+st=0; wait $pid 2>/dev/null || st=$?
 if finished; then
 	for d in 4 5 6; do echo "ok $d # SKIP the run ended before it could be stopped"; done
 	_n=$((_n + 3)); rm -rf "$FY"

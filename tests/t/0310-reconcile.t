@@ -97,7 +97,7 @@ fails "second reconcile with -n" 1 medusa-reconcile -n -C by
 like "$(lasterr)" 'another medusa-reconcile is running' "says why"
 medusa-reconcile -C by > waited.out 2> waited.err &
 bg=$!
-while ! grep -q 'waiting for it' waited.err; do sleep 0.1; done
+while ! grep -qs 'waiting for it' waited.err; do sleep 0.1; done
 ok "the second one waits" kill -0 $bg
 flock -u 8
 exec 8>&-

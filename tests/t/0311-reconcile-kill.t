@@ -41,12 +41,12 @@ for n in 2 4 6 8 10; do
 		sleep 0.05
 	done
 	if kill -9 -$pid 2>/dev/null; then
-		wait $pid || :
+		wait $pid 2>/dev/null || :
 		kills=$((kills + 1)) cutkills=$((cutkills + 1))
 		[ -f "$F2/metastore.sqlite" ] && ok "killed (cut, $n renditions made): every row's file is there with its hash" \
 		    consistent "$F2/metastore.sqlite" "$F2/files"
 	else
-		wait $pid || :
+		wait $pid 2>/dev/null || :
 	fi
 done
 echo "# killed $cutkills times during cut"
@@ -59,7 +59,7 @@ ok "every row's file is there with its hash" consistent "$F2/metastore.sqlite" "
 k=1
 while :; do
 	st=0
-	MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -g 0 -q -C by 2>/dev/null || st=$?
+	{ MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -g 0 -q -C by 2>/dev/null || st=$?; } 2>/dev/null
 	[ "$st" -eq 137 ] || { echo "# run $k: exit $st"; break; }
 	kills=$((kills + 1))
 	check_kill "first publish, point $k"
@@ -78,7 +78,7 @@ printf '{"tags": {"place": "c"}, "clips": [{"id": "c1", "start": 0.4, "end": 1.2
 k=1
 while :; do
 	st=0
-	MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -g 0 -q -C by 2>/dev/null || st=$?
+	{ MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -g 0 -q -C by 2>/dev/null || st=$?; } 2>/dev/null
 	[ "$st" -eq 137 ] || { echo "# run $k: exit $st"; break; }
 	kills=$((kills + 1))
 	check_kill "update and prune, point $k" "a1 b1 b2 c1 c2"

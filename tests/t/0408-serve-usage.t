@@ -24,7 +24,7 @@ MEDUSA_TOKEN=short fails "a short MEDUSA_TOKEN" 2 medusa-serve backyard -C "$T/b
 echo garbage > "$T/bad.pub"
 fails "a bad public key" 2 medusa-serve frontyard -C "$T/by" -k "$T/bad.pub"
 like "$(lasterr)" "medusa-serve: $T/bad.pub: not a medusa recache public key" "names the key"
-fails "a remote metastore without a cache directory" 2 medusa-serve frontyard -m https://cdn.example/x/
+fails "a remote metastore without a cache directory" 2 env -u HOME -u XDG_CACHE_HOME -u CACHE_DIRECTORY medusa-serve frontyard -m https://cdn.example/x/
 like "$(lasterr)" "needs a cache directory" "says what is missing"
 req | medusa-serve backyard -C "$T/by" -t 0 > "$T/out" 2>/dev/null || true
 is "$(wc -c < "$T/out" | tr -d ' ')" 0 "nothing is written on a usage error"

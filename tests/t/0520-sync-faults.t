@@ -85,7 +85,7 @@ flock 8
 sync > /dev/null 2> "$T/err2" &
 spid=$!
 i=0
-while ! grep -q waiting "$T/err2" 2>/dev/null; do i=$((i + 1)); [ "$i" -gt 1200 ] && break; sleep 0.05; done
+while ! grep -qs 'waiting' "$T/err2"; do i=$((i + 1)); [ "$i" -gt 1200 ] && break; sleep 0.05; done
 like "$(cat "$T/err2")" 'another medusa-sync is running on .*: waiting' "a second sync waits for the lock"
 flock -u 8
 st=0; wait "$spid" || st=$?

@@ -64,5 +64,5 @@ done
 export BAD
 SECRETS="$T:trips/:home/:kyoto.mp4:lisbon.mp4:cat.mp4" node "$MEDUSA_SRC/tests/web/frontyard.mjs"
 st=$?
-[ $st -ne 0 ] || web_docshots frontyard/gallery frontyard/clip
+[ $st -ne 0 ] || web_docshots frontyard/gallery frontyard/clip frontyard/phone
 exit $st

@@ -27,6 +27,16 @@ for t in "$MEDUSA_SRC"/tools/medusa-*.c "$MEDUSA_SRC"/tools/medusa-*.sh; do
 	[ -x "$P/bin/$b" ] || echo "not installed: $b"
 done > "$T/missing"
 is "$(cat "$T/missing")" "" "every tool installed (scripts without .sh)"
+ok "bash completion installed" test -f "$P/share/bash-completion/completions/medusa-meta"
+
+# the installed server finds the installed pages, whatever PREFIX it was
+# built with (the build tree's binaries were built for /usr/local)
+for mode in backyard frontyard; do
+	printf 'GET / HTTP/1.0\r\n\r\n' | "$P/bin/medusa-serve" $mode -C "$MEDUSA_SRC/examples/backyard" > "$T/$mode.http" 2>&1 || :
+	like "$(head -1 "$T/$mode.http")" '^HTTP/1.[01] 200' "installed medusa-serve $mode: / is there"
+	ok "installed medusa-serve $mode: its index.html is the installed one" \
+	    sh -c "sed '1,/^\r\$/d' '$T/$mode.http' | cmp -s - '$P/share/medusa/web/$mode/index.html'"
+done
 
 # every page renders without a single warning
 if command -v man >/dev/null; then

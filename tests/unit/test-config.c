@@ -106,8 +106,8 @@ int main(void)
 	is_str(STRICT("{\"a\": NaN}"), "NaN or Infinity: not a JSON number", "NaN refused");
 	is_str(STRICT("[1, Infinity]"), "NaN or Infinity: not a JSON number", "Infinity refused");
 	is_str(STRICT("{\"a\": {\"b\": [-Infinity]}}"), "NaN or Infinity: not a JSON number", "nested -Infinity refused");
-	is_str(STRICT("{\"a\": \"x\\u0000y\"}"), "line 1: \\u0000 (a NUL character) in a string", "\\u0000 in a value refused");
-	is_str(STRICT("{\n\"k\\u0000\": 1}"), "line 2: \\u0000 (a NUL character) in a string", "\\u0000 in a key refused, with its line");
+	is_str(STRICT("{\"a\": \"x\\u0000y\"}"), "line 1: at column 9, \\u0000 (a NUL character) in a string", "\\u0000 in a value refused");
+	is_str(STRICT("{\n\"k\\u0000\": 1}"), "line 2: at column 3, \\u0000 (a NUL character) in a string", "\\u0000 in a key refused, with its line");
 	is_str(STRICT("{\"a\": \"x\\\\u0000\"}"), "", "an escaped backslash before u0000 is plain text");
 	is_str(STRICT("{\"a\": \"\\u00e9\"}"), "", "other escapes are fine");
 	{
@@ -146,7 +146,7 @@ int main(void)
 
 	/* config review */
 	is_str(load(tmpl, "{\"frontyard\": {\"dri\": \"x\"}}"),
-	    "frontyard.dri: unknown field (known: dir, storage, metastore, workdir, url)",
+	    "frontyard.dri: unknown field (known: dir, storage, metastore, workdir, url, where)",
 	    "an unknown frontyard field is named with its path");
 	is_str(load(tmpl, "{\"frontyard\": {\"storage\": 5}}"), "frontyard.storage: must be a non-empty string",
 	    "a frontyard field of the wrong type");
@@ -161,7 +161,7 @@ int main(void)
 	is_str(load(tmpl, "{\"extensions\": [\".\"]}"), "extensions[0]: not a file extension", "a lone dot");
 	is_str(load(tmpl, "{\"extensions\": []}"), "extensions: must be a non-empty array of strings", "no extensions");
 	is_str(load(tmpl, "{\"tags\": {\"x\": {\"type\": \"string\", \"default\": \"\\u0000\"}}}"),
-	    "malformed JSON: line 1: \\u0000 (a NUL character) in a string", "a config with \\u0000");
+	    "malformed JSON: line 1: at column 47, \\u0000 (a NUL character) in a string", "a config with \\u0000");
 	is_str(load(tmpl, "{\"tags\": {\"r\": {\"type\": \"number\", \"default\": NaN}}}"),
 	    "malformed JSON: NaN or Infinity: not a JSON number", "a config with NaN");
 	is_str(load(tmpl, "{\"tags\": {\"k\": {\"type\": \"enum\", \"values\": [\"a\", 1]}}}"),

@@ -64,7 +64,8 @@ export async function newPage(ctx) {
 
 // axe-core on the page as it is: the violations of impact serious or critical.
 export async function axe(p) {
-	await p.addScriptTag({content: axeSource});
+	// evaluated, not a <script>: the pages run under a CSP without inline scripts
+	await p.evaluate(axeSource);
 	const r = await p.evaluate(async () => {
 		const res = await window.axe.run(document, {resultTypes: ['violations']});
 		return res.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -100,13 +101,14 @@ export async function newContext(browser, opts) {
 // a short deadline, so that a truly broken page ends the run in minutes.
 let waitedOut = false;
 export async function until(p, fn, arg, timeout = waitedOut ? 10000 : LONG) {
-	const expr = `(() => { try { return (${fn.toString()})(${arg === undefined ? 'undefined' : JSON.stringify(arg)}); } catch { return false; } })()`;
-	try {
-		await p.waitForFunction(expr, undefined, {timeout, polling: 50});
-		return true;
-	} catch {
-		waitedOut = true;
-		return false;
+	const expr = `(() => { try { return !!((${fn.toString()})(${arg === undefined ? 'undefined' : JSON.stringify(arg)})); } catch { return false; } })()`;
+	// polled from here: waitForFunction would evaluate it inside the page,
+	// which the pages' Content-Security-Policy (no eval) refuses
+	const end = Date.now() + timeout;
+	for (;;) {
+		try { if (await p.evaluate(expr)) return true; } catch { /* navigating: not yet */ }
+		if (Date.now() >= end) { waitedOut = true; return false; }
+		await new Promise(r => setTimeout(r, 50));
 	}
 }
 
@@ -121,4 +123,16 @@ export async function dialogOf(p, action, timeout = LONG) {
 	if (d) await d.dismiss().catch(() => {});
 	await ap;
 	return seen;
+}
+
+// The Content-Security-Policy the pages must work under (no inline script
+// or style, nothing from elsewhere), added to every page this context
+// loads; a violation is a console error, which the tests count.
+export const CSP = "default-src 'self'";
+export async function strictCSP(ctx) {
+	await ctx.route('**/*', async route => {
+		if (route.request().resourceType() !== 'document') return route.continue();
+		const r = await route.fetch();
+		await route.fulfill({response: r, headers: {...r.headers(), 'content-security-policy': CSP}});
+	});
 }
