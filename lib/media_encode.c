@@ -12,12 +12,14 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define RING 256 /* frames in flight inside an encoder, more than any delay */
+/* seconds of audio out of place (a gap, an overlap) that are filled with
+ * silence or dropped: under one audio frame, so A/V stay in sync */
+#define AUDIO_SLACK 0.015
 
 struct mout {
 	const struct profile *p;
@@ -31,7 +33,7 @@ struct mout {
 	AVFilterContext *vsrc, *vsink;
 	AVCodecContext *venc;
 	AVStream *vst;
-	int64_t first;              /* ts of the first frame taken, vtb */
+	int64_t first;              /* what becomes 0: the clip's start, vtb */
 	int64_t last_end;           /* end of the last frame taken, vtb */
 	AVFrame *held, *tmp;        /* held: filtered, waiting for its duration */
 	int64_t out_end;            /* end of the last frame encoded, encoder tb */
@@ -44,6 +46,7 @@ struct mout {
 	AVCodecContext *aenc;
 	AVStream *ast;
 	int aflushed;
+	int64_t ashift;             /* added to audio timestamps, encoder tb */
 	/* container */
 	AVFormatContext *oc;
 	int header;
@@ -51,25 +54,6 @@ struct mout {
 	/* image */
 	AVFrame *cand;
 };
-
-char *media_url(const char *path)
-{
-	return xasprintf("file:%s", path);
-}
-
-int merr(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	if (e)
-		snprintf(err, errlen, "%s: %s", what, av_err2str(e));
-	else
-		snprintf(err, errlen, "%s", what);
-	return -1;
-}
 
 /* The displayed size of the source, fitted into the profile's box without
  * upscaling, in even numbers, square pixels. */
@@ -205,6 +189,21 @@ static void set_colors(AVCodecContext *c, const AVFrame *f)
 	c->color_range = AVCOL_RANGE_MPEG;
 }
 
+/* An encoder that does not open for this source: what the library said
+ * is the why (a size or format it refuses). */
+static int open_failed(const AVCodecContext *c, const AVCodec *codec, int e, char *err, size_t errlen)
+{
+	char what[128];
+	if (codec->type == AVMEDIA_TYPE_VIDEO)
+		snprintf(what, sizeof what, "%dx%d", c->width, c->height);
+	else
+		snprintf(what, sizeof what, "%d Hz, %d channels", c->sample_rate, c->ch_layout.nb_channels);
+	const char *said = mlog_last_error();
+	snprintf(err, errlen, "encoder %s does not open for %s: %s%s%s%s", codec->name, what,
+	    av_err2str(e), *said ? " (" : "", said, *said ? ")" : "");
+	return -1;
+}
+
 static int set_opt(AVCodecContext *c, const char *k, const char *v, char *err, size_t errlen)
 {
 	int e = av_opt_set(c->priv_data, k, v, 0);
@@ -231,6 +230,7 @@ static int open_video_encoder(struct mout *o, const AVFrame *f, char *err, size_
 	if (fr.num > 0 && fr.den > 0)
 		c->framerate = fr;
 	c->thread_count = 0;
+	c->opaque = o->src->log;
 	if (o->oc->oformat->flags & AVFMT_GLOBALHEADER)
 		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	const char *n = codec->name;
@@ -246,8 +246,9 @@ static int open_video_encoder(struct mout *o, const AVFrame *f, char *err, size_
 	}
 	if (o->s.preset && set_opt(c, "preset", o->s.preset, err, errlen) < 0)
 		return -1;
-	/* x265 prints its statistics itself, past av_log */
-	if (strcmp(n, "libx265") == 0 && set_opt(c, "x265-params", "log-level=error", err, errlen) < 0)
+	/* x265 prints itself, past av_log; its failures reach us through
+	 * libavcodec's own line */
+	if (strcmp(n, "libx265") == 0 && set_opt(c, "x265-params", "log-level=none", err, errlen) < 0)
 		return -1;
 	if (vpx || aom) {
 		snprintf(v, sizeof v, "%d", o->s.speed >= 0 ? o->s.speed : vpx ? 4 : 6);
@@ -260,7 +261,7 @@ static int open_video_encoder(struct mout *o, const AVFrame *f, char *err, size_
 			return -1;
 	}
 	if ((e = avcodec_open2(c, codec, NULL)) < 0)
-		return merr(err, errlen, e, "opening encoder %s", n);
+		return open_failed(c, codec, e, err, errlen);
 	if (!(o->vst = avformat_new_stream(o->oc, NULL)))
 		return merr(err, errlen, AVERROR(ENOMEM), "output stream");
 	o->vst->time_base = c->time_base;
@@ -295,13 +296,16 @@ static int open_audio(struct mout *o, char *err, size_t errlen)
 	c->bit_rate = o->s.abitrate;
 	c->time_base = (AVRational){1, rate};
 	c->thread_count = 0;
+	c->opaque = src->log;
 	if (o->oc->oformat->flags & AVFMT_GLOBALHEADER)
 		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	if ((e = avcodec_open2(c, codec, NULL)) < 0)
-		return merr(err, errlen, e, "opening encoder %s", codec->name);
+		return open_failed(c, codec, e, err, errlen);
 
-	/* the graph cuts the window to the sample and resamples for the encoder */
-	char inl[128], outl[128], args[512], desc[512];
+	/* the graph cuts the window to the sample, keeps each sample where it
+	 * was against the clip's start (audio that starts late starts late,
+	 * gaps stay gaps) filled with silence, and resamples for the encoder */
+	char inl[128], outl[128], args[512], desc[640];
 	AVChannelLayout il = {0};
 	if (src->layout.order == AV_CHANNEL_ORDER_UNSPEC)
 		av_channel_layout_default(&il, src->layout.nb_channels);
@@ -313,10 +317,12 @@ static int open_audio(struct mout *o, char *err, size_t errlen)
 		return merr(err, errlen, e, "channel layout");
 	snprintf(args, sizeof args, "time_base=1/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
 	    src->sample_rate, src->sample_rate, av_get_sample_fmt_name(src->sample_fmt), inl);
-	snprintf(desc, sizeof desc, "atrim=start_pts=%lld:end_pts=%lld,asetpts=PTS-STARTPTS,"
-	    "aresample=%d,aformat=sample_fmts=%s:channel_layouts=%s",
-	    (long long)src->astart, (long long)src->aend, rate,
-	    av_get_sample_fmt_name(c->sample_fmt), outl);
+	long long len = av_rescale(src->aend - src->astart, rate, src->sample_rate);
+	snprintf(desc, sizeof desc, "atrim=start_pts=%lld:end_pts=%lld,asetpts=PTS-%lld,"
+	    "aresample=%d:first_pts=0:min_hard_comp=%g,apad=whole_len=%lld,atrim=end_sample=%lld,"
+	    "aformat=sample_fmts=%s:channel_layouts=%s",
+	    (long long)src->astart, (long long)src->aend, (long long)src->astart, rate,
+	    AUDIO_SLACK, len, len, av_get_sample_fmt_name(c->sample_fmt), outl);
 	AVFilterInOut *in = NULL, *out = NULL;
 	if (!(o->ag = avfilter_graph_alloc()))
 		return merr(err, errlen, AVERROR(ENOMEM), "filter graph");
@@ -340,6 +346,11 @@ static int open_audio(struct mout *o, char *err, size_t errlen)
 		goto fail;
 	avfilter_inout_free(&in);
 	avfilter_inout_free(&out);
+	/* Matroska keeps Opus's pre-skip as CodecDelay, which readers take off
+	 * the audio's timestamps: they are written that much later, or the
+	 * muxer would push the video later instead */
+	if (codec->id == AV_CODEC_ID_OPUS && strcmp(o->oc->oformat->name, "mp4") != 0)
+		o->ashift = c->initial_padding;
 	if (!(codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE) && c->frame_size > 0)
 		av_buffersink_set_frame_size(o->asink, (unsigned)c->frame_size);
 	return 0;
@@ -393,6 +404,12 @@ fail:
 /* Writes an encoded packet (rescaled from the encoder's time base). */
 static int write_packet(struct mout *o, AVCodecContext *c, AVStream *st, char *err, size_t errlen)
 {
+	if (c == o->aenc && o->ashift) {
+		if (o->pkt->pts != AV_NOPTS_VALUE)
+			o->pkt->pts += o->ashift;
+		if (o->pkt->dts != AV_NOPTS_VALUE)
+			o->pkt->dts += o->ashift;
+	}
 	av_packet_rescale_ts(o->pkt, c->time_base, st->time_base);
 	o->pkt->stream_index = st->index;
 	int e = av_interleaved_write_frame(o->oc, o->pkt);
@@ -635,8 +652,9 @@ int mout_video(struct mout *o, AVFrame *f, int64_t ts, int64_t dur, char *err, s
 		return 0;
 	if (ts >= o->end)
 		return finish_video(o, err, errlen);
-	if (!o->vsetup) {
-		o->first = ts;
+	int first = !o->vsetup;
+	if (first) {
+		o->first = o->start;
 		if (setup_video(o, f, err, errlen) < 0)
 			return -1;
 	}
@@ -644,7 +662,9 @@ int mout_video(struct mout *o, AVFrame *f, int64_t ts, int64_t dur, char *err, s
 		dur = av_rescale_q(1, av_inv_q(o->src->frame_rate), o->src->vtb);
 	o->last_end = ts + dur < o->end ? ts + dur : o->end;
 	int64_t pts = f->pts;
-	f->pts = ts - o->first;
+	/* frames keep their place against the audio; a first frame after
+	 * the start (the video starts late) is shown from the start */
+	f->pts = first ? 0 : ts - o->first;
 	int e = av_buffersrc_add_frame_flags(o->vsrc, f, AV_BUFFERSRC_FLAG_KEEP_REF);
 	f->pts = pts;
 	if (e < 0)
@@ -691,8 +711,8 @@ int mout_finish(struct mout *o, char *err, size_t errlen)
 		return merr(err, errlen, e, "%s: closing", o->path);
 	o->res->width = o->venc->width;
 	o->res->height = o->venc->height;
-	o->res->duration_ms = av_rescale_q(o->out_end, o->venc->time_base, (AVRational){1, 1000});
-	return 0;
+	/* the container's duration, as players and ffprobe read it */
+	return (o->res->duration_ms = media_file_duration(o->path, err, errlen)) < 0 ? -1 : 0;
 }
 
 void mout_free(struct mout *o)

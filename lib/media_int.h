@@ -5,8 +5,78 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <stdatomic.h>
 #include "media.h"
 #include "profile.h"
+
+/* The libraries' log lines name the source they concern (media_source.c):
+ * a decoder's or encoder's opaque points at its mlog, and so does each
+ * thread of ours while it works on a source. */
+struct mlog {
+	const char *path;
+	atomic_int preroll;       /* 1: decoding what comes before the clip, whose
+	                           * errors after a seek mean nothing: dropped */
+};
+/* This thread's lines name l's source from now on; clears its last error. */
+void mlog_enter(struct mlog *l);
+/* The last error line the libraries logged in this thread, or "". */
+const char *mlog_last_error(void);
+
+/* An open source: the video stream, the default audio track, and where
+ * clip times count from. */
+struct mfile {
+	const char *path;
+	AVFormatContext *ic;
+	int vi, ai;               /* ai: -1 without audio */
+	int64_t base;             /* the file's first timestamp, AV_TIME_BASE */
+	AVRational vtb;           /* the video stream's time base */
+	int64_t frame_dur;        /* one video frame (guessed), vtb */
+	int fresh;                /* nothing read since it was opened */
+	struct mlog log;
+};
+
+/* Opens path (a regular file; only the file protocol) and finds its
+ * streams. 0, or -1 with err (f is then to be closed all the same). */
+int mfile_open(struct mfile *f, const char *path, char *err, size_t errlen);
+void mfile_close(struct mfile *f);
+/* How far a clip's end may pass the end of the data, ms: one frame. */
+long long mfile_tolerance_ms(const struct mfile *f);
+/* A clip time (ms from the file's start) in the video time base. */
+int64_t mfile_vtime(const struct mfile *f, long long ms);
+/* A timestamp in tb as seconds from the file's start. */
+double mfile_seconds(const struct mfile *f, int64_t ts, AVRational tb);
+/* Refuses an empty clip, or one that starts past the file's end or ends
+ * more than a frame after it, by the container's duration. 0 or -1. */
+int mfile_check_range(const struct mfile *f, long long start_ms, long long end_ms,
+    char *err, size_t errlen);
+/* av_read_frame. */
+int mfile_read(struct mfile *f, AVPacket *pkt);
+/* Goes back to the file's first packet (opening it again unless nothing
+ * was read). The AVStreams change; the stream indices stay. 0 or -1. */
+int mfile_rewind(struct mfile *f, char *err, size_t errlen);
+/* Seeks so that reading goes on at or before target (video time base):
+ * 0 after a seek (which may land late in MPEG-TS: check the first
+ * keyframe), 1 when it read from the start instead (near it, or the file
+ * cannot seek), -1 with err. */
+int mfile_seek(struct mfile *f, int64_t target, char *err, size_t errlen);
+/* Whether a video packet starts a picture that decodes on its own. */
+typedef int media_key_fn(void *arg, AVPacket *pkt);
+/* Seeks so that the first keyframe read (is_key) is at or before start
+ * (vtb): a seek that lands after it (MPEG-TS and PS seek by timestamp, to
+ * any packet) is tried again 1, 2, 4 ... seconds earlier (*back, from the
+ * value given), without decoding, down to the file's start. 0 positioned,
+ * 1 reading from the first packet, -1 with err. */
+int mfile_seek_key(struct mfile *f, int64_t start, int64_t *back, media_key_fn *is_key, void *arg,
+    AVPacket *pkt, char *err, size_t errlen);
+/* Opens a decoder for stream idx (threads 0: as many as suit). 0, or -1
+ * with err; *out is then to be freed all the same. */
+int media_decoder(struct mfile *f, int idx, int threads, AVCodecContext **out,
+    char *err, size_t errlen);
+/* The clockwise turn (0, 90, 180, 270) that shows the stream upright. */
+int media_rotation(const AVStream *st);
+/* The duration of a file we wrote as ffprobe gives it (the container's),
+ * in ms, or -1 with err. */
+long long media_file_duration(const char *path, char *err, size_t errlen);
 
 /* What every output needs to know about the source. */
 struct msrc {
@@ -19,6 +89,7 @@ struct msrc {
 	enum AVSampleFormat sample_fmt;
 	AVChannelLayout layout;
 	int64_t astart, aend;     /* audio window in samples (1/sample_rate) */
+	struct mlog *log;         /* for the encoders' log lines */
 };
 
 struct mout;
@@ -42,6 +113,9 @@ int mout_has_audio(const struct mout *o);
 /* Flushes, writes the trailer, fills the result. 0 or -1. */
 int mout_finish(struct mout *o, char *err, size_t errlen);
 void mout_free(struct mout *o);
+
+/* True once media_interrupt was called. */
+int media_interrupted(void);
 
 /* Copy profiles: stream copy of [start_ms, end_ms), own demux. 0 or -1. */
 int media_copy(const char *src, long long start_ms, long long end_ms,

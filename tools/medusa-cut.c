@@ -36,10 +36,14 @@ static struct {
 	pthread_mutex_t mu;           /* stdout, stderr lines, the queue, counters */
 	pthread_cond_t cv;
 	struct job *head, *tail;
-	size_t queued, maxq;
+	size_t queued, maxq, busy;   /* busy: jobs a worker has taken */
 	int eof;
 	unsigned long clips, failed;
 	int write_failed;
+	struct media_fpcache *fpcache;
+	struct media_index *index;
+	int workfd;                   /* the work directory, for *at(2) */
+	int plain_workdir;            /* its name needs no escaping in JSON */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static volatile sig_atomic_t stop_signal;
@@ -60,10 +64,12 @@ static noreturn void usage(void)
 	exit(EXIT_USAGE);
 }
 
-static void emit(json_object *rec)
+/* Writes a record; flush: at once (records that took time come out as
+ * they are made; those of clips with nothing to do wait in the buffer). */
+static void emit(json_object *rec, int flush)
 {
 	pthread_mutex_lock(&g.mu);
-	if (ndjson_write(stdout, rec) < 0 || fflush(stdout) == EOF)
+	if (ndjson_write(stdout, rec) < 0 || (flush && fflush(stdout) == EOF))
 		g.write_failed = 1;
 	pthread_mutex_unlock(&g.mu);
 }
@@ -107,41 +113,109 @@ static void version_of(const char *fp, long long s, long long e, const struct pr
 	v[16] = 0;
 }
 
+/* mkdir -p, from the leaf up: one mkdir(2) when the parent is there. */
 static int mkdirs(const char *path)
 {
-	char *p = xstrdup(path);
+	if (mkdir(path, 0777) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	char *parent = xstrdup(path), *slash = strrchr(parent, '/');
 	int r = 0;
-	for (char *s = p + 1; ; s++) {
-		if (*s != '/' && *s)
-			continue;
-		char c = *s;
-		*s = 0;
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-			r = -1;
-			break;
-		}
-		if (!(*s = c))
-			break;
+	if (slash && slash != parent) {
+		*slash = 0;
+		r = mkdirs(parent);
 	}
-	int e = errno;
-	free(p);
-	errno = e;
-	return r;
+	free(parent);
+	if (r < 0)
+		return -1;
+	return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* The record of a rendition made earlier, when its file is still whole. */
-static json_object *load_done(const char *file, const char *meta)
-{
+/* One rendition of a clip: where it goes, and its record once made. */
+struct rend {
+	const struct profile *p;
+	char version[17];
+	char *dir, *file, *meta, *tmp;
+	json_object *done;
+	struct media_result res;
+};
+
+/* One clip under way. */
+struct cutjob {
+	json_object *rec;
+	const char *clip, *video;
+	long long s, e;
+	char *src;
 	struct stat st;
-	char *buf;
+	char fp[HASH_HEX_LEN + 1];
+	struct rend *r;              /* one per profile */
+};
+
+static const char *kind_name(enum profile_kind k)
+{
+	return k == PROFILE_VIDEO ? "video" : k == PROFILE_IMAGE ? "image" :
+	    k == PROFILE_COPY ? "copy" : "preview";
+}
+
+/* The record of a rendition as medusa-cut writes it beside the file
+ * begins with these fields, in this order: when it does, and ends with a
+ * brace, it is taken as it is, not parsed. */
+static int record_is_ours(const char *buf, size_t n, const struct profile *p, const char *kind,
+    const char *file, const char *version, const char *clip, long long bytes)
+{
+	char want[PATH_MAX + 512];
+	int w = snprintf(want, sizeof want, "{\"profile\":\"%s\",\"kind\":\"%s\",\"file\":\"%s\","
+	    "\"version\":\"%s\",\"key\":\"clips/%s/%s/%s.%s\",\"bytes\":%lld,\"hash\":\"",
+	    p->name, kind, file, version, clip, version, p->name, p->ext, bytes);
+	return g.plain_workdir && w > 0 && (size_t)w < sizeof want && n > (size_t)w &&
+	    memcmp(buf, want, (size_t)w) == 0 && buf[n - 1] == '}';
+}
+
+/* A record that goes out as its bytes, not parsed nor printed again. */
+static json_object *raw_record(char *text)
+{
+	json_object *o = json_object_new_object();
+	json_object_set_serializer(o, json_object_userdata_to_json_string, text, json_object_free_userdata);
+	return o;
+}
+
+/* The record of a rendition made earlier, when its file is still whole: a
+ * stat of the file and the work directory's index (media_index); else the
+ * record beside the file, read and checked (and then kept in the index).
+ * Names relative to the work directory: a shorter walk for the kernel. */
+static json_object *load_done(const struct cutjob *j, const struct rend *r)
+{
+	const char *rel = r->file + strlen(g.workdir) + 1;
+	struct stat st;
 	size_t len;
-	long long bytes;
-	if (stat(file, &st) < 0 || read_file(meta, 1 << 16, &buf, &len) < 0)
+	if (fstatat(g.workfd, rel, &st, 0) < 0)
 		return NULL;
-	json_object *o = json_tokener_parse(buf);
-	free(buf);
+	char *text = media_index_get(g.index, rel, &st, &len);
+	if (text)
+		return raw_record(text);
+	char buf[8192];
+	int fd = openat(g.workfd, r->meta + strlen(g.workdir) + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n <= 0 || (size_t)n == sizeof buf)
+		return NULL;
+	if (record_is_ours(buf, (size_t)n, r->p, kind_name(r->p->kind), r->file, r->version, j->clip,
+	    (long long)st.st_size)) {
+		media_index_put(g.index, rel, &st, buf, (size_t)n);
+		text = xmalloc((size_t)n + 1);
+		memcpy(text, buf, (size_t)n);
+		text[n] = 0;
+		return raw_record(text);
+	}
+	long long bytes;
+	json_tokener *tok = json_tokener_new();
+	json_object *o = json_tokener_parse_ex(tok, buf, (int)n);
+	json_tokener_free(tok);
 	if (!o || !json_object_is_type(o, json_type_object) || jint64(o, "bytes", &bytes) < 0 ||
-	    bytes != (long long)st.st_size || strcmp(jstr(o, "file") ? jstr(o, "file") : "", file)) {
+	    bytes != (long long)st.st_size || strcmp(jstr(o, "file") ? jstr(o, "file") : "", r->file)) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -165,197 +239,321 @@ static void remove_stale(const char *dir, const char *file)
 	free(prefix);
 }
 
-static const char *kind_name(enum profile_kind k)
+static char *parse_clip(struct cutjob *j)
 {
-	return k == PROFILE_VIDEO ? "video" : k == PROFILE_IMAGE ? "image" :
-	    k == PROFILE_COPY ? "copy" : "preview";
+	json_object *js, *je;
+	const char *why;
+	j->clip = jstr(j->rec, "clip");
+	j->video = jstr(j->rec, "video") ? jstr(j->rec, "video") : jstr(j->rec, "path");
+	if (!j->clip || !j->video || !json_object_object_get_ex(j->rec, "start", &js) ||
+	    !json_object_object_get_ex(j->rec, "end", &je))
+		return xstrdup("not a clip record (needs clip, video, start and end)");
+	if (!clip_id_valid(j->clip))
+		return xasprintf("clip id \"%s\" is not 1-64 of [A-Za-z0-9_-]", j->clip);
+	if (time_parse_json(js, &j->s, &why) < 0)
+		return xasprintf("start: %s", why);
+	if (time_parse_json(je, &j->e, &why) < 0)
+		return xasprintf("end: %s", why);
+	if (j->e <= j->s)
+		return xasprintf("the clip is empty (end %.3f is not after start %.3f)",
+		    j->e / 1000.0, j->s / 1000.0);
+	j->src = j->video[0] == '/' ? xstrdup(j->video) : path_join(g.cfg.root, j->video);
+	return NULL;
 }
 
-/* Makes the missing renditions of one clip; NULL on success, else a new
- * error message. renditions gets one object per profile. */
-static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions)
+/* A fingerprint the record carries (another stage or host made it) counts
+ * when the record's size and mtime (whole seconds, as medusa-scan writes
+ * them) are the file's. */
+static int record_fingerprint(struct cutjob *j)
 {
-	const char *clip = jstr(rec, "clip"), *video = jstr(rec, "video");
-	json_object *js, *je;
-	long long s, e;
-	const char *why;
-	if (!video)
-		video = jstr(rec, "path");
-	if (!clip || !video || !json_object_object_get_ex(rec, "start", &js) ||
-	    !json_object_object_get_ex(rec, "end", &je))
-		return xstrdup("not a clip record (needs clip, video, start and end)");
-	if (!clip_id_valid(clip))
-		return xasprintf("clip id \"%s\" is not 1-64 of [A-Za-z0-9_-]", clip);
-	if (time_parse_json(js, &s, &why) < 0)
-		return xasprintf("start: %s", why);
-	if (time_parse_json(je, &e, &why) < 0)
-		return xasprintf("end: %s", why);
-	if (e <= s)
-		return xasprintf("the clip is empty (end %.3f is not after start %.3f)", e / 1000.0, s / 1000.0);
-	char *src = video[0] == '/' ? xstrdup(video) : path_join(g.cfg.root, video);
-	char fp[HASH_HEX_LEN + 1], *msg = NULL, *clipdir = NULL;
+	const char *fp = jstr(j->rec, "fingerprint");
+	long long size, mtime;
+	if (!fp || strlen(fp) != HASH_HEX_LEN || strspn(fp, "0123456789abcdef") != HASH_HEX_LEN ||
+	    jint64(j->rec, "size", &size) < 0 || jint64(j->rec, "mtime", &mtime) < 0 ||
+	    size != (long long)j->st.st_size || mtime != (long long)j->st.st_mtim.tv_sec)
+		return -1;
+	memcpy(j->fp, fp, sizeof j->fp);
+	return 0;
+}
+
+static char *stat_fingerprint(struct cutjob *j, int may_read);
+
+/* The source's fingerprint: a stat, and the video is read only when the
+ * cache does not know this inode as it is (and may_read: else "" and
+ * j->fp empty). */
+static char *source_fingerprint(struct cutjob *j, int may_read)
+{
+	/* the clips of a video come one after the other: its stat and
+	 * fingerprint serve them all (in the reading thread only) */
+	static char *last_src;
+	static struct stat last_st;
+	static char last_fp[HASH_HEX_LEN + 1];
+	if (!may_read && last_src && strcmp(last_src, j->src) == 0) {
+		j->st = last_st;
+		memcpy(j->fp, last_fp, sizeof last_fp);
+		return NULL;
+	}
+	char *msg = stat_fingerprint(j, may_read);
+	if (!may_read && !msg) {
+		free(last_src);
+		last_src = xstrdup(j->src);
+		last_st = j->st;
+		memcpy(last_fp, j->fp, sizeof last_fp);
+	}
+	return msg;
+}
+
+static char *stat_fingerprint(struct cutjob *j, int may_read)
+{
+	if (stat(j->src, &j->st) < 0)
+		return xasprintf("cannot read the video: %s", strerror(errno));
+	if (S_ISDIR(j->st.st_mode))
+		return xasprintf("cannot read the video: %s", strerror(EISDIR));
+	if (!S_ISREG(j->st.st_mode))
+		return xstrdup("cannot read the video: not a regular file");
+	if (record_fingerprint(j) == 0)
+		return NULL;
+	int r = media_fpcache_get(g.fpcache, j->src, &j->st, may_read, j->fp);
+	if (r < 0)
+		return errno == EINVAL ? xstrdup("cannot read the video: not a regular file") :
+		    xasprintf("cannot read the video: %s", strerror(errno));
+	return r ? xstrdup("") : NULL;
+}
+
+/* Where each rendition goes; the ones made earlier are taken as they are.
+ * Returns how many are missing. */
+static size_t plan(struct cutjob *j)
+{
+	size_t missing = 0;
+	j->r = xcalloc(g.nprofiles, sizeof *j->r);
+	for (size_t i = 0; i < g.nprofiles; i++) {
+		struct rend *r = &j->r[i];
+		r->p = g.profiles[i];
+		version_of(j->fp, j->s, j->e, r->p, r->version);
+		r->dir = xasprintf("%s/%s/%s", g.workdir, j->clip, r->version);
+		r->file = xasprintf("%s/%s.%s", r->dir, r->p->name, r->p->ext);
+		r->meta = xasprintf("%s/.%s.%s.json", r->dir, r->p->name, r->p->ext);
+		missing += !(r->done = load_done(j, r));
+	}
+	return missing;
+}
+
+static void free_job(struct cutjob *j)
+{
+	for (size_t i = 0; j->r && i < g.nprofiles; i++) {
+		struct rend *r = &j->r[i];
+		if (r->tmp)
+			unlink(r->tmp);
+		free(r->tmp);
+		free(r->dir);
+		free(r->file);
+		free(r->meta);
+		json_object_put(r->done);
+	}
+	free(j->r);
+	free(j->src);
+}
+
+/* A temporary file for a missing rendition. NULL, or an error message. */
+static char *prepare(struct rend *r)
+{
+	if (mkdirs(r->dir) < 0)
+		return xasprintf("%s: %s", r->dir, strerror(errno));
+	remove_stale(r->dir, r->file);
+	int fd = tmpfile_beside(r->file, &r->tmp);
+	if (fd >= 0 && fchmod(fd, g.mode) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		return xasprintf("%s: %s", r->file, strerror(errno));
+	close(fd);
+	return NULL;
+}
+
+/* Puts a made rendition under its name, with its record beside it. */
+static char *commit(struct cutjob *j, struct rend *r)
+{
+	char hex[HASH_HEX_LEN + 1];
+	struct stat st;
+	int fd = open(r->tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || hash_file_hex(r->tmp, hex) < 0) {
+		char *msg = xasprintf("%s: %s", r->tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return msg;
+	}
+	if (commit_tmpfile(fd, r->tmp, r->file) < 0)
+		return xasprintf("%s: %s", r->file, strerror(errno));
+	free(r->tmp);
+	r->tmp = NULL;
+	const struct profile *p = r->p;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "profile", json_object_new_string(p->name));
+	json_object_object_add(o, "kind", json_object_new_string(kind_name(p->kind)));
+	json_object_object_add(o, "file", json_object_new_string(r->file));
+	json_object_object_add(o, "version", json_object_new_string(r->version));
+	char *key = xasprintf("clips/%s/%s/%s.%s", j->clip, r->version, p->name, p->ext);
+	json_object_object_add(o, "key", json_object_new_string(key));
+	free(key);
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)st.st_size));
+	json_object_object_add(o, "hash", json_object_new_string(hex));
+	json_object_object_add(o, "mime", json_object_new_string(p->mime));
+	json_object_object_add(o, "width", json_object_new_int(r->res.width));
+	json_object_object_add(o, "height", json_object_new_int(r->res.height));
+	if (p->kind != PROFILE_IMAGE)
+		json_object_object_add(o, "duration", time_to_json(r->res.duration_ms));
+	if (p->kind == PROFILE_COPY)
+		json_object_object_add(o, "start", time_to_json(r->res.start_ms));
+	/* the record beside the file spares a later run the decode; if it
+	 * cannot be written, a later run makes the rendition again */
+	size_t len;
+	const char *txt = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (atomic_write(r->meta, txt, len, 0666) < 0)
+		mwarnerr("%s", r->meta);
+	else
+		media_index_put(g.index, r->file + strlen(g.workdir) + 1, &st, txt, len);
+	r->done = o;
+	return NULL;
+}
+
+/* Makes the missing renditions, under the clip's lock: another medusa-cut
+ * (or a duplicate record under -j) waits, then finds them made. */
+static char *make_missing(struct cutjob *j, unsigned long n)
+{
+	char *clipdir = path_join(g.workdir, j->clip), *msg = NULL;
 	int lockfd = -1;
 	size_t np = g.nprofiles, nmake = 0;
-	char **files = xcalloc(np, sizeof *files), **metas = xcalloc(np, sizeof *metas),
-	     **tmps = xcalloc(np, sizeof *tmps), **dirs = xcalloc(np, sizeof *dirs),
-	     (*versions)[17] = xcalloc(np, sizeof *versions);
-	json_object **done = xcalloc(np, sizeof *done);
 	const struct profile **tp = xcalloc(np, sizeof *tp);
 	const char **touts = xcalloc(np, sizeof *touts);
-	size_t *tidx = xcalloc(np, sizeof *tidx);
-	struct media_result *res = xcalloc(np, sizeof *res);
-	if (media_fingerprint(src, fp) < 0) {
-		msg = errno == EINVAL ? xstrdup("cannot read the video: not a regular file") :
-		    xasprintf("cannot read the video: %s", strerror(errno));
-		goto out;
-	}
-	/* one run at a time on a clip: another medusa-cut (or a duplicate
-	 * record under -j) waits, then finds the renditions made */
-	clipdir = path_join(g.workdir, clip);
+	struct rend **tr = xcalloc(np, sizeof *tr);
 	if (mkdirs(clipdir) < 0 || (lockfd = dir_lock(clipdir)) < 0) {
 		msg = xasprintf("%s: %s", clipdir, strerror(errno));
 		goto out;
 	}
-	for (size_t i = 0; i < np; i++) {
-		const struct profile *p = g.profiles[i];
-		version_of(fp, s, e, p, versions[i]);
-		char *rel = xasprintf("%s/%s", clip, versions[i]);
-		dirs[i] = path_join(g.workdir, rel);
-		free(rel);
-		char *base = xasprintf("%s.%s", p->name, p->ext);
-		files[i] = path_join(dirs[i], base);
-		free(base);
-		base = xasprintf(".%s.%s.json", p->name, p->ext);
-		metas[i] = path_join(dirs[i], base);
-		free(base);
-		if ((done[i] = load_done(files[i], metas[i])))
+	for (size_t i = 0; i < np && !msg; i++) {
+		struct rend *r = &j->r[i];
+		if (r->done || (r->done = load_done(j, r)))
 			continue;
-		if (mkdirs(dirs[i]) < 0) {
-			msg = xasprintf("%s: %s", dirs[i], strerror(errno));
-			goto out;
-		}
-		remove_stale(dirs[i], files[i]);
-		int fd = tmpfile_beside(files[i], &tmps[i]);
-		if (fd >= 0 && fchmod(fd, g.mode) < 0) {
-			close(fd);
-			fd = -1;
-		}
-		if (fd < 0) {
-			msg = xasprintf("%s: %s", files[i], strerror(errno));
-			goto out;
-		}
-		close(fd);
-		tp[nmake] = p;
-		touts[nmake] = tmps[i];
-		tidx[nmake++] = i;
-	}
-	if (nmake) {
-		char err[512], names[256] = "";
-		struct media_result *tres = xcalloc(nmake, sizeof *tres);
-		for (size_t i = 0; i < nmake; i++)
-			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-			    i ? "," : "", tp[i]->name);
-		struct progress pr = {.n = n, .clip = clip, .names = names};
-		int r = media_cut(src, s, e, nmake, tp, touts, tres,
-		    g.tty && !g.quiet ? on_progress : NULL, &pr, err, sizeof err);
-		if (g.tty && !g.quiet)
-			progress_end();
-		for (size_t i = 0; i < nmake; i++)
-			res[tidx[i]] = tres[i];
-		free(tres);
-		if (r < 0) {
-			msg = xstrdup(err);
-			goto out;
+		if (!(msg = prepare(r))) {
+			tp[nmake] = r->p;
+			touts[nmake] = r->tmp;
+			tr[nmake++] = r;
 		}
 	}
-	for (size_t i = 0; i < np; i++) {
-		const struct profile *p = g.profiles[i];
-		if (done[i]) {
-			json_object_array_add(renditions, done[i]);
-			done[i] = NULL;
-			continue;
-		}
-		if (res[i].error[0]) {
-			/* the others are kept for the next run; the clip fails */
-			char *m = xasprintf("%s%s%s: %s", msg ? msg : "", msg ? "; " : "", p->name,
-			    res[i].error);
-			free(msg);
-			msg = m;
-			continue;
-		}
-		char hex[HASH_HEX_LEN + 1];
-		struct stat st;
-		int fd = open(tmps[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || hash_file_hex(tmps[i], hex) < 0) {
-			free(msg);
-			msg = xasprintf("%s: %s", tmps[i], strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			goto out;
-		}
-		if (commit_tmpfile(fd, tmps[i], files[i]) < 0) {
-			free(msg);
-			msg = xasprintf("%s: %s", files[i], strerror(errno));
-			goto out;
-		}
-		free(tmps[i]);
-		tmps[i] = NULL;
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "profile", json_object_new_string(p->name));
-		json_object_object_add(o, "kind", json_object_new_string(kind_name(p->kind)));
-		json_object_object_add(o, "file", json_object_new_string(files[i]));
-		json_object_object_add(o, "version", json_object_new_string(versions[i]));
-		char *key = xasprintf("clips/%s/%s/%s.%s", clip, versions[i], p->name, p->ext);
-		json_object_object_add(o, "key", json_object_new_string(key));
-		free(key);
-		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)st.st_size));
-		json_object_object_add(o, "hash", json_object_new_string(hex));
-		json_object_object_add(o, "mime", json_object_new_string(p->mime));
-		json_object_object_add(o, "width", json_object_new_int(res[i].width));
-		json_object_object_add(o, "height", json_object_new_int(res[i].height));
-		if (p->kind != PROFILE_IMAGE)
-			json_object_object_add(o, "duration", time_to_json(res[i].duration_ms));
-		if (p->kind == PROFILE_COPY)
-			json_object_object_add(o, "start", time_to_json(res[i].start_ms));
-		/* the record beside the file spares a later run the decode; if it
-		 * cannot be written, a later run makes the rendition again */
-		size_t len;
-		const char *txt = json_object_to_json_string_length(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		if (atomic_write(metas[i], txt, len, 0666) < 0)
-			mwarnerr("%s", metas[i]);
-		json_object_array_add(renditions, o);
-	}
+	if (msg || !nmake)
+		goto out;
+	char err[512], names[256] = "";
+	struct media_result *res = xcalloc(nmake, sizeof *res);
+	for (size_t i = 0; i < nmake; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+		    i ? "," : "", tp[i]->name);
+	struct progress pr = {.n = n, .clip = j->clip, .names = names};
+	int r = media_cut(j->src, j->s, j->e, nmake, tp, touts, res,
+	    g.tty && !g.quiet ? on_progress : NULL, &pr, err, sizeof err);
+	if (g.tty && !g.quiet)
+		progress_end();
+	for (size_t i = 0; i < nmake; i++)
+		tr[i]->res = res[i];
+	free(res);
+	if (r < 0)
+		msg = xstrdup(err);
+	for (size_t i = 0; i < nmake && !msg; i++)
+		if (!tr[i]->res.error[0])
+			msg = commit(j, tr[i]);
 out:
-	for (size_t i = 0; i < np; i++) {
-		if (tmps[i])
-			unlink(tmps[i]);
-		free(tmps[i]);
-		free(files[i]);
-		free(metas[i]);
-		free(dirs[i]);
-		json_object_put(done[i]);
-	}
-	free(tmps);
-	free(files);
-	free(metas);
-	free(dirs);
-	free(versions);
-	free(done);
 	free(tp);
 	free(touts);
-	free(tidx);
-	free(res);
-	free(src);
+	free(tr);
 	dir_unlock(lockfd);
 	free(clipdir);
 	return msg;
 }
 
+/* Makes the missing renditions of one clip; NULL on success, else a new
+ * error message for the whole clip. renditions gets one object per
+ * profile made, failed one per profile that could not be (its error). A
+ * clip whose renditions are all there costs a stat of the video and, per
+ * profile, the read of a small record and a stat: no lock, no mkdir. */
+static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions,
+    json_object *failed)
+{
+	struct cutjob j = {.rec = rec};
+	char *msg = parse_clip(&j);
+	if (!msg)
+		msg = source_fingerprint(&j, 1);
+	if (!msg && plan(&j))
+		msg = make_missing(&j, n);
+	for (size_t i = 0; !msg && i < g.nprofiles; i++) {
+		struct rend *r = &j.r[i];
+		if (r->done) {
+			json_object_array_add(renditions, r->done);
+			r->done = NULL;
+		} else if (r->res.error[0]) {
+			/* this profile alone fails: the clip's record says so,
+			 * and goes out with the renditions that were made */
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "profile", json_object_new_string(r->p->name));
+			json_object_object_add(o, "kind", json_object_new_string(kind_name(r->p->kind)));
+			json_object_object_add(o, "error", json_object_new_string(r->res.error));
+			json_object_array_add(failed, o);
+		}
+	}
+	if (!msg)
+		json_object_object_add(rec, "fingerprint", json_object_new_string(j.fp));
+	free_job(&j);
+	return msg;
+}
+
+/* A clip with nothing to do, seen to in the reading thread: no handing
+ * over to a worker, no video read. 1 when its record went out, 0 when a
+ * worker must see to it (something to make, an error, a fingerprint to
+ * make). */
+static int quick(json_object *rec)
+{
+	struct cutjob j = {.rec = rec};
+	char *msg = parse_clip(&j);
+	int r = 0;
+	if (!msg)
+		msg = source_fingerprint(&j, 0);
+	if (!msg && !plan(&j)) {
+		json_object *ren = json_object_new_array();
+		for (size_t i = 0; i < g.nprofiles; i++) {
+			json_object_array_add(ren, j.r[i].done);
+			j.r[i].done = NULL;
+		}
+		json_object_object_add(rec, "fingerprint", json_object_new_string(j.fp));
+		json_object_object_add(rec, "renditions", ren);
+		pthread_mutex_lock(&g.mu);
+		g.clips++;
+		pthread_mutex_unlock(&g.mu);
+		emit(rec, 0);
+		r = 1;
+	}
+	free(msg);
+	free_job(&j);
+	return r;
+}
+
+/* "medusa-cut: a/b.mp4 clip k3: 360p: why" for each profile that failed. */
+static void report_failed(json_object *rec, json_object *failed)
+{
+	const char *video = jstr(rec, "video"), *clip = jstr(rec, "clip");
+	pthread_mutex_lock(&g.mu);
+	for (size_t i = 0; i < json_object_array_length(failed); i++) {
+		json_object *o = json_object_array_get_idx(failed, i);
+		fprintf(stderr, "medusa-cut: %s clip %s: %s: %s\n", video ? video : "?", clip ? clip : "?",
+		    jstr(o, "profile"), jstr(o, "error"));
+	}
+	g.failed++;
+	pthread_mutex_unlock(&g.mu);
+}
+
 static void process(struct job *j)
 {
-	json_object *ren = json_object_new_array();
-	char *msg = cut_clip(j->rec, j->n, ren);
+	json_object *ren = json_object_new_array(), *failed = json_object_new_array();
+	char *msg = cut_clip(j->rec, j->n, ren, failed);
 	if (msg) {
 		const char *video = jstr(j->rec, "video");
 		const char *clip = jstr(j->rec, "clip");
@@ -365,14 +563,19 @@ static void process(struct job *j)
 		g.failed++;
 		pthread_mutex_unlock(&g.mu);
 		json_object *er = ndjson_error_record(video ? video : jstr(j->rec, "path"), clip, msg);
-		emit(er);
+		emit(er, 1);
 		json_object_put(er);
 		json_object_put(ren);
 		free(msg);
 	} else {
 		json_object_object_add(j->rec, "renditions", ren);
-		emit(j->rec);
+		if (json_object_array_length(failed)) {
+			report_failed(j->rec, failed);
+			json_object_object_add(j->rec, "failed", json_object_get(failed));
+		}
+		emit(j->rec, 1);
 	}
+	json_object_put(failed);
 	json_object_put(j->rec);
 	free(j);
 }
@@ -390,13 +593,27 @@ static void *worker(void *arg)
 			if (!g.head)
 				g.tail = NULL;
 			g.queued--;
+			g.busy++;
 			pthread_cond_broadcast(&g.cv);
 		}
 		pthread_mutex_unlock(&g.mu);
 		if (!j)
 			return NULL;
 		process(j);
+		pthread_mutex_lock(&g.mu);
+		g.busy--;
+		pthread_mutex_unlock(&g.mu);
 	}
+}
+
+/* No worker has a clip: a clip with nothing to do may go out at once,
+ * in its place. */
+static int idle(void)
+{
+	pthread_mutex_lock(&g.mu);
+	int r = !g.queued && !g.busy;
+	pthread_mutex_unlock(&g.mu);
+	return r;
 }
 
 static void enqueue(json_object *rec)
@@ -533,7 +750,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "libsodium does not start");
-	media_init(verbose);
+	media_init(g.quiet ? -1 : verbose);
 	g.tty = isatty(2);
 	mode_t mask = umask(0);
 	umask(mask);
@@ -553,6 +770,13 @@ int main(int argc, char **argv)
 	if (mkdirs(w) < 0 || access(w, W_OK | X_OK) < 0 || !(absw = realpath(w, NULL)))
 		mdie(EXIT_USAGE, "%s: work directory: %s", w, strerror(errno));
 	g.workdir = absw;
+	if ((g.workfd = open(absw, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		mdie(EXIT_USAGE, "%s: work directory: %s", absw, strerror(errno));
+	g.fpcache = media_fpcache_open(absw);
+	g.index = media_index_open(absw);
+	g.plain_workdir = 1;
+	for (const unsigned char *ch = (const unsigned char *)absw; *ch; ch++)
+		g.plain_workdir &= *ch >= 0x20 && *ch != '"' && *ch != '\\' && *ch != 0x7f;
 
 	g.maxq = (size_t)jobs;
 	pthread_t *th = xcalloc((size_t)jobs, sizeof *th);
@@ -583,10 +807,12 @@ int main(int argc, char **argv)
 			json_object_put(summary);
 			summary = rec;
 		} else if (ndjson_is_error(rec)) {
-			emit(rec);
+			emit(rec, 1);
 			json_object_put(rec);
-		} else {
+		} else if (!idle() || !quick(rec)) {
 			enqueue(rec);
+		} else {
+			json_object_put(rec);
 		}
 	}
 	ndjson_close(rd);
@@ -598,11 +824,14 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	free(th);
 	if (summary) {
-		emit(summary);
+		emit(summary, 1);
 		json_object_put(summary);
 	}
 	config_free(&g.cfg);
 	free(g.profiles);
+	media_fpcache_close(g.fpcache);
+	media_index_close(g.index);
+	close(g.workfd);
 	free(absw);
 	if (stop_signal) {
 		fflush(stdout);

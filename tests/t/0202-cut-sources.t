@@ -17,12 +17,6 @@ cat > "$T/by/backyard.medusa.json" <<'JSON'
 JSON
 cd "$T/by"
 SRC="testsrc2=size=320x240:rate=25"
-cutone() { # cutone PROFILE VIDEO START END: cut into out-PROFILE-VIDEO.*, record in $rec
-	_o="$T/out-$1-$(basename "$2")"
-	clip "$2" "c$(printf '%s' "$2" | tr -c 'a-z0-9' x)" "$3" "$4" | medusa-cut -q -p "$1" > "$T/rec" 2> "$T/err"
-	rec=$(cat "$T/rec")
-	f=$(rend "$rec" "$1" file)
-}
 
 # VP9 WebM with Opus
 $FF -f lavfi -i "$SRC:duration=2" -f lavfi -i sine=sample_rate=48000:duration=2 -c:v libvpx-vp9 \

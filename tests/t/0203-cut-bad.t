@@ -91,17 +91,44 @@ ok "the same clip goes through without the limit" medusa-cut -p 360p < full.ndjs
 f=$(rend "$(lastout)" 360p file)
 ok "and is whole" near "$(vprobe "$f" duration)" 2 0.04
 
-# one profile that cannot be made (a Theora copy into MP4): the clip fails,
-# the renditions that were made are kept for the next run
+# one profile that cannot be made (a Theora copy into MP4): that rendition
+# fails alone; the clip's record goes out with the others and says which
+# failed and why, and the run exits 1
 $FF -f lavfi -i "testsrc2=size=320x240:rate=25:duration=1" -c:v libtheora theora.ogv
 clip theora.ogv th 0 1 > th.ndjson
 fails "a copy the container cannot hold: exit 1" 1 medusa-cut -p 360p,orig < th.ndjson
 like "$(lasterr)" "^medusa-cut: theora.ogv clip th: orig: theora cannot go into mp4 without re-encoding" "names the profile and why"
-is "$(lastout | jq -r '[.clip, (.error | length > 0)] | @tsv')" "th	true" "an error record for the clip"
-is "$(find "$W/th" -name '*.mp4' | sed 's|.*/||')" "360p.mp4" "the 360p rendition is kept"
+is "$(lastout | jq -r '[.clip, (.error // "none"), ([.renditions[].profile] | join(",")),
+  (.failed | map(.profile + ": " + .error) | join(";"))] | @tsv')" \
+  "th	none	360p	orig: theora cannot go into mp4 without re-encoding" "the clip's record: the 360p made, orig failed"
+thf=$(lastout | jq -r '.renditions[0].file')
+ok "the 360p rendition is whole" near "$(vprobe "$thf" duration)" 1 0.04
 before=$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)
 fails "the next run" 1 medusa-cut -p 360p,orig < th.ndjson
 is "$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)" "$before" "does not make the 360p again"
+
+# an encoder that does not open for this source: SVT-AV1 under 64 pixels
+mkdir -p "$T/av1"
+cat > "$T/av1/backyard.medusa.json" <<'JSON'
+{"profiles": {
+  "h264":   {"kind": "video", "height": 360, "crf": 30, "preset": "ultrafast"},
+  "av1":    {"kind": "video", "codec": "av1", "encoder": "libsvtav1", "crf": 50, "speed": 12},
+  "poster": {"kind": "image", "width": 160}
+}}
+JSON
+$FF -f lavfi -i "testsrc2=size=48x32:rate=25:duration=1" -f lavfi -i sine=duration=1 \
+  -c:v libx264 -preset ultrafast -c:a aac "$T/av1/tiny.mp4"
+clip tiny.mp4 tiny 0.2 0.8 > "$T/av1/tiny.ndjson"
+fails "AV1 under 64 px: exit 1" 1 medusa-cut -C "$T/av1" -w "$T/av1/w" < "$T/av1/tiny.ndjson"
+is "$(lastout | jq -r '[([.renditions[].profile] | join(",")), (.failed | map(.profile) | join(","))] | @tsv')" \
+  "h264,poster	av1" "AV1 under 64 px: the other renditions are made and recorded, av1 failed"
+like "$(lastout | jq -r '.failed[0].error')" "^encoder libsvtav1 does not open for 48x32: " "the record says why"
+like "$(lasterr)" "^medusa-cut: tiny.mp4 clip tiny: av1: encoder libsvtav1 does not open for 48x32" "and so does a message"
+like "$(lasterr)" "^medusa-cut: $T/av1/tiny.mp4: libsvtav1: " "the library's own line: prefixed with the program and the file"
+is "$(lasterr | grep -v '^medusa-cut: ' || true)" "" "no line without the prefix (SVT-AV1 prints none of its own)"
+rm -rf "$T/av1/w"
+fails "-q" 1 medusa-cut -q -C "$T/av1" -w "$T/av1/w" < "$T/av1/tiny.ndjson"
+is "$(lasterr)" "medusa-cut: tiny.mp4 clip tiny: av1: $(lastout | jq -r '.failed[0].error')" "-q: the libraries print nothing, medusa-cut its own message"
 
 # an existing rendition whose record beside it is gone is made again
 rm "$(dirname "$f")/.360p.mp4.json"

@@ -1,0 +1,376 @@
+/* Stream copy: the packets of the video and of its default audio track,
+ * untouched, from the keyframe at or before the clip's start to its end,
+ * in a new container. Its own demux; nothing is decoded but keyframes, to
+ * see that they are real. */
+#include "media_int.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct copy {
+	struct mfile f;
+	AVFormatContext *oc;
+	AVCodecContext *dec;         /* one frame at a time, for really_key */
+	AVFrame *frame;
+	int *map;                    /* input stream -> output stream, or -1 */
+	const char *out;
+	int64_t start, end;          /* the clip, vtb */
+	int64_t kf;                  /* the keyframe the copy starts on, vtb */
+	int64_t origin;              /* what becomes 0: kf, or the start when the video starts after it */
+	int64_t data_end;            /* end of the last frame read (any copied stream), vtb */
+	int edits;                   /* the container has edit lists (MP4) */
+	int started, vdone, adone;
+	AVPacket **held;             /* from the keyframe until the start is settled */
+	size_t nheld, cap;
+};
+
+static int64_t pkt_time(const AVPacket *p)
+{
+	return p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
+}
+
+/* Whether a packet flagged as a keyframe really starts a picture on its
+ * own: some demuxers flag P-frames (MPEG-2 in MPEG-TS), so it is decoded
+ * alone. Without a decoder the flag is believed. */
+static int really_key(void *arg, AVPacket *pkt)
+{
+	struct copy *c = arg;
+	if (!(pkt->flags & AV_PKT_FLAG_KEY))
+		return 0;
+	if (!c->dec)
+		return 1;
+	avcodec_flush_buffers(c->dec);
+	/* a picture before an edit list's start is decoded but not shown:
+	 * it must come out to be looked at */
+	int flags = pkt->flags, key = 0;
+	pkt->flags &= ~AV_PKT_FLAG_DISCARD;
+	if (avcodec_send_packet(c->dec, pkt) >= 0 && avcodec_send_packet(c->dec, NULL) >= 0 &&
+	    avcodec_receive_frame(c->dec, c->frame) >= 0)
+		key = c->frame->key_frame && (c->frame->pict_type == AV_PICTURE_TYPE_I ||
+		    c->frame->pict_type == AV_PICTURE_TYPE_NONE);
+	pkt->flags = flags;
+	av_frame_unref(c->frame);
+	avcodec_flush_buffers(c->dec);
+	return key;
+}
+
+/* Shifts a packet so that origin becomes 0 and writes it. */
+static int copy_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
+{
+	int si = p->stream_index;
+	AVRational tb = c->f.ic->streams[si]->time_base;
+	int64_t shift = av_rescale_q(c->origin, c->f.vtb, tb);
+	int64_t t = pkt_time(p);
+	if (si != c->f.vi && t != AV_NOPTS_VALUE && t < shift)
+		return 0; /* audio before the copy starts */
+	/* the leading pictures of an open GOP need the GOP before */
+	if (si == c->f.vi && t != AV_NOPTS_VALUE && av_rescale_q(t, tb, c->f.vtb) < c->kf)
+		return 0;
+	if (p->pts != AV_NOPTS_VALUE)
+		p->pts -= shift;
+	if (p->dts != AV_NOPTS_VALUE)
+		p->dts -= shift;
+	av_packet_rescale_ts(p, tb, c->oc->streams[c->map[si]]->time_base);
+	p->stream_index = c->map[si];
+	p->pos = -1;
+	int e = av_interleaved_write_frame(c->oc, p);
+	return e < 0 ? merr(err, errlen, e, "%s: writing", c->out) : 0;
+}
+
+static void drop_held(struct copy *c)
+{
+	for (size_t i = 0; i < c->nheld; i++)
+		av_packet_free(&c->held[i]);
+	c->nheld = 0;
+}
+
+/* A keyframe moved the copy's start: what was held before it can go,
+ * except audio that still belongs to the copy (from origin on). */
+static void prune_held(struct copy *c)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->nheld; i++) {
+		AVPacket *p = c->held[i];
+		int64_t t = pkt_time(p);
+		if (p->stream_index != c->f.vi && t != AV_NOPTS_VALUE &&
+		    av_rescale_q(t, c->f.ic->streams[p->stream_index]->time_base, c->f.vtb) >= c->origin)
+			c->held[k++] = p;
+		else
+			av_packet_free(&c->held[i]);
+	}
+	c->nheld = k;
+}
+
+static int hold(struct copy *c, const AVPacket *p, char *err, size_t errlen)
+{
+	if (c->nheld == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->held = xrealloc(c->held, c->cap * sizeof *c->held);
+	}
+	if (!(c->held[c->nheld] = av_packet_clone(p)))
+		return merr(err, errlen, AVERROR(ENOMEM), "packet");
+	c->nheld++;
+	return 0;
+}
+
+/* The start is settled: the header, then what was held. */
+static int begin(struct copy *c, const struct profile_settings *s, char *err, size_t errlen)
+{
+	AVDictionary *opts = NULL;
+	int e;
+	if (strcmp(s->format, "mp4") == 0)
+		av_dict_set(&opts, "movflags", "+faststart", 0);
+	if ((e = avio_open(&c->oc->pb, c->oc->url, AVIO_FLAG_WRITE)) < 0 ||
+	    (e = avformat_write_header(c->oc, &opts)) < 0) {
+		av_dict_free(&opts);
+		return merr(err, errlen, e, "%s", c->out);
+	}
+	av_dict_free(&opts);
+	c->started = 1;
+	for (size_t i = 0; i < c->nheld; i++)
+		if (copy_write(c, c->held[i], err, errlen) < 0)
+			return -1;
+	drop_held(c);
+	return 0;
+}
+
+/* Output streams for the video and the default audio track. */
+static int copy_streams(struct copy *c, const char *format, char *err, size_t errlen)
+{
+	AVFormatContext *ic = c->f.ic;
+	c->map = xcalloc(ic->nb_streams, sizeof *c->map);
+	for (unsigned i = 0; i < ic->nb_streams; i++) {
+		c->map[i] = -1;
+		if ((int)i != c->f.vi && (int)i != c->f.ai)
+			continue;
+		AVStream *in = ic->streams[i];
+		enum AVCodecID id = in->codecpar->codec_id;
+		if (avformat_query_codec(c->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 0) {
+			if ((int)i == c->f.vi)
+				return merr(err, errlen, 0, "%s cannot go into %s without re-encoding",
+				    avcodec_get_name(id), format);
+			mwarn("%s: %s audio cannot go into %s: the copy has no audio", c->f.path,
+			    avcodec_get_name(id), format);
+			continue;
+		}
+		AVStream *o = avformat_new_stream(c->oc, NULL);
+		int e = o ? avcodec_parameters_copy(o->codecpar, in->codecpar) : AVERROR(ENOMEM);
+		if (e < 0)
+			return merr(err, errlen, e, "output stream");
+		o->codecpar->codec_tag = 0;
+		o->time_base = in->time_base;
+		/* keep the rotation: a copy is the same picture */
+		size_t sz;
+		const uint8_t *dm = av_stream_get_side_data(in, AV_PKT_DATA_DISPLAYMATRIX, &sz);
+		if (dm) {
+			uint8_t *d = av_stream_new_side_data(o, AV_PKT_DATA_DISPLAYMATRIX, sz);
+			if (!d)
+				return merr(err, errlen, AVERROR(ENOMEM), "side data");
+			memcpy(d, dm, sz);
+		}
+		c->map[i] = o->index;
+	}
+	return 0;
+}
+
+/* What becomes 0 in the copy: its keyframe; the start when the video
+ * starts after it; in an MP4, where the source's edit list starts showing
+ * pictures (the copy keeps an edit list that hides those before). */
+static int64_t copy_origin(const struct copy *c)
+{
+	if (c->kf > c->start)
+		return c->start;
+	int64_t shown = c->f.ic->streams[c->f.vi]->start_time;
+	if (c->edits && shown != AV_NOPTS_VALUE && shown > c->kf)
+		return shown < c->start ? shown : c->start;
+	return c->kf;
+}
+
+/* A video packet before the copy has begun. */
+static int video_before(struct copy *c, AVPacket *p, int64_t t, const struct profile_settings *s,
+    char *err, size_t errlen)
+{
+	if (t == AV_NOPTS_VALUE)
+		return c->kf == AV_NOPTS_VALUE ? 0 : hold(c, p, err, errlen);
+	if ((t <= c->start || c->kf == AV_NOPTS_VALUE) && really_key(c, p)) {
+		/* a (later) keyframe at or before the start; or the first one,
+		 * after it: then the video starts late in the copy too */
+		c->kf = t;
+		c->origin = copy_origin(c);
+		prune_held(c);
+		if (t > c->start)
+			return begin(c, s, err, errlen) < 0 ? -1 : 1;
+		return hold(c, p, err, errlen);
+	}
+	if (c->kf == AV_NOPTS_VALUE)
+		return 0;
+	if (t > c->start)
+		return begin(c, s, err, errlen) < 0 ? -1 : 1;
+	return hold(c, p, err, errlen);
+}
+
+/* One packet read: held, written or dropped. 0, or -1 with err. */
+static int copy_packet(struct copy *c, AVPacket *p, const struct profile_settings *s,
+    char *err, size_t errlen)
+{
+	int si = p->stream_index, video = si == c->f.vi;
+	int64_t t = pkt_time(p);
+	AVRational tb = c->f.ic->streams[si]->time_base;
+	int64_t tv = t == AV_NOPTS_VALUE ? AV_NOPTS_VALUE : av_rescale_q(t, tb, c->f.vtb);
+	if (tv != AV_NOPTS_VALUE) {
+		int64_t fe = tv + av_rescale_q(p->duration, tb, c->f.vtb);
+		if (c->data_end == AV_NOPTS_VALUE || fe > c->data_end)
+			c->data_end = fe;
+	}
+	if (!c->started) {
+		if (video) {
+			int r = video_before(c, p, tv, s, err, errlen);
+			if (r <= 0)
+				return r;
+		} else {
+			/* audio may start the copy before the video's first
+			 * keyframe: keep what can still belong to it */
+			if (tv != AV_NOPTS_VALUE && c->kf == AV_NOPTS_VALUE &&
+			    tv < c->start - 2 * av_rescale_q(1, (AVRational){1, 1}, c->f.vtb))
+				return 0;
+			return hold(c, p, err, errlen);
+		}
+	}
+	if (video) {
+		/* in decode order: what comes after a picture at or past the
+		 * end may need it, so the video ends before the first one */
+		if (c->vdone || (tv != AV_NOPTS_VALUE && tv >= c->end)) {
+			c->vdone = 1;
+			return 0;
+		}
+	} else if (tv != AV_NOPTS_VALUE && tv >= c->end) {
+		c->adone = 1;
+		return 0;
+	}
+	return copy_write(c, p, err, errlen);
+}
+
+/* The copy read to the end of the file: did the data reach the clip's end? */
+static int check_end(struct copy *c, long long end_ms, char *err, size_t errlen)
+{
+	if (c->data_end != AV_NOPTS_VALUE && c->data_end + c->f.frame_dur >= c->end)
+		return 0;
+	return merr(err, errlen, 0, "the data ends at %.3f s, before the clip's end (%.3f s): truncated?",
+	    c->data_end == AV_NOPTS_VALUE ? 0 : mfile_seconds(&c->f, c->data_end, c->f.vtb),
+	    end_ms / 1000.0);
+}
+
+static int copy_run(struct copy *c, long long start_ms, long long end_ms,
+    const struct profile_settings *s, char *err, size_t errlen)
+{
+	AVPacket *pkt = av_packet_alloc();
+	int r = -1, e;
+	if (!pkt)
+		return merr(err, errlen, AVERROR(ENOMEM), "allocating");
+	int64_t back = 0;
+	if (mfile_seek_key(&c->f, c->start, &back, really_key, c, pkt, err, errlen) < 0)
+		goto out;
+	int audio = c->f.ai >= 0 && c->map[c->f.ai] >= 0;
+	for (;;) {
+		if (media_interrupted()) {
+			merr(err, errlen, 0, "interrupted");
+			goto out;
+		}
+		if (c->vdone && (!audio || c->adone))
+			break;
+		e = mfile_read(&c->f, pkt);
+		if (e == AVERROR_EOF) {
+			if (check_end(c, end_ms, err, errlen) < 0)
+				goto out;
+			break;
+		}
+		if (e < 0) {
+			merr(err, errlen, e, "reading");
+			goto out;
+		}
+		e = c->map[pkt->stream_index] < 0 ? 0 : copy_packet(c, pkt, s, err, errlen);
+		av_packet_unref(pkt);
+		if (e < 0)
+			goto out;
+	}
+	/* a clip in the last frames: the file ended before the start was passed */
+	if (!c->started && c->kf != AV_NOPTS_VALUE && begin(c, s, err, errlen) < 0)
+		goto out;
+	if (!c->started) {
+		merr(err, errlen, 0, "no keyframe at or before %.3f s", start_ms / 1000.0);
+		goto out;
+	}
+	r = 0;
+out:
+	av_packet_free(&pkt);
+	return r;
+}
+
+int media_copy(const char *path, long long start_ms, long long end_ms,
+    const struct profile *p, const char *out, struct media_result *res,
+    char *err, size_t errlen)
+{
+	struct copy c = {.kf = AV_NOPTS_VALUE, .data_end = AV_NOPTS_VALUE, .out = out};
+	struct profile_settings s;
+	int r = -1, e;
+	profile_settings(p, &s);
+	memset(res, 0, sizeof *res);
+	if (mfile_open(&c.f, path, err, errlen) < 0 ||
+	    mfile_check_range(&c.f, start_ms, end_ms, err, errlen) < 0)
+		goto out;
+	mlog_enter(&c.f.log);
+	c.edits = strcmp(s.format, "mp4") == 0;
+	c.start = mfile_vtime(&c.f, start_ms);
+	c.end = mfile_vtime(&c.f, end_ms);
+	char *url = media_url(out);
+	e = avformat_alloc_output_context2(&c.oc, NULL, s.format, url);
+	free(url);
+	if (e < 0 || !c.oc) {
+		merr(err, errlen, e, "output format %s", s.format);
+		goto out;
+	}
+	if (copy_streams(&c, s.format, err, errlen) < 0)
+		goto out;
+	if (!(c.frame = av_frame_alloc())) {
+		merr(err, errlen, AVERROR(ENOMEM), "allocating");
+		goto out;
+	}
+	char why[256];
+	if (media_decoder(&c.f, c.f.vi, 1, &c.dec, why, sizeof why) < 0)
+		avcodec_free_context(&c.dec);
+	if (copy_run(&c, start_ms, end_ms, &s, err, errlen) < 0)
+		goto out;
+	if ((e = av_write_trailer(c.oc)) < 0 || (e = avio_closep(&c.oc->pb)) < 0) {
+		merr(err, errlen, e, "%s: finishing", out);
+		goto out;
+	}
+	AVStream *vst = c.f.ic->streams[c.f.vi];
+	int w = vst->codecpar->width, h = vst->codecpar->height, rot = media_rotation(vst);
+	if (rot && strcmp(s.format, "mp4")) {
+		/* the matroska muxer here writes no display matrix */
+		mwarn("%s: a %s copy cannot keep the rotation: it is not upright", path, s.format);
+		rot = 0;
+	}
+	res->width = rot == 90 || rot == 270 ? h : w;
+	res->height = rot == 90 || rot == 270 ? w : h;
+	res->start_ms = llround(mfile_seconds(&c.f, c.origin, c.f.vtb) * 1000);
+	if ((res->duration_ms = media_file_duration(out, err, errlen)) < 0)
+		goto out;
+	r = 0;
+out:
+	mlog_enter(NULL);
+	drop_held(&c);
+	free(c.held);
+	free(c.map);
+	av_frame_free(&c.frame);
+	avcodec_free_context(&c.dec);
+	if (c.oc) {
+		if (c.oc->pb)
+			avio_closep(&c.oc->pb);
+		avformat_free_context(c.oc);
+	}
+	mfile_close(&c.f);
+	return r;
+}
