@@ -62,7 +62,8 @@ writer() {
 run() {  # run LOG PUBLISH-ARGS...: the loop; prints "responses dead references"
 	_log=$1; shift
 	rm -f stop
-	reader > "$_log" &
+	: > "$_log" # before the reader opens it, for the wait below
+	reader >> "$_log" &
 	_rpid=$!
 	# the reader runs through a few listings first, so that it is under way
 	_i=0
