@@ -110,7 +110,8 @@ static const char *const sql[NQ] = {
 	[Q_FIND] = "SELECT c.n, c.video, r.key, r.bytes FROM clips c"
 	    " LEFT JOIN renditions r ON r.clip = c.n WHERE c.id = ?1 AND c.rechash = ?2",
 	[Q_RECHASH] = "UPDATE clips SET rechash = ?2 WHERE id = ?1",
-	[Q_GARBAGE] = "INSERT INTO garbage(key, since) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+	[Q_GARBAGE] = "INSERT INTO garbage(key, since) VALUES (?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET since = min(since, excluded.since)",
 	[Q_UNGARBAGE] = "DELETE FROM garbage WHERE key IN (SELECT key FROM renditions)",
 	[Q_DUE] = "SELECT key FROM garbage WHERE since <= ?1"
 	    " AND key NOT IN (SELECT key FROM renditions) ORDER BY key",

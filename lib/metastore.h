@@ -101,7 +101,7 @@ int metastore_find_record(struct metastore *ms, const char *id, const void *rech
 int metastore_set_rechash(struct metastore *ms, const char *id, const void *rechash, size_t len);
 
 /* The garbage table (inside a transaction): add a key no row names since
- * now; drop the keys rows name again; call each(arg, key) for the keys
+ * `since` (a key listed already keeps the earlier time); drop the keys rows name again; call each(arg, key) for the keys
  * unused since before at the latest (and still unnamed); forget a key
  * once it is removed from storage. 0 or -1 (due: -1, or the first
  * non-zero return of each). */

@@ -454,6 +454,7 @@ static int put_files(struct pub *p, struct item *it, int unchanged)
 struct oldkeys {
 	struct pub *p;
 	const struct item *it;
+	long long since; /* when the keys became unused */
 	int err;
 };
 
@@ -465,16 +466,17 @@ static int retire_key(void *arg, const char *key)
 	for (size_t m = 0; o->it && m < o->it->c.nr; m++)
 		if (strcmp(key, o->it->r[m].key) == 0)
 			return 0;
-	if (metastore_garbage_add(o->p->ms, key, o->p->now) < 0)
+	if (metastore_garbage_add(o->p->ms, key, o->since) < 0)
 		return -1;
 	return 0;
 }
 
 /* Deletes the row of clip id in this generation; its files go into the
- * garbage table. 1 a row went, 0 there was none, -1 error. */
-static int drop_row(struct pub *p, const char *id)
+ * garbage table as unused since `since`. 1 a row went, 0 there was none,
+ * -1 error. */
+static int drop_row(struct pub *p, const char *id, long long since)
 {
-	struct oldkeys o = {p, NULL, 0};
+	struct oldkeys o = {p, NULL, since, 0};
 	if (metastore_clip_keys(p->ms, id, retire_key, &o) < 0)
 		return -1;
 	int r = metastore_delete_clip(p->ms, id);
@@ -488,7 +490,7 @@ static int drop_row(struct pub *p, const char *id)
  * made it again): no server lists a file that is not there. */
 static int unpublish(struct pub *p, const char *id)
 {
-	if (drop_row(p, id) < 0)
+	if (drop_row(p, id, p->now) < 0)
 		return -1;
 	mwarn("clip %s: a file its row names is gone from storage: the clip is not listed until "
 	    "its renditions are made again", id);
@@ -497,10 +499,12 @@ static int unpublish(struct pub *p, const char *id)
 
 /* A clip outside the publication rule: its record passes through without
  * urls, and its row, when there is one (the rule narrowed, or its tags
- * changed), goes in this generation, as a pruned clip's does. -1: fatal. */
+ * changed), goes in this generation. Its files go right after the commit,
+ * without the grace period: the rule keeps them private, even from a
+ * listing taken before the withdrawal. -1: fatal. */
 static int withdraw(struct pub *p, const char *id)
 {
-	int r = drop_row(p, id);
+	int r = drop_row(p, id, 0);
 	if (r > 0) {
 		p->pruned++;
 		if (touch(p, id) < 0)
@@ -538,7 +542,7 @@ static int publish_clip(struct pub *p, struct item *it, const unsigned char *rec
 		/* the same row from other bytes: found by them next time */
 		return metastore_set_rechash(p->ms, it->c.id, rechash, RECHASH_LEN);
 	}
-	struct oldkeys o = {p, it, 0};
+	struct oldkeys o = {p, it, p->now, 0};
 	if (had == 1 && metastore_clip_keys(p->ms, it->c.id, retire_key, &o) < 0)
 		return -1;
 	it->c.fresh = had == 0;
