@@ -8,14 +8,15 @@ prog=medusa-reconcile
 
 usage() {
 	echo "usage: $prog [-fnq] [-C backyard] [-s storage] [-m metastore] [-u base-url]" \
-	    "[-W rule] [-r frontyard-url ...] [-j N] [-g grace]" >&2
+	    "[-W rule] [-r frontyard-url ...] [-j N] [-g grace] [-S sshlogin|sshloginfile ... [-p] [-B shared]]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
 
 dir= storage= metastore= url= jobs= force= nowait= quiet= where= grace=
 recache=()
-while getopts C:s:m:u:W:r:j:g:fnqh opt; do
+hosts=() shared= plan=
+while getopts C:s:m:u:W:r:j:g:S:B:pfnqh opt; do
 	case $opt in
 	C) dir=$OPTARG ;;
 	s) storage=$OPTARG ;;
@@ -25,6 +26,9 @@ while getopts C:s:m:u:W:r:j:g:fnqh opt; do
 	r) recache+=("$OPTARG") ;;
 	j) jobs=$OPTARG ;;
 	g) grace=$OPTARG ;;
+	S) hosts+=(-S "$OPTARG") ;;
+	B) shared=$OPTARG ;;
+	p) plan=1 ;;
 	f) force=--force ;;
 	n) nowait=1 ;;
 	q) quiet=1 ;;
@@ -41,6 +45,10 @@ case $grace in
 '') ;;
 *[!0-9]*) warn "-g $grace: the grace period is a number of seconds"; exit 2 ;;
 esac
+if [ "${#hosts[@]}" -eq 0 ] && [ -n "$shared$plan" ]; then
+	warn "-B and -p go with -S (the hosts to convert on)"
+	exit 2
+fi
 
 # The frontyard settings as medusa-publish resolves them: options, then the
 # config, then the embedded defaults beside the backyard.
@@ -92,13 +100,32 @@ t0=$(date +%s%N)
 cutargs=(-w "$MEDUSA_WORKDIR")
 [ -n "$jobs" ] && cutargs+=(-j "$jobs")
 [ -n "$quiet" ] && cutargs+=(-q)
+
+# With -S the clips go to the hosts first (medusa-reconcile-hosts); the
+# medusa-cut here then finds their renditions made and writes the records.
+hostargs=("${hosts[@]}" -C "$MEDUSA_ROOT" -w "$MEDUSA_WORKDIR")
+[ -n "$shared" ] && hostargs+=(-B "$shared")
+[ -n "$quiet" ] && hostargs+=(-q)
+cut_stage() {
+	[ "${#hosts[@]}" -gt 0 ] || { medusa-cut "${cutargs[@]}"; return; }
+	medusa-reconcile-hosts "${hostargs[@]}" | medusa-cut "${cutargs[@]}"
+	local s=("${PIPESTATUS[@]}")
+	[ "${s[0]}" -gt 128 ] && [ "${s[0]}" -ne 141 ] && warn "medusa-reconcile-hosts was killed (signal $((${s[0]} - 128)))"
+	[ "${s[0]}" -ge "${s[1]}" ] && return "${s[0]}"
+	return "${s[1]}"
+}
+if [ -n "$plan" ]; then
+	medusa-scan | medusa-meta clips | medusa-tags check |
+	    medusa-reconcile-hosts -p "${hostargs[@]}"
+	exit
+fi
 pubargs=()
 [ -n "$grace" ] && pubargs+=(--grace "$grace")
 pipeline() {
 	medusa-scan |
 		medusa-meta clips |
 		medusa-tags check |
-		medusa-cut "${cutargs[@]}" |
+		cut_stage |
 		medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
 		    -w "$MEDUSA_WORKDIR" ${MEDUSA_WHERE:+-W "$MEDUSA_WHERE"} --prune $force "${pubargs[@]}" > "$log.tmp"
 	st=("${PIPESTATUS[@]}")
@@ -142,6 +169,13 @@ case $summary in
 	[ "$rc" -eq 0 ] && rc=1
 	exit "$rc" ;;
 esac
+# what was published, so that a later run with -S sends the hosts only
+# what is not converted yet (medusa-reconcile-hosts keeps that ledger)
+if [ "${#hosts[@]}" -gt 0 ]; then
+	medusa-reconcile-hosts -C "$MEDUSA_ROOT" -w "$MEDUSA_WORKDIR" -L "$log" || [ "$rc" -ne 0 ] || rc=1
+elif command -v jq >/dev/null 2>&1 && command -v b2sum >/dev/null 2>&1; then
+	medusa-reconcile-hosts -C "$MEDUSA_ROOT" -w "$MEDUSA_WORKDIR" -L "$log" 2>/dev/null
+fi
 changed=$(num changed) unchanged=$(num unchanged) failed=$(num failed) errors=$(num errors)
 pruned=$(num pruned) gen=$(num generation)
 videos=$(printf '%s\n' "$summary" | sed -n 's/^{"summary":{.*"videos":\([0-9]*\).*/\1/p')
