@@ -530,8 +530,15 @@ static int publish_clip(struct pub *p, struct item *it, const unsigned char *rec
 	}
 	metastore_fingerprint(&it->c, fp);
 	int unchanged = had == 1 && strcmp(fp, old) == 0;
-	if (put_files(p, it, unchanged) < 0)
-		return had == 1 && unchanged ? unpublish(p, it->c.id) : 0;
+	char *id = xstrdup(it->c.id);
+	if (put_files(p, it, unchanged) < 0) {
+		/* the failure replaced the record, which held it->c.id, by an
+		 * error record: the row goes by the copy */
+		int r = had == 1 && unchanged ? unpublish(p, id) : 0;
+		free(id);
+		return r;
+	}
+	free(id);
 	if (touch(p, it->c.id) < 0)
 		return -1;
 	p->clips++;
