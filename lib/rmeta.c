@@ -980,7 +980,8 @@ struct listwalk {
 static int list_each(void *arg, const char *key, long long size)
 {
 	struct listwalk *lw = arg;
-	char **hit = bsearch(&key, lw->w->key, lw->w->n, sizeof *lw->w->key, cmpstr);
+	/* (no key wanted, e.g. every clip private: no array to search) */
+	char **hit = lw->w->n ? bsearch(&key, lw->w->key, lw->w->n, sizeof *lw->w->key, cmpstr) : NULL;
 	if (hit)
 		lw->w->have[hit - lw->w->key] = size;
 	if (!lw->listing)
