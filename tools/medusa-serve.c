@@ -9,6 +9,7 @@
 #include "rule.h"
 #include "sandbox.h"
 #include "serve.h"
+#include "serve_request.h"
 #include "sign.h"
 #include "util.h"
 #include "atomic.h"
