@@ -1,6 +1,7 @@
 /* HTTP/1.1 on one connection, and CGI. Limits first, parsing second. */
 #include "http.h"
 #include "hash.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -276,76 +277,6 @@ static int write_all(struct http_conn *c, struct iovec *iov, int n)
 	return 0;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-int http_unescape(const char *s, size_t n, int form, char **out, size_t *outlen)
-{
-	char *d = xmalloc(n + 1);
-	size_t j = 0;
-	for (size_t i = 0; i < n; i++) {
-		int ch = (unsigned char)s[i];
-		if (ch == '%') {
-			int h, l;
-			if (i + 2 >= n) {
-				free(d);
-				return -1;
-			}
-			if ((h = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (l = hexval((unsigned char)s[i + 2])) < 0) {
-				free(d);
-				return -1;
-			}
-			ch = h * 16 + l;
-			i += 2;
-		} else if (ch == '+' && form) {
-			ch = ' ';
-		}
-		if (ch == 0) {
-			free(d);
-			return -1;
-		}
-		d[j++] = (char)ch;
-	}
-	d[j] = '\0';
-	*out = d;
-	if (outlen)
-		*outlen = j;
-	return 0;
-}
-
-int http_query_next(const char **q, char **key, char **val)
-{
-	const char *s = *q;
-	while (*s == '&')
-		s++;
-	if (!*s) {
-		*q = s;
-		return 0;
-	}
-	size_t n = strcspn(s, "&");
-	const char *eq = memchr(s, '=', n);
-	size_t kn = eq ? (size_t)(eq - s) : n;
-	*key = *val = NULL;
-	if (http_unescape(s, kn, 1, key, NULL) < 0)
-		return -1;
-	if (http_unescape(eq ? eq + 1 : "", eq ? n - kn - 1 : 0, 1, val, NULL) < 0) {
-		free(*key);
-		*key = NULL;
-		return -1;
-	}
-	*q = s + n;
-	return 1;
-}
-
 const char *http_header(const struct http_req *r, const char *name)
 {
 	for (size_t i = 0; i < r->nhdr; i++)
@@ -375,7 +306,7 @@ static int parse_target(struct http_req *r)
 	size_t pn = strcspn(t, "?#");
 	const char *q = t[pn] == '?' ? t + pn + 1 : "";
 	size_t plen;
-	if (http_unescape(t, pn, 0, &r->path, &plen) < 0)
+	if (urlenc_unescape(t, pn, 0, &r->path, &plen) < 0)
 		return 400;
 	if (strlen(r->path) != plen)
 		return 400;
@@ -567,16 +498,16 @@ static int read_chunked(struct http_conn *c, struct http_req *r, long long deadl
 			goto fail;
 		size_t size = 0;
 		const char *s = line;
-		if (hexval((unsigned char)*s) < 0) {
+		if (urlenc_hexval((unsigned char)*s) < 0) {
 			st = 400;
 			goto fail;
 		}
-		for (; hexval((unsigned char)*s) >= 0; s++) {
+		for (; urlenc_hexval((unsigned char)*s) >= 0; s++) {
 			if (size > (SIZE_MAX >> 4) || size > c->lim.max_body) {
 				st = 413;
 				goto fail;
 			}
-			size = size * 16 + (size_t)hexval((unsigned char)*s);
+			size = size * 16 + (size_t)urlenc_hexval((unsigned char)*s);
 		}
 		s += strspn(s, " \t");
 		if (*s && *s != ';') {

@@ -7,6 +7,7 @@
 #include "atomic.h"
 #include "safepath.h"
 #include "timeline.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <errno.h>
@@ -119,7 +120,7 @@ static int asks_version(const char *query, const char *key)
 	const char *q = query;
 	char *k, *v;
 	int found = 0, r;
-	while (!found && (r = http_query_next(&q, &k, &v)) == 1) {
+	while (!found && (r = urlenc_query_next(&q, &k, &v)) == 1) {
 		found = strcmp(k, "v") == 0 && strcmp(v, key) == 0;
 		free(k);
 		free(v);
