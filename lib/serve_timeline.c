@@ -41,20 +41,6 @@ static const struct kind *kind_of(const char *rest, size_t *rel_len)
 	return NULL;
 }
 
-/* The cache directory and its timeline/ folder; the cache directory's
- * parent too (the frontyard directory, before a first reconcile made it). */
-static int make_base(const char *cachedir, const char *base)
-{
-	if (mkdir(cachedir, 0755) < 0 && errno == ENOENT) {
-		char *up = path_dirname(cachedir);
-		int r = mkdir(up, 0755);
-		free(up);
-		if (r < 0 || mkdir(cachedir, 0755) < 0)
-			return -1;
-	}
-	return mkdir(base, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void remove_tree(const char *dir)
 {
 	static const char *const names[] = {TIMELINE_SHEET, TIMELINE_TILES, TIMELINE_PEAKS,
@@ -190,7 +176,7 @@ int serve_timeline(struct serve *s, struct http_conn *c, const char *rest)
 	base = path_join(s->cachedir, "timeline");
 	dir = path_join(base, key);
 	if (access(dir, F_OK) < 0) {
-		if (make_base(s->cachedir, base) < 0) {
+		if (path_mkdir_p(base) < 0) {
 			mwarnerr("%s", base);
 			rc = http_error(c, 500, "the cache directory cannot be made (-c)");
 			goto out;

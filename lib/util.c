@@ -214,10 +214,15 @@ char *utf8_sanitize(const char *s)
 	return out;
 }
 
-int path_mkdir_p(const char *dir)
+int path_is_dir(const char *path)
 {
 	struct stat st;
-	if (mkdir(dir, 0755) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int path_mkdir_p(const char *dir)
+{
+	if (mkdir(dir, 0755) == 0 || (errno == EEXIST && path_is_dir(dir)))
 		return 0;
 	if (errno != ENOENT)
 		return -1;

@@ -47,12 +47,6 @@ static int seconds_ms(const char *s, const char *what)
 	return (int)(v * 1000 + 0.5);
 }
 
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* After setup (serve_frontyard_setup included), least privilege
  * (sandbox.h): writes only to the sidecar tree (backyard) and the cache
  * directory (both modes); no exec, ptrace or new sockets. -v says once
@@ -267,7 +261,7 @@ int main(int argc, char *argv[])
 		s.webdir = dirs_share(sub, MEDUSA_SHAREDIR);
 		free(sub);
 	}
-	else if (!is_dir(s.webdir))
+	else if (!path_is_dir(s.webdir))
 		mdie(EXIT_USAGE, "%s: web directory: not a directory", s.webdir);
 
 	/* what must exec or open sockets happens here, before anything
