@@ -9,7 +9,7 @@ COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS    = json-c sqlite3 libcurl libavformat libavcodec libavfilter libavutil \
-          libswscale libswresample libsodium libseccomp
+          libswscale libswresample libsodium libseccomp expat libcrypto
 
 # B is the build directory; SAN=1 builds with ASan+UBSan into build-san.
 SAN     ?=

@@ -8,15 +8,15 @@ prog=medusa-reconcile
 
 usage() {
 	echo "usage: $prog [-fnq] [-C backyard] [-s storage] [-m metastore] [-u base-url]" \
-	    "[-W rule] [-r frontyard-url ...] [-j N] [-S sshlogin|sshloginfile ... [-p] [-B shared]]" >&2
+	    "[-W rule] [-r frontyard-url ...] [-j N] [-g grace] [-S sshlogin|sshloginfile ... [-p] [-B shared]]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
 
-dir= storage= metastore= url= jobs= force= nowait= quiet= where=
+dir= storage= metastore= url= jobs= force= nowait= quiet= where= grace=
 recache=()
 hosts=() shared= plan=
-while getopts C:s:m:u:W:r:j:S:B:pfnqh opt; do
+while getopts C:s:m:u:W:r:j:g:S:B:pfnqh opt; do
 	case $opt in
 	C) dir=$OPTARG ;;
 	s) storage=$OPTARG ;;
@@ -25,6 +25,7 @@ while getopts C:s:m:u:W:r:j:S:B:pfnqh opt; do
 	W) where=$OPTARG ;;
 	r) recache+=("$OPTARG") ;;
 	j) jobs=$OPTARG ;;
+	g) grace=$OPTARG ;;
 	S) hosts+=(-S "$OPTARG") ;;
 	B) shared=$OPTARG ;;
 	p) plan=1 ;;
@@ -40,6 +41,10 @@ case $jobs in
 '') ;;
 *[!0-9]* | 0) warn "-j $jobs: the number of clips to convert at once is a positive integer"; exit 2 ;;
 esac
+case $grace in
+'') ;;
+*[!0-9]*) warn "-g $grace: the grace period is a number of seconds"; exit 2 ;;
+esac
 if [ "${#hosts[@]}" -eq 0 ] && [ -n "$shared$plan" ]; then
 	warn "-B and -p go with -S (the hosts to convert on)"
 	exit 2
@@ -53,9 +58,12 @@ args=()
 [ -n "$metastore" ] && args+=(-m "$metastore")
 [ -n "$url" ] && args+=(-u "$url")
 [ -n "$where" ] && args+=(-W "$where")
+# (a metastore that is no metastore or is damaged is named here, before
+# any work is done)
 settings=$(medusa-publish -E "${args[@]}") || exit 2
-MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL= MEDUSA_WHERE=
+MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL= MEDUSA_WHERE= MEDUSA_GENERATION=
 eval "$settings"
+gen0=$MEDUSA_GENERATION
 export MEDUSA_BACKYARD=$MEDUSA_ROOT
 if [ ! -d "$MEDUSA_ROOT" ]; then
 	warn "$MEDUSA_ROOT: the backyard is not there"
@@ -111,15 +119,27 @@ if [ -n "$plan" ]; then
 	    medusa-reconcile-hosts -p "${hostargs[@]}"
 	exit
 fi
-medusa-scan |
-	medusa-meta clips |
-	medusa-tags check |
-	cut_stage |
-	medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
-	    -w "$MEDUSA_WORKDIR" ${MEDUSA_WHERE:+-W "$MEDUSA_WHERE"} --prune $force > "$log.tmp"
-st=("${PIPESTATUS[@]}")
+pubargs=()
+[ -n "$grace" ] && pubargs+=(--grace "$grace")
+pipeline() {
+	medusa-scan |
+		medusa-meta clips |
+		medusa-tags check |
+		cut_stage |
+		medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
+		    -w "$MEDUSA_WORKDIR" ${MEDUSA_WHERE:+-W "$MEDUSA_WHERE"} --prune $force "${pubargs[@]}" > "$log.tmp"
+	st=("${PIPESTATUS[@]}")
+	mv -f -- "$log.tmp" "$log"
+}
+pipeline
+# a rendition whose bytes did not match its record was removed by publish:
+# once more, and medusa-cut makes it again
+damaged=$(tail -n 1 -- "$log" | sed -n 's/.*"publish":{.*"damaged":\([0-9]*\).*/\1/p')
+if [ "${damaged:-0}" -gt 0 ]; then
+	warn "$damaged renditions in $MEDUSA_WORKDIR did not match their records and were removed: converting them again"
+	pipeline
+fi
 t1=$(date +%s%N)
-mv -f -- "$log.tmp" "$log"
 
 rc=0
 names=(medusa-scan "medusa-meta clips" "medusa-tags check" medusa-cut medusa-publish)
@@ -137,7 +157,15 @@ summary=$(tail -n 1 -- "$log")
 num() { printf '%s\n' "$summary" | sed -n "s/.*\"publish\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
 case $summary in
 *'"publish":'*) ;;
-*) warn "the pipeline stopped before publishing (see the messages above); nothing was pruned"
+*)	# what the metastore says now: publish may have committed and then
+	# failed to write its records (a full disk under the work directory)
+	MEDUSA_GENERATION=
+	eval "$(medusa-publish -E "${args[@]}" 2>/dev/null)"
+	if [ -n "$MEDUSA_GENERATION" ] && [ "$MEDUSA_GENERATION" != "$gen0" ]; then
+		warn "medusa-publish committed generation $MEDUSA_GENERATION, but its records and counts could not be written to $log (see the messages above)"
+	else
+		warn "the pipeline stopped before publishing (see the messages above); nothing was published or pruned${gen0:+, the frontyard is still at generation $gen0}"
+	fi
 	[ "$rc" -eq 0 ] && rc=1
 	exit "$rc" ;;
 esac
