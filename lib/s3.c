@@ -1,7 +1,7 @@
 /* s3.c: the S3 client of s3.h. */
 #include "s3.h"
 #include "hash.h"
-#include "http.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -1356,7 +1356,7 @@ int s3_delete(struct s3 *c, const char *const *keys, size_t nkeys)
 static char *url_decode(const char *s)
 {
 	char *out;
-	return http_unescape(s, strlen(s), 1, &out, NULL) < 0 ? NULL : out;
+	return urlenc_unescape(s, strlen(s), 1, &out, NULL) < 0 ? NULL : out;
 }
 
 /* One page of a ListObjectsV2 reply. */
