@@ -107,6 +107,16 @@ static char *envdup(const char *name)
 	return v && *v ? xstrdup(v) : NULL;
 }
 
+/* Frees a secret string after wiping it, so that it stays nowhere in the
+ * heap. NULL is fine. */
+static void wipe_free(char *s)
+{
+	if (!s)
+		return;
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
+
 static long long envnum(const char *name, long long def, long long min, long long max)
 {
 	const char *v = getenv(name);
@@ -205,35 +215,31 @@ static char *aws_file_value(int config, const char *key)
 	return v;
 }
 
-struct s3 *s3_new(const char *bucket, char *why, size_t n)
+/* The access key pair from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else
+ * from ~/.aws/credentials (*from_file set). 0, or -1 with neither (both
+ * left NULL, a half found wiped and freed). */
+static int s3_keys(char **akid, char **secret, int *from_file)
 {
-	struct s3 *c;
-	char *endpoint, *akid, *secret;
-	int from_file = 0;
-	(void)pthread_once(&global_once, global_init);
-	if (!bucket_valid(bucket)) {
-		snprintf(why, n, "s3://%s: not a valid bucket name", bucket);
-		return NULL;
+	*akid = envdup("AWS_ACCESS_KEY_ID");
+	*secret = envdup("AWS_SECRET_ACCESS_KEY");
+	*from_file = 0;
+	if (!*akid && !*secret) {
+		*akid = aws_file_value(0, "aws_access_key_id");
+		*secret = aws_file_value(0, "aws_secret_access_key");
+		*from_file = 1;
 	}
-	akid = envdup("AWS_ACCESS_KEY_ID");
-	secret = envdup("AWS_SECRET_ACCESS_KEY");
-	if (!akid && !secret) {
-		akid = aws_file_value(0, "aws_access_key_id");
-		secret = aws_file_value(0, "aws_secret_access_key");
-		from_file = 1;
-	}
-	if (!akid || !secret) {
-		snprintf(why, n, "s3://%s: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
-		    "(or aws_access_key_id and aws_secret_access_key in ~/.aws/credentials)", bucket);
-		free(akid);
-		if (secret)
-			sodium_memzero(secret, strlen(secret));
-		free(secret);
-		return NULL;
-	}
-	c = xcalloc(1, sizeof *c);
-	c->bucket = xstrdup(bucket);
-	c->name = xasprintf("s3://%s", bucket);
+	if (*akid && *secret)
+		return 0;
+	free(*akid);
+	wipe_free(*secret);
+	*akid = *secret = NULL;
+	return -1;
+}
+
+/* c->region from the environment or ~/.aws/config, us-east-1 by default.
+ * 0, or -1 with why set for a value that is no region name. */
+static int s3_region(struct s3 *c, char *why, size_t n)
+{
 	c->region = envdup("AWS_REGION");
 	if (!c->region)
 		c->region = envdup("AWS_DEFAULT_REGION");
@@ -241,16 +247,19 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 		c->region = aws_file_value(1, "region");
 	if (!c->region)
 		c->region = xstrdup("us-east-1");
-	if (strspn(c->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(c->region) ||
-	    !*c->region) {
+	if (!*c->region ||
+	    strspn(c->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(c->region)) {
 		snprintf(why, n, "AWS_REGION=%s: not a region name", c->region);
-		free(akid);
-		sodium_memzero(secret, strlen(secret));
-		free(secret);
-		s3_free(c);
-		return NULL;
+		return -1;
 	}
-	endpoint = envdup("AWS_ENDPOINT_URL_S3");
+	return 0;
+}
+
+/* c->base: a custom endpoint path-style, else the AWS one. 0, or -1 with
+ * why set for an endpoint that is no http(s) URL. */
+static int s3_base(struct s3 *c, char *why, size_t n)
+{
+	char *endpoint = envdup("AWS_ENDPOINT_URL_S3");
 	if (!endpoint)
 		endpoint = envdup("AWS_ENDPOINT_URL");
 	if (endpoint) {
@@ -260,34 +269,51 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 		if (strncmp(endpoint, "http://", 7) && strncmp(endpoint, "https://", 8)) {
 			snprintf(why, n, "AWS_ENDPOINT_URL=%s: not an http:// or https:// URL", endpoint);
 			free(endpoint);
-			free(akid);
-			free(secret);
-			s3_free(c);
-			return NULL;
+			return -1;
 		}
 		/* custom endpoints (MinIO, Ceph, s3rver...) want path-style */
-		c->base = xasprintf("%s/%s", endpoint, bucket);
+		c->base = xasprintf("%s/%s", endpoint, c->bucket);
 		free(endpoint);
-	} else if (strchr(bucket, '.')) {
+	} else if (strchr(c->bucket, '.')) {
 		/* a dotted name would not match the TLS certificate of
 		 * *.s3.REGION.amazonaws.com: path-style then */
-		c->base = xasprintf("https://s3.%s.amazonaws.com/%s", c->region, bucket);
+		c->base = xasprintf("https://s3.%s.amazonaws.com/%s", c->region, c->bucket);
 	} else {
-		c->base = xasprintf("https://%s.s3.%s.amazonaws.com", bucket, c->region);
+		c->base = xasprintf("https://%s.s3.%s.amazonaws.com", c->bucket, c->region);
 	}
+	return 0;
+}
+
+struct s3 *s3_new(const char *bucket, char *why, size_t n)
+{
+	struct s3 *c = NULL;
+	char *akid = NULL, *secret = NULL;
+	int from_file;
+	if (pthread_once(&global_once, global_init) != 0) {
+		snprintf(why, n, "s3://%s: cannot start libcurl", bucket);
+		return NULL;
+	}
+	if (!bucket_valid(bucket)) {
+		snprintf(why, n, "s3://%s: not a valid bucket name", bucket);
+		return NULL;
+	}
+	if (s3_keys(&akid, &secret, &from_file) < 0) {
+		snprintf(why, n, "s3://%s: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
+		    "(or aws_access_key_id and aws_secret_access_key in ~/.aws/credentials)", bucket);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->bucket = xstrdup(bucket);
+	c->name = xasprintf("s3://%s", bucket);
+	if (s3_region(c, why, n) < 0 || s3_base(c, why, n) < 0)
+		goto fail;
 	/* curl takes the key id and secret as user:password; a ':' in the id
 	 * would split them wrongly */
 	if (strchr(akid, ':')) {
 		snprintf(why, n, "AWS_ACCESS_KEY_ID: must not contain ':'");
-		free(akid);
-		free(secret);
-		s3_free(c);
-		return NULL;
+		goto fail;
 	}
 	c->userpwd = xasprintf("%s:%s", akid, secret);
-	sodium_memzero(secret, strlen(secret));
-	free(akid);
-	free(secret);
 	c->token = from_file ? aws_file_value(0, "aws_session_token") : envdup("AWS_SESSION_TOKEN");
 	c->sigv4 = xasprintf("aws:amz:%s:s3", c->region);
 	c->part_size = envnum("MEDUSA_S3_PART_SIZE", 16 * MiB, 5 * MiB, 5120 * MiB);
@@ -298,17 +324,26 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		snprintf(why, n, "s3://%s: cannot start libcurl", bucket);
-		s3_free(c);
-		return NULL;
+		goto fail;
 	}
+	free(akid);
+	wipe_free(secret);
 	return c;
+fail:
+	free(akid);
+	wipe_free(secret);
+	s3_free(c);
+	return NULL;
 }
 
 struct s3 *s3_new_public(const char *base_url, char *why, size_t n)
 {
 	struct s3 *c;
 	size_t l = strlen(base_url);
-	(void)pthread_once(&global_once, global_init);
+	if (pthread_once(&global_once, global_init) != 0) {
+		snprintf(why, n, "%s: cannot start libcurl", base_url);
+		return NULL;
+	}
 	if (strncmp(base_url, "http://", 7) && strncmp(base_url, "https://", 8)) {
 		snprintf(why, n, "%s: not an http:// or https:// URL", base_url);
 		return NULL;
@@ -363,15 +398,12 @@ void s3_free(struct s3 *c)
 		return;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
-	if (c->userpwd) {
-		sodium_memzero(c->userpwd, strlen(c->userpwd));
-		free(c->userpwd);
-	}
+	wipe_free(c->userpwd);
 	free(c->bucket);
 	free(c->name);
 	free(c->base);
 	free(c->region);
-	free(c->token);
+	wipe_free(c->token);
 	free(c->sigv4);
 	free(c);
 }
