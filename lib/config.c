@@ -38,12 +38,6 @@ const char config_example[] =
 "  }\n"
 "}\n";
 
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int has_config(const char *dir)
 {
 	char *p = path_join(dir, BACKYARD_CONFIG);
@@ -67,7 +61,7 @@ char *backyard_find_root(const char *dir)
 			mwarnerr("%s: backyard %s", dir, why);
 			return NULL;
 		}
-		if (!is_dir(abs)) {
+		if (!path_is_dir(abs)) {
 			mwarn("%s: backyard %s: not a directory", dir, why);
 			free(abs);
 			return NULL;

@@ -8,12 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* The folder of the running binary (symlinks resolved), or NULL. */
 static char *exe_dir(void)
 {
@@ -28,7 +22,7 @@ static char *exe_dir(void)
 /* The real path of path (which it frees) when that is a directory, else NULL. */
 static char *real_dir(char *path)
 {
-	char *r = is_dir(path) ? realpath(path, NULL) : NULL;
+	char *r = path_is_dir(path) ? realpath(path, NULL) : NULL;
 	free(path);
 	return r;
 }

@@ -101,14 +101,6 @@ int http_next(struct http_conn *c);
 /* The value of a header (case-insensitive name), or NULL. */
 const char *http_header(const struct http_req *r, const char *name);
 
-/* Decodes %XX (and '+' as space when form). Refuses bad escapes and NUL
- * bytes: -1. Otherwise a new string in *out with its length. */
-int http_unescape(const char *s, size_t n, int form, char **out, size_t *outlen);
-
-/* Walks a query string: *q advances; *key and *val are new decoded strings
- * (val "" for "k" alone). 1 for a pair, 0 at the end, -1 on a bad escape. */
-int http_query_next(const char **q, char **key, char **val);
-
 /* The answers. extra is NULL or more header lines, each ending in "\r\n".
  * They return 0, or -1 when the client went away (the connection ends). */
 int http_send(struct http_conn *c, int status, const char *type, const char *extra,

@@ -1,6 +1,6 @@
 /* rule.c: tag filters and publication rules (rule.h). */
 #include "rule.h"
-#include "http.h"
+#include "urlenc.h"
 #include "metastore.h"
 #include "tags.h"
 #include "util.h"
@@ -176,7 +176,7 @@ struct rule *rule_parse(const char *text, const struct config *cfg, char *why, s
 	char *k, *v;
 	int st;
 	static const char *const not_rules[] = {"limit", "cursor", "sort", "q", "fields", NULL};
-	while ((st = http_query_next(&q, &k, &v)) == 1) {
+	while ((st = urlenc_query_next(&q, &k, &v)) == 1) {
 		int bad = 0;
 		for (const char *const *p = not_rules; *p && !bad; p++)
 			if (strcmp(k, *p) == 0) {

@@ -2,7 +2,7 @@
  * HEAD, GET, small PUTs, DELETE and listings (s3_int.h names the rest). */
 #include "s3_int.h"
 #include "hash.h"
-#include "http.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -614,7 +614,7 @@ int s3_delete(struct s3 *c, const char *const *keys, size_t nkeys)
 static char *url_decode(const char *s)
 {
 	char *out;
-	return http_unescape(s, strlen(s), 1, &out, NULL) < 0 ? NULL : out;
+	return urlenc_unescape(s, strlen(s), 1, &out, NULL) < 0 ? NULL : out;
 }
 
 /* One page of a ListObjectsV2 reply. */

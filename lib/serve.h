@@ -35,15 +35,6 @@ struct serve {
  * path is not this handler's (SERVE_NEXT). */
 #define SERVE_NEXT 1
 
-/* Sets up a connection for the mode before its first request: in
- * backyard mode every answer carries the headers that keep other sites
- * from embedding, framing or sniffing it (medusa-serve(8) SECURITY). */
-void serve_begin(struct serve *s, struct http_conn *c);
-
-/* Answers the request in c->req: access control, the mode's endpoints,
- * then the static pages. 0, or -1 when the connection must end. */
-int serve_request(struct serve *s, struct http_conn *c);
-
 int serve_backyard(struct serve *s, struct http_conn *c);
 int serve_frontyard(struct serve *s, struct http_conn *c);
 /* What a frontyard must do before medusa-serve restricts itself (no exec,

@@ -9,6 +9,7 @@
 #include "ndjson.h"
 #include "rule.h"
 #include "sign.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <errno.h>
@@ -168,7 +169,7 @@ static void query_parse(struct serve *s, struct http_conn *c, struct query *qy)
 	const char *qs = c->req.query;
 	char *k, *v, why[1024];
 	int r;
-	while (!qy->msg && (r = http_query_next(&qs, &k, &v)) == 1) {
+	while (!qy->msg && (r = urlenc_query_next(&qs, &k, &v)) == 1) {
 		if (strcmp(k, "limit") == 0) {
 			if ((qy->limit = number(v, 1, LIMIT_MAX)) < 0)
 				qy->msg = xasprintf("limit: want 1 to %d", LIMIT_MAX);

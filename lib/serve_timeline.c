@@ -7,6 +7,7 @@
 #include "atomic.h"
 #include "safepath.h"
 #include "timeline.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <errno.h>
@@ -38,20 +39,6 @@ static const struct kind *kind_of(const char *rest, size_t *rel_len)
 		}
 	}
 	return NULL;
-}
-
-/* The cache directory and its timeline/ folder; the cache directory's
- * parent too (the frontyard directory, before a first reconcile made it). */
-static int make_base(const char *cachedir, const char *base)
-{
-	if (mkdir(cachedir, 0755) < 0 && errno == ENOENT) {
-		char *up = path_dirname(cachedir);
-		int r = mkdir(up, 0755);
-		free(up);
-		if (r < 0 || mkdir(cachedir, 0755) < 0)
-			return -1;
-	}
-	return mkdir(base, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 static void remove_tree(const char *dir)
@@ -119,7 +106,7 @@ static int asks_version(const char *query, const char *key)
 	const char *q = query;
 	char *k, *v;
 	int found = 0, r;
-	while (!found && (r = http_query_next(&q, &k, &v)) == 1) {
+	while (!found && (r = urlenc_query_next(&q, &k, &v)) == 1) {
 		found = strcmp(k, "v") == 0 && strcmp(v, key) == 0;
 		free(k);
 		free(v);
@@ -189,7 +176,7 @@ int serve_timeline(struct serve *s, struct http_conn *c, const char *rest)
 	base = path_join(s->cachedir, "timeline");
 	dir = path_join(base, key);
 	if (access(dir, F_OK) < 0) {
-		if (make_base(s->cachedir, base) < 0) {
+		if (path_mkdir_p(base) < 0) {
 			mwarnerr("%s", base);
 			rc = http_error(c, 500, "the cache directory cannot be made (-c)");
 			goto out;

@@ -6,14 +6,62 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+/* Writes all n bytes of s to fd; an error leaves nothing to tell it to. */
+static void write_whole(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* fmt formatted into buf (size bytes), or into a new string when longer
+ * (free it when it is not buf); without memory for that, its first
+ * bytes in buf. */
+static char *vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(buf, size, fmt, ap);
+	char *s = buf;
+	if (n < 0)
+		buf[0] = '\0';
+	else if ((size_t)n >= size && (s = malloc((size_t)n + 1)))
+		vsnprintf(s, (size_t)n + 1, fmt, again);
+	va_end(again);
+	return s ? s : buf;
+}
+
+static char *format(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = vformat(buf, size, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* One message is one write(2) of the whole line, so that the lines of
+ * threads (and of processes sharing stderr) never interleave. */
 static void vmessage(const char *fmt, va_list ap, int errnum)
 {
-	fprintf(stderr, "%s: ", program_invocation_short_name);
-	vfprintf(stderr, fmt, ap);
-	if (errnum)
-		fprintf(stderr, ": %s", strerror(errnum));
-	fputc('\n', stderr);
+	char mbuf[1024], lbuf[1280];
+	char *msg = vformat(mbuf, sizeof mbuf, fmt, ap);
+	const char *err = errnum ? strerror(errnum) : NULL;
+	char *line = format(lbuf, sizeof lbuf, "%s: %s%s%s\n", program_invocation_short_name, msg,
+	    err ? ": " : "", err ? err : "");
+	write_whole(2, line, strlen(line));
+	if (line != lbuf)
+		free(line);
+	if (msg != mbuf)
+		free(msg);
 }
 
 void mwarn(const char *fmt, ...)
@@ -166,10 +214,15 @@ char *utf8_sanitize(const char *s)
 	return out;
 }
 
-int path_mkdir_p(const char *dir)
+int path_is_dir(const char *path)
 {
 	struct stat st;
-	if (mkdir(dir, 0755) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int path_mkdir_p(const char *dir)
+{
+	if (mkdir(dir, 0755) == 0 || (errno == EEXIST && path_is_dir(dir)))
 		return 0;
 	if (errno != ENOENT)
 		return -1;

@@ -9,6 +9,7 @@
 #include "rule.h"
 #include "sandbox.h"
 #include "serve.h"
+#include "serve_request.h"
 #include "sign.h"
 #include "util.h"
 #include "atomic.h"
@@ -44,12 +45,6 @@ static int seconds_ms(const char *s, const char *what)
 	if (errno || end == s || *end || v <= 0 || v > 86400)
 		mdie(EXIT_USAGE, "%s: %s: want seconds (0 < n <= 86400)", what, s);
 	return (int)(v * 1000 + 0.5);
-}
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* After setup (serve_frontyard_setup included), least privilege
@@ -135,39 +130,45 @@ static char *read_token(const char *file)
 	return buf;
 }
 
-int main(int argc, char *argv[])
+/* What the options name that setup reads, besides struct serve. */
+struct opts {
+	const char *dir, *tokfile, *pubkey, *storage, *where;
+	int verbose;
+};
+
+static size_t max_body(const char *arg)
 {
-	const char *dir = NULL, *tokfile = NULL, *pubkey = NULL, *storage = NULL, *where = NULL;
-	struct serve s = {.api_max_age = 10, .refresh = 30};
-	struct http_limits lim;
-	http_limits_default(&lim);
-	int ch, verbose = 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || *end || v == 0 || v > (1ull << 30))
+		mdie(EXIT_USAGE, "-b: %s: want bytes (1 to 1073741824)", arg);
+	return (size_t)v;
+}
+
+/* The options into s, lim and o; the mode's name. */
+static const char *parse_options(int argc, char *argv[], struct serve *s,
+    struct http_limits *lim, struct opts *o)
+{
+	int ch;
 	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:W:H:l:v")) != -1) {
 		switch (ch) {
-		case 'v': verbose = 1; break;
-		case 'H': add_host(&s, optarg); break;
-		case 'l': lim.per_source = connections(optarg, "-l"); break;
-		case 'C': dir = optarg; break;
-		case 'w': s.webdir = xstrdup(optarg); break;
-		case 'a': tokfile = optarg; break;
-		case 'm': s.metastore = xstrdup(optarg); break;
-		case 's': storage = optarg; break;
-		case 'c': s.cachedir = xstrdup(optarg); break;
-		case 'k': pubkey = optarg; break;
-		case 'u': s.base_url = xstrdup(optarg); break;
-		case 'W': where = optarg; break;
-		case 'r': s.refresh = seconds_ms(optarg, "-r") / 1000; break;
-		case 'b': {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (errno || *end || v == 0 || v > (1ull << 30))
-				mdie(EXIT_USAGE, "-b: %s: want bytes (1 to 1073741824)", optarg);
-			lim.max_body = (size_t)v;
-			break;
-		}
-		case 'i': lim.idle_ms = seconds_ms(optarg, "-i"); break;
-		case 't': lim.read_ms = lim.write_ms = seconds_ms(optarg, "-t"); break;
+		case 'v': o->verbose = 1; break;
+		case 'H': add_host(s, optarg); break;
+		case 'l': lim->per_source = connections(optarg, "-l"); break;
+		case 'C': o->dir = optarg; break;
+		case 'w': s->webdir = xstrdup(optarg); break;
+		case 'a': o->tokfile = optarg; break;
+		case 'm': s->metastore = xstrdup(optarg); break;
+		case 's': o->storage = optarg; break;
+		case 'c': s->cachedir = xstrdup(optarg); break;
+		case 'k': o->pubkey = optarg; break;
+		case 'u': s->base_url = xstrdup(optarg); break;
+		case 'W': o->where = optarg; break;
+		case 'r': s->refresh = seconds_ms(optarg, "-r") / 1000; break;
+		case 'b': lim->max_body = max_body(optarg); break;
+		case 'i': lim->idle_ms = seconds_ms(optarg, "-i"); break;
+		case 't': lim->read_ms = lim->write_ms = seconds_ms(optarg, "-t"); break;
 		default: usage();
 		}
 	}
@@ -175,17 +176,18 @@ int main(int argc, char *argv[])
 		usage();
 	const char *mode = argv[optind];
 	if (strcmp(mode, "backyard") == 0)
-		s.mode = SERVE_BACKYARD;
+		s->mode = SERVE_BACKYARD;
 	else if (strcmp(mode, "frontyard") == 0)
-		s.mode = SERVE_FRONTYARD;
+		s->mode = SERVE_FRONTYARD;
 	else
 		usage();
-	if (hash_init() < 0)
-		mdie(EXIT_USAGE, "libsodium failed to initialise");
-	signal(SIGPIPE, SIG_IGN);
+	return mode;
+}
 
-	/* inetd hands us the socket as stderr too: a message there would
-	 * land in the middle of an answer */
+/* inetd hands us the socket as stderr too: a message there would land in
+ * the middle of an answer */
+static void quiet_socket_stderr(void)
+{
 	struct stat st;
 	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -194,120 +196,173 @@ int main(int argc, char *argv[])
 			close(null);
 		}
 	}
+}
 
-	struct config cfg;
-	memset(&cfg, 0, sizeof cfg);
-	if (s.mode == SERVE_BACKYARD || !s.metastore || dir) {
-		config_open(dir, &cfg);
-		s.cfg = &cfg;
+/* dirs_cache under the frontyard directory's cache/ (none without cfg). */
+static char *frontyard_cache(const struct config *cfg)
+{
+	char *fy = cfg ? path_join(cfg->frontyard_dir, "cache") : NULL;
+	char *dir = dirs_cache(fy);
+	free(fy);
+	return dir;
+}
+
+static void setup_backyard(struct serve *s, const struct opts *o)
+{
+	const char *t = getenv("MEDUSA_TOKEN");
+	if (o->tokfile)
+		s->token = read_token(o->tokfile);
+	else if (t && *t) {
+		if (strlen(t) < 16)
+			mdie(EXIT_USAGE, "MEDUSA_TOKEN: a token needs at least 16 characters");
+		s->token = xstrdup(t);
 	}
-	if (s.mode == SERVE_BACKYARD) {
-		const char *t = getenv("MEDUSA_TOKEN");
-		if (tokfile)
-			s.token = read_token(tokfile);
-		else if (t && *t) {
-			if (strlen(t) < 16)
-				mdie(EXIT_USAGE, "MEDUSA_TOKEN: a token needs at least 16 characters");
-			s.token = xstrdup(t);
-		}
-		/* the editor's filmstrips, waveforms and scene changes */
-		if (!s.cachedir) {
-			char *fy = path_join(cfg.frontyard_dir, "cache");
-			s.cachedir = dirs_cache(fy);
-			free(fy);
-		}
-	} else {
-		if (!s.metastore)
-			s.metastore = xstrdup(cfg.metastore);
-		if (!storage && s.cfg)
-			storage = cfg.storage;
-		if (storage && strncmp(storage, "s3:", 3) != 0) {
-			const char *p = strncmp(storage, "file:", 5) == 0 ? storage + 5 : storage;
-			s.files_root = realpath(p, NULL);
-			if (!s.files_root && errno != ENOENT)
-				mdie(EXIT_USAGE, "%s: storage: %s", p, strerror(errno));
-		}
-		if (strstr(s.metastore, "://")) {
-			/* a replica: a local copy of the remote metastore in the cache */
-			if (!s.cachedir) {
-				char *fy = s.cfg ? path_join(cfg.frontyard_dir, "cache") : NULL;
-				s.cachedir = dirs_cache(fy);
-				free(fy);
-			}
-			if (!s.cachedir)
-				mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory "
-				    "(-c, CACHE_DIRECTORY, XDG_CACHE_HOME or HOME)", s.metastore);
-			s.remote = s.metastore;
-			s.metastore = path_join(s.cachedir, "metastore.sqlite");
-		}
-		if (!s.cachedir) {
-			char *md = path_dirname(s.metastore), *beside = path_join(md, "cache");
-			s.cachedir = dirs_cache(beside);
-			free(md);
-			free(beside);
-		}
-		char *def = NULL;
-		if (!pubkey && s.cfg) {
-			def = path_join(cfg.frontyard_dir, SIGN_PUBLIC_FILE);
-			if (access(def, F_OK) == 0)
-				pubkey = def;
-		}
-		if (pubkey) {
-			char why[512];
-			if (sign_load_public(pubkey, s.pk, why, sizeof why) < 0)
-				mdie(EXIT_USAGE, "%s", why);
-			s.have_pk = 1;
-		}
-		free(def);
-		s.where = rule_open(where, s.cfg);
+	/* the editor's filmstrips, waveforms and scene changes */
+	if (!s->cachedir)
+		s->cachedir = frontyard_cache(s->cfg);
+}
+
+/* Where the listing cache goes: a replica keeps a local copy of the
+ * remote metastore in the cache. */
+static void frontyard_cachedir(struct serve *s)
+{
+	if (strstr(s->metastore, "://")) {
+		if (!s->cachedir)
+			s->cachedir = frontyard_cache(s->cfg);
+		if (!s->cachedir)
+			mdie(EXIT_USAGE, "%s: a remote metastore needs a cache directory "
+			    "(-c, CACHE_DIRECTORY, XDG_CACHE_HOME or HOME)", s->metastore);
+		s->remote = s->metastore;
+		s->metastore = path_join(s->cachedir, "metastore.sqlite");
 	}
-	if (!s.webdir) {  /* wherever the tree was installed or built */
+	if (!s->cachedir) {
+		char *md = path_dirname(s->metastore), *beside = path_join(md, "cache");
+		s->cachedir = dirs_cache(beside);
+		free(md);
+		free(beside);
+	}
+}
+
+/* -k, or the frontyard directory's public key when there is one. */
+static void frontyard_pubkey(struct serve *s, const char *pubkey)
+{
+	char *def = NULL;
+	if (!pubkey && s->cfg) {
+		def = path_join(s->cfg->frontyard_dir, SIGN_PUBLIC_FILE);
+		if (access(def, F_OK) == 0)
+			pubkey = def;
+	}
+	if (pubkey) {
+		char why[512];
+		if (sign_load_public(pubkey, s->pk, why, sizeof why) < 0)
+			mdie(EXIT_USAGE, "%s", why);
+		s->have_pk = 1;
+	}
+	free(def);
+}
+
+static void setup_frontyard(struct serve *s, const struct opts *o)
+{
+	const char *storage = o->storage;
+	if (!s->metastore)
+		s->metastore = xstrdup(s->cfg->metastore);
+	if (!storage && s->cfg)
+		storage = s->cfg->storage;
+	if (storage && strncmp(storage, "s3:", 3) != 0) {
+		const char *p = strncmp(storage, "file:", 5) == 0 ? storage + 5 : storage;
+		s->files_root = realpath(p, NULL);
+		if (!s->files_root && errno != ENOENT)
+			mdie(EXIT_USAGE, "%s: storage: %s", p, strerror(errno));
+	}
+	frontyard_cachedir(s);
+	frontyard_pubkey(s, o->pubkey);
+	s->where = rule_open(o->where, s->cfg);
+}
+
+static void setup_webdir(struct serve *s, const char *mode)
+{
+	if (!s->webdir) {  /* wherever the tree was installed or built */
 		char *sub = xasprintf("web/%s", mode);
-		s.webdir = dirs_share(sub, MEDUSA_SHAREDIR);
+		s->webdir = dirs_share(sub, MEDUSA_SHAREDIR);
 		free(sub);
+	} else if (!path_is_dir(s->webdir)) {
+		mdie(EXIT_USAGE, "%s: web directory: not a directory", s->webdir);
 	}
-	else if (!is_dir(s.webdir))
-		mdie(EXIT_USAGE, "%s: web directory: not a directory", s.webdir);
+}
 
-	/* what must exec or open sockets happens here, before anything
-	 * restricts this process */
-	if (s.mode == SERVE_FRONTYARD && serve_frontyard_setup(&s) < 0)
-		return EXIT_USAGE;
-
+/* The requests of the connection (or the CGI request), in the sandbox. */
+static void serve_connection(struct serve *s, const struct http_limits *lim, int verbose)
+{
 	struct http_conn c;
-	http_conn_init(&c, 0, 1, &lim);
-	serve_begin(&s, &c);
+	http_conn_init(&c, 0, 1, lim);
+	serve_begin(s, &c);
 	struct metastore *held = NULL;
-	enter_sandbox(&s, verbose, &held);
+	enter_sandbox(s, verbose, &held);
 	for (;;) {
-		int st2 = http_next(&c);
-		if (st2 == 0)
+		int st = http_next(&c);
+		if (st == 0)
 			break;
-		if (st2 > 1) {
-			(void)http_error(&c, st2, http_reason(st2));
+		if (st > 1) {
+			(void)http_error(&c, st, http_reason(st));
 			break;
 		}
-		if (serve_request(&s, &c) < 0 || !c.keep || c.cgi)
+		if (serve_request(s, &c) < 0 || !c.keep || c.cgi)
 			break;
 	}
 	http_conn_close(&c);
 	http_conn_free(&c);
 	metastore_close(held);
-	serve_frontyard_free(&s);
-	rule_free(s.where);
-	if (s.token)
-		sodium_memzero(s.token, strlen(s.token));
-	free(s.token);
-	for (size_t i = 0; i < s.nhosts; i++)
-		free(s.hosts[i]);
-	free(s.hosts);
-	free(s.webdir);
-	free(s.metastore);
-	free(s.remote);
-	free(s.files_root);
-	free(s.cachedir);
-	free(s.base_url);
-	if (s.cfg)
-		config_free(&cfg);
+}
+
+static void serve_free(struct serve *s)
+{
+	serve_frontyard_free(s);
+	rule_free(s->where);
+	if (s->token)
+		sodium_memzero(s->token, strlen(s->token));
+	free(s->token);
+	for (size_t i = 0; i < s->nhosts; i++)
+		free(s->hosts[i]);
+	free(s->hosts);
+	free(s->webdir);
+	free(s->metastore);
+	free(s->remote);
+	free(s->files_root);
+	free(s->cachedir);
+	free(s->base_url);
+	if (s->cfg)
+		config_free(s->cfg);
+}
+
+int main(int argc, char *argv[])
+{
+	struct serve s = {.api_max_age = 10, .refresh = 30};
+	struct http_limits lim;
+	struct opts o = {0};
+	http_limits_default(&lim);
+	const char *mode = parse_options(argc, argv, &s, &lim, &o);
+	if (hash_init() < 0)
+		mdie(EXIT_USAGE, "libsodium failed to initialise");
+	signal(SIGPIPE, SIG_IGN);
+	quiet_socket_stderr();
+
+	struct config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	if (s.mode == SERVE_BACKYARD || !s.metastore || o.dir) {
+		config_open(o.dir, &cfg);
+		s.cfg = &cfg;
+	}
+	if (s.mode == SERVE_BACKYARD)
+		setup_backyard(&s, &o);
+	else
+		setup_frontyard(&s, &o);
+	setup_webdir(&s, mode);
+
+	/* what must exec or open sockets happens here, before anything
+	 * restricts this process */
+	if (s.mode == SERVE_FRONTYARD && serve_frontyard_setup(&s) < 0)
+		return EXIT_USAGE;
+	serve_connection(&s, &lim, o.verbose);
+	serve_free(&s);
 	return EXIT_ALLOK;
 }

@@ -5,6 +5,7 @@
  * '/' and holds no NUL, and a NUL-terminated body of the length it says;
  * every refusal is an error status. */
 #include "http.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -69,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *q = r->query;
 		char *k, *v;
 		int qr;
-		while ((qr = http_query_next(&q, &k, &v)) == 1) {
+		while ((qr = urlenc_query_next(&q, &k, &v)) == 1) {
 			free(k);
 			free(v);
 		}

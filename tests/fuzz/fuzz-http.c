@@ -4,6 +4,7 @@
  * If-None-Match, and the query walker. Nothing may crash, hang or leak;
  * a request it accepts has a path that starts with '/' and holds no NUL. */
 #include "http.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -64,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *q = c.req.query;
 		char *k, *v;
 		int r;
-		while ((r = http_query_next(&q, &k, &v)) == 1) {
+		while ((r = urlenc_query_next(&q, &k, &v)) == 1) {
 			free(k);
 			free(v);
 		}

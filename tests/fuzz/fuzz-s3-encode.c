@@ -4,6 +4,7 @@
  * input back. (The XML readers of lib/s3.c are static: not reached here.) */
 #include "http.h"
 #include "s3.h"
+#include "urlenc.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		char *d;
 		size_t dn;
-		if (http_unescape(e, strlen(e), 0, &d, &dn) < 0 || dn != size || memcmp(d, in, size))
+		if (urlenc_unescape(e, strlen(e), 0, &d, &dn) < 0 || dn != size || memcmp(d, in, size))
 			abort();
 		free(d);
 		free(e);

@@ -134,4 +134,11 @@ like "$e" "t.ogv: clip t1: on h1: orig: theora cannot go into mp4 .*tried again 
 like "$e" "^medusa-cut: t.ogv clip t1: .*theora cannot go into mp4" "the medusa-cut here tried it"
 like "$e" 'host h1: 1 video (1 clip)' "h1 made the rest"
 is "$(printf '%s\n' "$e" | grep -c 'failed there')" 0 "the job did not fail on the host"
+# published with what was made: the clip's other renditions, files there
+thm=$T/fy-th/metastore.sqlite
+is "$(sqlite3 "$thm" "SELECT group_concat(profile, ',') FROM (SELECT r.profile FROM renditions r JOIN clips c ON c.n = r.clip WHERE c.id = 't1' ORDER BY r.profile)")" \
+  "poster,tiny" "the clip is published with every rendition but the copy"
+for k in $(sqlite3 "$thm" "SELECT key FROM renditions r JOIN clips c ON c.n = r.clip WHERE c.id = 't1'"); do
+	ok "published: $k" test -s "$T/fy-th/files/$k"
+done
 done_testing

@@ -4,6 +4,7 @@
 #include "http.h"
 #include "sign.h"
 #include "tap.h"
+#include "urlenc.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -64,33 +65,33 @@ int main(void)
 	size_t n;
 
 	/* percent-decoding */
-	ok(http_unescape("a%20b+c", 7, 0, &s, &n) == 0 && strcmp(s, "a b+c") == 0, "path: %%20, + kept");
+	ok(urlenc_unescape("a%20b+c", 7, 0, &s, &n) == 0 && strcmp(s, "a b+c") == 0, "path: %%20, + kept");
 	free(s);
-	ok(http_unescape("a%20b+c", 7, 1, &s, &n) == 0 && strcmp(s, "a b c") == 0, "form: + is space");
+	ok(urlenc_unescape("a%20b+c", 7, 1, &s, &n) == 0 && strcmp(s, "a b c") == 0, "form: + is space");
 	free(s);
-	ok(http_unescape("%2e%2E", 6, 0, &s, &n) == 0 && strcmp(s, "..") == 0, "%%2e%%2E decodes to ..");
+	ok(urlenc_unescape("%2e%2E", 6, 0, &s, &n) == 0 && strcmp(s, "..") == 0, "%%2e%%2E decodes to ..");
 	free(s);
-	ok(http_unescape("a%00b", 5, 0, &s, &n) < 0, "%%00 refused");
-	ok(http_unescape("a%2", 3, 0, &s, &n) < 0, "a cut escape refused");
-	ok(http_unescape("a%zz", 4, 0, &s, &n) < 0, "a bad escape refused");
+	ok(urlenc_unescape("a%00b", 5, 0, &s, &n) < 0, "%%00 refused");
+	ok(urlenc_unescape("a%2", 3, 0, &s, &n) < 0, "a cut escape refused");
+	ok(urlenc_unescape("a%zz", 4, 0, &s, &n) < 0, "a bad escape refused");
 
 	const char *q = "a=1&b=x%20y&&c&d=";
 	char *k, *v;
-	int r = http_query_next(&q, &k, &v);
+	int r = urlenc_query_next(&q, &k, &v);
 	ok(r == 1 && !strcmp(k, "a") && !strcmp(v, "1"), "query: a=1");
 	free(k); free(v);
-	r = http_query_next(&q, &k, &v);
+	r = urlenc_query_next(&q, &k, &v);
 	ok(r == 1 && !strcmp(k, "b") && !strcmp(v, "x y"), "query: decoded value");
 	free(k); free(v);
-	r = http_query_next(&q, &k, &v);
+	r = urlenc_query_next(&q, &k, &v);
 	ok(r == 1 && !strcmp(k, "c") && !strcmp(v, ""), "query: key alone");
 	free(k); free(v);
-	r = http_query_next(&q, &k, &v);
+	r = urlenc_query_next(&q, &k, &v);
 	ok(r == 1 && !strcmp(k, "d") && !strcmp(v, ""), "query: empty value");
 	free(k); free(v);
-	ok(http_query_next(&q, &k, &v) == 0, "query: end");
+	ok(urlenc_query_next(&q, &k, &v) == 0, "query: end");
 	q = "x=%zz";
-	ok(http_query_next(&q, &k, &v) == -1, "query: bad escape");
+	ok(urlenc_query_next(&q, &k, &v) == -1, "query: bad escape");
 
 	ok(http_addr_loopback("127.0.0.1") && http_addr_loopback("127.9.8.7"), "127/8 is loopback");
 	ok(http_addr_loopback("::1") && http_addr_loopback("::ffff:127.0.0.1"), "::1 and mapped v4");
