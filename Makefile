@@ -88,9 +88,11 @@ test: all units
 	$(MAKE) test-run
 
 # lint: the calls between lib/ files keep to mk/layers (mk/layers.sh reads
-# the objects' symbols), then the man pages
+# the objects' symbols), SQL stays in lib/metastore*.c (mk/sqlite.sh), then
+# the man pages
 lint: $(LIB_OBJ)
 	sh mk/layers.sh mk/layers mk/layers.known $(LIB_OBJ)
+	sh mk/sqlite.sh mk/sqlite.known $(wildcard lib/*.c lib/*.h tools/*.c)
 	@[ -n "$(MANS)" ] || { echo "lint: no man pages" >&2; exit 1; }
 	mandoc -Tlint -Wwarning $(MANS)
 	@echo "mandoc lint: $(words $(MANS)) pages clean"

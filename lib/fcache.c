@@ -321,9 +321,8 @@ static int build(const struct fcache *fc, struct metastore *ms, const struct msi
 {
 	long long updated = 0;
 	struct findex_builder *b = findex_builder_new(fc->cfg, fc->where);
-	sqlite3 *db = metastore_db(ms);
 	int rc = -1;
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	if (metastore_read_begin(ms) < 0 ||
 	    metastore_generation(ms, gen, &updated) < 0 ||
 	    metastore_each_clip(ms, fc->base_url, add_clip, b) != 0) {
 		snprintf(why, n, "%s: cannot read the metastore", fc->metastore);
@@ -341,7 +340,7 @@ static int build(const struct fcache *fc, struct metastore *ms, const struct msi
 		findex_builder_finish(b, head, out, len);
 		rc = 0;
 	}
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	metastore_read_end(ms);
 	findex_builder_free(b);
 	return rc;
 }

@@ -266,6 +266,18 @@ const char *metastore_path(const struct metastore *ms) { return ms->path; }
 int metastore_begin(struct metastore *ms) { return exec(ms, "BEGIN IMMEDIATE"); }
 int metastore_commit(struct metastore *ms) { return exec(ms, "COMMIT"); }
 
+int metastore_read_begin(struct metastore *ms)
+{
+	return sqlite3_exec(ms->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void metastore_read_end(struct metastore *ms)
+{
+	/* a read transaction: nothing to commit that could fail */
+	if (!sqlite3_get_autocommit(ms->db))
+		(void)sqlite3_exec(ms->db, "COMMIT", NULL, NULL, NULL);
+}
+
 void metastore_rollback(struct metastore *ms)
 {
 	if (!sqlite3_get_autocommit(ms->db))

@@ -48,6 +48,11 @@ const char *metastore_path(const struct metastore *ms);
 int metastore_begin(struct metastore *ms);
 int metastore_commit(struct metastore *ms);
 void metastore_rollback(struct metastore *ms);
+/* A read transaction (BEGIN: what the reads in it see is one state of the
+ * metastore). 0, or -1 without a message: the caller names what failed. */
+int metastore_read_begin(struct metastore *ms);
+/* Ends the read transaction of metastore_read_begin; nothing when none. */
+void metastore_read_end(struct metastore *ms);
 
 struct ms_rendition {
 	const char *profile, *kind, *key, *version, *url, *hash, *mime;

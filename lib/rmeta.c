@@ -2,6 +2,7 @@
 #include "rmeta.h"
 #include "atomic.h"
 #include "hash.h"
+#include "metastore_file.h"
 #include "ndjson.h"
 #include "s3.h"
 #include "store.h"
@@ -9,89 +10,37 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-/* What this file reads of the metastore schema (medusa-files(5)). */
-#define SQL_GENERATION "SELECT value FROM meta WHERE key = 'generation'"
-#define SQL_KEYS "SELECT key, bytes, hash, mime FROM renditions ORDER BY key"
+/* A key of the snapshot that is safe to fetch or keep, else skipped with a
+ * warning: what each_key hands on. */
+struct key_walk {
+	const char *metastore;
+	int (*each)(void *arg, const char *key, long long bytes, const char *hash, const char *mime);
+	void *arg;
+};
 
-static sqlite3 *db_open(const char *path, int flags)
+static int valid_key(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
 {
-	sqlite3 *d = NULL;
-	if (sqlite3_open_v2(path, &d, flags, NULL) != SQLITE_OK) {
-		mwarn("%s: %s", path, d ? sqlite3_errmsg(d) : "cannot open");
-		sqlite3_close(d);
-		return NULL;
+	struct key_walk *w = arg;
+	if (!key || !store_key_valid(key)) {
+		mwarn("%s: skipping an invalid storage key", w->metastore);
+		return 0;
 	}
-	sqlite3_busy_timeout(d, 10000);
-	return d;
+	return w->each(w->arg, key, bytes, hash, mime);
 }
 
-int rmeta_db_generation(const char *metastore, long long *generation)
-{
-	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-	if (!d)
-		return -1;
-	if (sqlite3_prepare_v2(d, SQL_GENERATION, -1, &st, NULL) != SQLITE_OK) {
-		mwarn("%s: not a medusa metastore: %s", metastore, sqlite3_errmsg(d));
-	} else {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			*generation = sqlite3_column_int64(st, 0);
-			rc = 0;
-		} else if (r == SQLITE_DONE) {
-			*generation = 0;
-			rc = 0;
-		} else {
-			mwarn("%s: %s", metastore, sqlite3_errmsg(d));
-		}
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(d);
-	return rc;
-}
-
-/* Calls each(arg, key, bytes, hash, mime) for every referenced key. */
+/* Calls each(arg, key, bytes, hash, mime) for every valid referenced key. */
 static int db_keys(const char *metastore,
     int (*each)(void *arg, const char *key, long long bytes, const char *hash, const char *mime),
     void *arg)
 {
-	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
-	sqlite3_stmt *st = NULL;
-	int rc = 0, r;
-	if (!d)
-		return -1;
-	if (sqlite3_prepare_v2(d, SQL_KEYS, -1, &st, NULL) != SQLITE_OK) {
-		mwarn("%s: not a medusa metastore: %s", metastore, sqlite3_errmsg(d));
-		sqlite3_close(d);
-		return -1;
-	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(st, 0);
-		if (!k || !store_key_valid(k)) {
-			mwarn("%s: skipping an invalid storage key", metastore);
-			continue;
-		}
-		if (each(arg, k, sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
-		        (const char *)sqlite3_column_text(st, 3)) < 0) {
-			rc = -1;
-			break;
-		}
-	}
-	if (rc == 0 && r != SQLITE_DONE) {
-		mwarn("%s: %s", metastore, sqlite3_errmsg(d));
-		rc = -1;
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(d);
-	return rc;
+	struct key_walk w = {metastore, each, arg};
+	return metastore_file_each_key(metastore, valid_key, &w);
 }
 
 static int print_key(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
@@ -146,37 +95,13 @@ static void work_dir_remove(char *d, const char *const *names)
 static const char *const work_files[] = {"snapshot.sqlite", "snapshot.sqlite-journal", "keys",
     "generation", "manifest", NULL};
 
-/* A consistent copy of the metastore: VACUUM INTO reads it in one
- * transaction, so a publish running at the same time cannot tear it. */
+/* A consistent copy of the metastore (metastore_file_snapshot) and its
+ * generation. */
 int rmeta_snapshot(const char *metastore, const char *out, long long *generation)
 {
-	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-	if (!d)
+	if (metastore_file_snapshot(metastore, out) < 0)
 		return -1;
-	if (sqlite3_prepare_v2(d, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, out, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		mwarn("%s: snapshot: %s", metastore, sqlite3_errmsg(d));
-	else
-		rc = 0;
-	sqlite3_finalize(st);
-	sqlite3_close(d);
-	if (rc < 0)
-		return -1;
-	/* a reader of the copy must not need a -wal or -shm beside it */
-	d = db_open(out, SQLITE_OPEN_READWRITE);
-	if (!d)
-		return -1;
-	if (sqlite3_exec(d, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
-		mwarn("%s: %s", out, sqlite3_errmsg(d));
-		rc = -1;
-	}
-	sqlite3_close(d);
-	if (rc == 0)
-		rc = rmeta_db_generation(out, generation);
-	return rc;
+	return metastore_file_generation(out, generation);
 }
 
 /* Where generation objects and snapshots are read from: a store, or a
@@ -416,7 +341,7 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 	manifest = path_join(dir, "manifest");
 	genfile = path_join(dir, "generation");
 	/* the generation first: when the remote has it, nothing is copied */
-	if (rmeta_db_generation(metastore, &gen) < 0)
+	if (metastore_file_generation(metastore, &gen) < 0)
 		goto out;
 	old = get_genobj(s, dir, &missing, broken, sizeof broken);
 	if (!old && !missing && !*broken)
@@ -814,7 +739,7 @@ static int fetch(struct source *src, const char *local, long long *generation)
 	int missing, rc = -1;
 	if (!dir)
 		return -1;
-	if (access(local, F_OK) == 0 && rmeta_db_generation(local, &lgen) < 0)
+	if (access(local, F_OK) == 0 && metastore_file_generation(local, &lgen) < 0)
 		lgen = -1; /* an unreadable local copy is replaced */
 	if (generation)
 		*generation = lgen;
@@ -857,7 +782,7 @@ static int fetch(struct source *src, const char *local, long long *generation)
 		    want, local);
 		goto out;
 	}
-	if (rmeta_db_generation(dl, &sgen) < 0 || sgen != rgen) {
+	if (metastore_file_generation(dl, &sgen) < 0 || sgen != rgen) {
 		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", src->name, skey, sgen, rgen, local);
 		goto out;
 	}

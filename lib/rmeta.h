@@ -26,9 +26,6 @@ struct store;
  * {"key":K,"bytes":N,"hash":H,"mime":M}, in key order. */
 int rmeta_keys(const char *metastore, FILE *out);
 
-/* The generation recorded in a metastore file. 0 or -1. */
-int rmeta_db_generation(const char *metastore, long long *generation);
-
 /* A consistent copy of metastore at out (which must not exist), in rollback
  * journal mode so that it can be read where it lies; *generation gets its
  * generation. 0 or -1. */

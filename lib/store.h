@@ -8,6 +8,7 @@
 #define MEDUSA_STORE_H
 
 #include <stddef.h>
+#include "store_key.h"
 
 struct store;
 
@@ -56,13 +57,6 @@ int store_remove(struct store *s, const char *const *keys, size_t nkeys);
  * returned. -1 on error. */
 int store_list(struct store *s, const char *prefix,
     int (*each)(void *arg, const char *key, long long size), void *arg);
-
-/* True for a key that is safe: relative, no "..", no empty or "." parts, no
- * NUL or control characters. */
-int store_key_valid(const char *key);
-/* The same but for control characters and backslashes, which a listing
- * may show in a key another tool made: such a key can still be removed. */
-int store_key_removable(const char *key);
 
 extern const struct store_ops store_dir_ops;
 extern const struct store_ops store_s3_ops;

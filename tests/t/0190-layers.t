@@ -109,4 +109,25 @@ for c in "$MEDUSA_SRC"/lib/*.c; do
 done
 ok "lib/ keeps to mk/layers" check "$MEDUSA_SRC/mk/layers" "$MEDUSA_SRC/mk/layers.known" "$@"
 like "$(lastout)" "^layers: $# files in " "every file of lib/ was checked"
+
+# SQL only in the metastore (mk/sqlite.sh)
+sq() { (cd "$T/sq" && sh "$MEDUSA_SRC/mk/sqlite.sh" "$@"); }
+mkdir -p "$T/sq/lib" "$T/sq/tools"
+printf '#include <sqlite3.h>\nint f(sqlite3 *d) { return sqlite3_changes(d); }\n' >"$T/sq/lib/metastore_x.c"
+printf 'int g(void) { return 1; }\n' >"$T/sq/tools/t.c"
+: >"$T/sq/none"
+ok "SQLite in lib/metastore*.c passes" sq none lib/metastore_x.c tools/t.c
+like "$(lastout)" "^sqlite: 2 files, SQLite only in lib/metastore" "it counts the files"
+printf '#include <sqlite3.h>\nint g(void) { return 1; }\n' >"$T/sq/tools/t.c"
+fails "sqlite3.h included outside the metastore fails" 1 sq none lib/metastore_x.c tools/t.c
+like "$(lasterr)" "^sqlite: tools/t.c: 1: SQLite outside lib/metastore" "it names the file and the line"
+printf 'tools/t.c # being moved\n' >"$T/sq/known"
+ok "a known file passes" sq known lib/metastore_x.c tools/t.c
+printf 'int g(void) { return 1; }\n' >"$T/sq/tools/t.c"
+fails "a known file that no longer uses SQLite fails" 1 sq known lib/metastore_x.c tools/t.c
+like "$(lasterr)" "known: tools/t.c: no longer uses SQLite (remove the line)" "it names the line"
+printf 'tools/t.c\n' >"$T/sq/noreason"
+fails "a known file without a reason is refused" 2 sq noreason tools/t.c
+cd "$MEDUSA_SRC"
+ok "the tree keeps SQL in the metastore" sh mk/sqlite.sh mk/sqlite.known lib/*.c lib/*.h tools/*.c
 done_testing
