@@ -106,15 +106,13 @@ static long ps_id(const struct nal *u)
 {
 	int type = u->p[0] & 0x1f;
 	size_t bit = 0;
-	if (type == 7 && u->n > 4) {
+	if (type == 7 && u->n > 4)
 		return read_ue(u->p + 4, u->n - 4, &bit);
-	}
-	if (type == 8 && u->n > 1) {
-		long pps = read_ue(u->p + 1, u->n - 1, &bit);
-		long sps = read_ue(u->p + 1, u->n - 1, &bit);
-		return pps > sps ? pps : sps;
-	}
-	return -1;
+	if (type != 8 || u->n < 2)
+		return -1;
+	long pps = read_ue(u->p + 1, u->n - 1, &bit);
+	long sps = pps < 0 ? -1 : read_ue(u->p + 1, u->n - 1, &bit);
+	return sps < 0 ? -1 : pps > sps ? pps : sps;
 }
 
 /* --- the source's decoder configuration --- */
@@ -356,12 +354,16 @@ int msplice_new(struct mfile *f, struct msplice **out, char *err, size_t errlen)
 		merr(err, errlen, 0, "no accurate copy: cannot read the ids of the H.264 parameter sets");
 		return 1;
 	}
-	if (media_decoder(f, f->vi, 0, &s->dec, err, errlen) < 0)
-		return -1;
 	if (!(s->frame = av_frame_alloc()))
 		return merr(err, errlen, AVERROR(ENOMEM), "frame");
-	if (open_encoder(s, &s->enc, err, errlen) < 0)
-		return -1;
+	/* a source this libavcodec cannot decode, or libx264 encode as it
+	 * was (10-bit, 4:2:2 ...), is copied as it can be */
+	char why[200];
+	if (media_decoder(f, f->vi, 0, &s->dec, why, sizeof why) < 0 ||
+	    open_encoder(s, &s->enc, why, sizeof why) < 0) {
+		merr(err, errlen, 0, "no accurate copy: %s", why);
+		return 1;
+	}
 	s->encps_size = s->enc->extradata_size;
 	if (!(s->encps = av_memdup(s->enc->extradata, (size_t)s->encps_size)))
 		return merr(err, errlen, AVERROR(ENOMEM), "extradata");
