@@ -9,7 +9,7 @@ COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS    = json-c sqlite3 libcurl libavformat libavcodec libavfilter libavutil \
-          libswscale libswresample libsodium
+          libswscale libswresample libsodium libseccomp expat libcrypto
 
 # B is the build directory; SAN=1 builds with ASan+UBSan into build-san.
 SAN     ?=
@@ -70,7 +70,7 @@ deps:
 	@sh mk/deps.sh
 
 # The test suite: unit tests, shell tests, then both again under ASan+UBSan,
-# then the man page lint.
+# then the lint (layers of lib/, man pages).
 check: deps
 	$(MAKE) all units
 	$(MAKE) test-run
@@ -87,7 +87,10 @@ test-run: all units
 test: all units
 	$(MAKE) test-run
 
-lint:
+# lint: the calls between lib/ files keep to mk/layers (mk/layers.sh reads
+# the objects' symbols), then the man pages
+lint: $(LIB_OBJ)
+	sh mk/layers.sh mk/layers mk/layers.known $(LIB_OBJ)
 	@[ -n "$(MANS)" ] || { echo "lint: no man pages" >&2; exit 1; }
 	mandoc -Tlint -Wwarning $(MANS)
 	@echo "mandoc lint: $(words $(MANS)) pages clean"

@@ -391,10 +391,7 @@ void config_open(const char *dir, struct config *cfg)
 
 const struct tagdef *config_tag(const struct config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->ntags; i++)
-		if (strcmp(cfg->tags[i].name, name) == 0)
-			return &cfg->tags[i];
-	return NULL;
+	return tag_find(cfg->tags, cfg->ntags, name);
 }
 
 const struct profile *config_profile(const struct config *cfg, const char *name)

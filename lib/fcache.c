@@ -3,6 +3,7 @@
 #include "atomic.h"
 #include "metastore.h"
 #include "ndjson.h"
+#include "sandbox.h"
 #include "util.h"
 
 #include <errno.h>
@@ -246,16 +247,7 @@ static struct findex *load(struct fcache *fc, long long gen, const struct msig *
 
 int fcache_dir(const char *dir)
 {
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	char *up = path_dirname(dir);
-	int r = strcmp(up, dir) != 0 && fcache_dir(up) == 0 ? 0 : -1;
-	free(up);
-	if (r < 0)
-		return -1;
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+	return path_mkdir_p(dir);
 }
 
 /* Copies src to dst when it is a whole database: no writer has a -wal file
@@ -301,7 +293,7 @@ static struct metastore *open_readonly(const struct fcache *fc, char *w, size_t 
 {
 	char *dir = path_dirname(fc->metastore), *shm = xasprintf("%s-shm", fc->metastore);
 	/* without a -shm file to share, SQLite would have to make one */
-	int copying = access(dir, W_OK) < 0 && access(shm, F_OK) < 0 && access(fc->metastore, R_OK) == 0;
+	int copying = !sandbox_may_write(dir) && access(shm, F_OK) < 0 && access(fc->metastore, R_OK) == 0;
 	free(dir);
 	free(shm);
 	if (!copying)

@@ -31,9 +31,12 @@ void http_limits_default(struct http_limits *l)
 	l->max_headers = 100;
 	l->max_body = 1u << 20;
 	l->idle_ms = 15000;
+	l->head_ms = 2000;
 	l->read_ms = 10000;
 	l->write_ms = 30000;
 	l->max_requests = 1000;
+	l->busy_ms = 500;
+	l->per_source = 0;
 }
 
 static int wait_fd(int fd, short ev, long long deadline);
@@ -60,6 +63,40 @@ int http_addr_loopback(const char *a)
 	return 0;
 }
 
+int http_host_name(const char *h, char *out, size_t n)
+{
+	size_t k;
+	if (*h == '[') {
+		h++;
+		k = strcspn(h, "]");
+		if (h[k] != ']')
+			return -1;
+	} else {
+		k = strcspn(h, ":");
+	}
+	if (k > 0 && h[k - 1] == '.')
+		k--;
+	if (k >= n)
+		return -1;
+	memcpy(out, h, k);
+	out[k] = '\0';
+	return 0;
+}
+
+/* The remote address a launcher names, when it is not a loopback one:
+ * tcpserver's TCPREMOTEIP, REMOTE_ADDR (systemd's Accept=yes, CGI-like
+ * launchers), xinetd's REMOTE_HOST. NULL when none does. */
+static const char *launcher_remote(void)
+{
+	static const char *const vars[] = {"TCPREMOTEIP", "REMOTE_ADDR", "REMOTE_HOST"};
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v && !http_addr_loopback(v) && strcasecmp(v, "localhost") != 0)
+			return v;
+	}
+	return NULL;
+}
+
 static void find_peer(struct http_conn *c)
 {
 	struct sockaddr_storage ss;
@@ -68,17 +105,18 @@ static void find_peer(struct http_conn *c)
 	if (c->cgi) {
 		env = getenv("REMOTE_ADDR");
 		snprintf(c->peer, sizeof c->peer, "%s", env ? env : "");
-	} else if (getpeername(c->in, (struct sockaddr *)&ss, &sl) == 0) {
+	} else if (getpeername(c->in, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
 		if (ss.ss_family == AF_INET)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof c->peer);
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof c->peer);
 		else
-			snprintf(c->peer, sizeof c->peer, "local");  /* a Unix socket */
-	} else if ((env = getenv("TCPREMOTEIP")) || (env = getenv("REMOTE_HOST"))) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof c->peer);
+	} else if ((env = launcher_remote())) {
+		/* a Unix socket or a pipe from something that relays a remote
+		 * client (a proxy, a TLS wrapper) and says so */
 		snprintf(c->peer, sizeof c->peer, "%s", env);
 	} else {
-		/* a pipe: the peer is a local process that started us */
+		/* a Unix socket or a pipe: the peer is a local process */
 		snprintf(c->peer, sizeof c->peer, "local");
 	}
 	c->peer_loopback = strcmp(c->peer, "local") == 0 || http_addr_loopback(c->peer);
@@ -115,7 +153,10 @@ void http_conn_init(struct http_conn *c, int in, int out, const struct http_limi
 	}
 	c->cap = l->max_head + 1024;
 	c->buf = xmalloc(c->cap);
+	c->linger_ms = 1000;
 	find_peer(c);
+	if (c->sock)
+		(void)connload_init(&c->load, in);
 }
 
 static void req_clear(struct http_req *r)
@@ -138,7 +179,7 @@ void http_conn_close(struct http_conn *c)
 	 * would reset the connection and the client might lose our answer */
 	if (shutdown(c->out, SHUT_WR) < 0)
 		return;
-	long long deadline = now_ms() + 1000;
+	long long deadline = now_ms() + c->linger_ms;
 	size_t drained = 0;
 	char buf[4096];
 	while (drained < (256u << 10)) {
@@ -156,6 +197,7 @@ void http_conn_close(struct http_conn *c)
 
 void http_conn_free(struct http_conn *c)
 {
+	connload_free(&c->load);
 	req_clear(&c->req);
 	free(c->buf);
 	c->buf = NULL;
@@ -729,6 +771,70 @@ static int cgi_request(struct http_conn *c, struct http_req *r)
 
 static int next_request(struct http_conn *c, struct http_req *r);
 
+/* How often a waiting process looks at the listen queue, how often at
+ * most it counts the open connections (a walk of the kernel's table),
+ * and how many a server holds before it hurries idle ones. */
+#define LOAD_SLICE_MS 250
+#define LOAD_TOTAL_MS 2000
+#define LOAD_CALM 16
+
+/* Counts the open connections and who waits, into c. */
+static void load_refresh(struct http_conn *c, long long now)
+{
+	struct connload_counts n;
+	int ok = connload_count(&c->load, CONNLOAD_ALL, &n) == 0;
+	c->load_at = now;
+	c->load_total = ok ? n.total : 0;
+	c->load_others = ok ? n.waiting_others : 0;
+}
+
+/* Whether to stop waiting for this client because others need the
+ * process. Clients of other addresses wait in the listen queue: an idle
+ * connection goes at once, a head slower than busy_ms is cut. (When only
+ * this client's own extra connections wait, making room would only swap
+ * one of its connections for another.) Many connections open: the idle
+ * time shrinks in proportion. The cheap look at the queue comes first;
+ * who waits is counted again when the queue grew, or after a while.
+ * since: when the current wait (idle, or for the head) began. */
+static int hurry(struct http_conn *c, int begun, long long since)
+{
+	struct connload_counts n;
+	if (connload_count(&c->load, CONNLOAD_QUEUE, &n) < 0)
+		return 0;
+	long long now = now_ms(), waited = now - since;
+	int grew = n.waiting > c->load_queue;
+	c->load_queue = n.waiting;
+	if (n.waiting > 0 && (grew || !c->load_at || now - c->load_at >= LOAD_TOTAL_MS))
+		load_refresh(c, now);
+	if (n.waiting > 0 && c->load_others > 0)
+		return !begun || waited >= c->lim.busy_ms;
+	if (begun)
+		return 0;
+	if (!c->load_at || now - c->load_at >= LOAD_TOTAL_MS)
+		load_refresh(c, now);
+	return c->load_total > LOAD_CALM &&
+	    waited >= (long long)c->lim.idle_ms * LOAD_CALM / c->load_total;
+}
+
+/* A client with more connections open than the per-source limit gets a
+ * 503 before its request is read, and the connection ends. 1 when so. */
+static int over_source_limit(struct http_conn *c)
+{
+	struct connload_counts n;
+	if (c->lim.per_source <= 0 || connload_count(&c->load, CONNLOAD_ALL, &n) < 0 ||
+	    n.same_source <= c->lim.per_source)
+		return 0;
+	char msg[128];
+	snprintf(msg, sizeof msg, "too many connections from %s (at most %d at once)", c->peer,
+	    c->lim.per_source);
+	(void)http_error_hdr(c, 503, "Retry-After: 1\r\n", msg);
+	/* unread bytes at close would reset the connection before the
+	 * client reads the 503: take what is there, without waiting */
+	c->broken = 1;
+	c->linger_ms = 0;
+	return 1;
+}
+
 int http_next(struct http_conn *c)
 {
 	struct http_req *r = &c->req;
@@ -742,6 +848,8 @@ int http_next(struct http_conn *c)
 	}
 	if (c->nreq >= c->lim.max_requests)
 		return 0;
+	if (c->nreq == 0 && over_source_limit(c))
+		return 0;
 	int st = next_request(c, r);
 	/* the rest of a refused request may still be on its way */
 	c->broken = st > 1;
@@ -750,7 +858,7 @@ int http_next(struct http_conn *c)
 
 static int next_request(struct http_conn *c, struct http_req *r)
 {
-	long long deadline = now_ms() + c->lim.idle_ms;
+	long long since = now_ms(), deadline = since + c->lim.idle_ms, body_deadline = 0;
 	int begun = 0;
 	size_t scanned = 0, head_len = 0;
 	for (;;) {
@@ -766,7 +874,10 @@ static int next_request(struct http_conn *c, struct http_req *r)
 			have -= k;
 			if (have > 0) {
 				begun = 1;
-				deadline = now_ms() + c->lim.read_ms;
+				since = now_ms();
+				body_deadline = since + c->lim.read_ms;
+				deadline = since + (c->lim.head_ms < c->lim.read_ms ? c->lim.head_ms :
+				    c->lim.read_ms);
 			}
 		}
 		if (begun) {
@@ -790,7 +901,14 @@ static int next_request(struct http_conn *c, struct http_req *r)
 			if (have > c->lim.max_head)
 				return 431;
 		}
-		ssize_t got = fill(c, deadline);
+		/* a TCP connection wakes now and then to see whether others
+		 * need the process */
+		long long until = deadline;
+		if (c->load.ok && until - now_ms() > LOAD_SLICE_MS)
+			until = now_ms() + LOAD_SLICE_MS;
+		ssize_t got = fill(c, until);
+		if (got == -2 && now_ms() < deadline && !hurry(c, begun, since))
+			continue;
 		if (got == -2)
 			return begun ? 408 : 0;
 		if (got < 0)
@@ -809,7 +927,7 @@ head:
 	int st = parse_head(c, r);
 	if (st)
 		return st;
-	if ((st = read_body(c, r, deadline)))
+	if ((st = read_body(c, r, body_deadline)))
 		return st;
 	const char *conn = http_header(r, "Connection");
 	c->keep = r->minor == 1 ? !has_token(conn, "close") : has_token(conn, "keep-alive");
@@ -842,6 +960,7 @@ const char *http_reason(int s)
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
+	case 421: return "Misdirected Request";
 	case 422: return "Unprocessable Content";
 	case 428: return "Precondition Required";
 	case 431: return "Request Header Fields Too Large";
@@ -871,29 +990,31 @@ static int parse_date(const char *s, time_t *t)
 	return 0;
 }
 
-/* Status line and the common headers into out; returns its length. */
-static int status_head(struct http_conn *c, int status, char *out, size_t n)
+/* Status line and the common headers (c->always among them): a new
+ * string. */
+static char *status_head(struct http_conn *c, int status)
 {
 	char date[64];
 	http_date(time(NULL), date, sizeof date);
 	c->status = status;
+	const char *always = c->always ? c->always : "";
 	if (c->cgi)
-		return snprintf(out, n, "Status: %d %s\r\n", status, http_reason(status));
-	return snprintf(out, n, "HTTP/1.%d %d %s\r\nDate: %s\r\nServer: medusa\r\n%s",
+		return xasprintf("Status: %d %s\r\n%s", status, http_reason(status), always);
+	return xasprintf("HTTP/1.%d %d %s\r\nDate: %s\r\nServer: medusa\r\n%s%s",
 	    c->req.minor == 0 ? 0 : 1, status, http_reason(status), date,
-	    c->keep ? (c->req.minor == 0 ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n");
+	    c->keep ? (c->req.minor == 0 ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n",
+	    always);
 }
 
 int http_send(struct http_conn *c, int status, const char *type, const char *extra,
     const void *body, size_t len)
 {
-	char head[1024];
-	int hn = status_head(c, status, head, sizeof head);
-	char *h2 = xasprintf("%.*s%s%s%s%s%s",
-	    hn, head,
+	char *head = status_head(c, status);
+	char *h2 = xasprintf("%s%s%s%s%s%s", head,
 	    type ? "Content-Type: " : "", type ? type : "", type ? "\r\n" : "",
 	    extra ? extra : "",
 	    status == 304 ? "\r\n" : "");
+	free(head);
 	char *h = status == 304 ? h2 : xasprintf("%sContent-Length: %zu\r\n\r\n", h2, len);
 	if (h != h2)
 		free(h2);
@@ -906,8 +1027,14 @@ int http_send(struct http_conn *c, int status, const char *type, const char *ext
 
 int http_error_hdr(struct http_conn *c, int status, const char *extra, const char *msg)
 {
+	/* a message may quote the request ("?%ff=1": no such tag); JSON is
+	 * UTF-8 whatever the client sent */
+	if (!msg)
+		msg = http_reason(status);
+	char *clean = utf8_valid(msg) ? NULL : utf8_sanitize(msg);
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "error", json_object_new_string(msg ? msg : http_reason(status)));
+	json_object_object_add(o, "error", json_object_new_string(clean ? clean : msg));
+	free(clean);
 	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *body = xasprintf("%s\n", txt);
@@ -996,9 +1123,29 @@ void http_file_etag(const struct stat *st, char *out, size_t n)
 
 enum { RANGE_NONE, RANGE_OK, RANGE_BAD };
 
+/* The digits at *s (at least one) as a number that saturates at LLONG_MAX:
+ * a position past any file is still a position (RFC 9110 14.1.1). *s
+ * advances. -1 when there is no digit. */
+static int range_num(const char **s, long long *v)
+{
+	const char *p = *s;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	long long n = 0;
+	for (; isdigit((unsigned char)*p); p++) {
+		int d = *p - '0';
+		n = n > (LLONG_MAX - d) / 10 ? LLONG_MAX : n * 10 + d;
+	}
+	*s = p;
+	*v = n;
+	return 0;
+}
+
 /* One byte range of a file of size bytes: RANGE_OK with [*from, *to]; a
  * range set we do not serve as a range (several ranges, bad syntax) is
- * RANGE_NONE, so the whole file goes out; RANGE_BAD is unsatisfiable. */
+ * RANGE_NONE, so the whole file goes out; RANGE_BAD is unsatisfiable: a
+ * first byte at or past the end (however large the number), or an empty
+ * suffix. A last byte past the end means the end. */
 static int parse_range(const char *h, long long size, long long *from, long long *to)
 {
 	if (strncmp(h, "bytes=", 6) != 0)
@@ -1007,13 +1154,10 @@ static int parse_range(const char *h, long long size, long long *from, long long
 	h += strspn(h, " \t");
 	if (strchr(h, ','))
 		return RANGE_NONE;
-	char *end;
 	if (*h == '-') {
-		if (!isdigit((unsigned char)h[1]))
-			return RANGE_NONE;
-		errno = 0;
-		long long n = strtoll(h + 1, &end, 10);
-		if (errno || *end)
+		long long n;
+		h++;
+		if (range_num(&h, &n) < 0 || *h)
 			return RANGE_NONE;
 		if (n == 0 || size == 0)
 			return RANGE_BAD;
@@ -1021,21 +1165,12 @@ static int parse_range(const char *h, long long size, long long *from, long long
 		*to = size - 1;
 		return RANGE_OK;
 	}
-	if (!isdigit((unsigned char)*h))
+	long long a, b = size - 1;
+	if (range_num(&h, &a) < 0 || *h != '-')
 		return RANGE_NONE;
-	errno = 0;
-	long long a = strtoll(h, &end, 10);
-	if (errno || *end != '-')
+	h++;
+	if (*h && (range_num(&h, &b) < 0 || *h || b < a))
 		return RANGE_NONE;
-	h = end + 1;
-	long long b = size - 1;
-	if (*h) {
-		if (!isdigit((unsigned char)*h))
-			return RANGE_NONE;
-		b = strtoll(h, &end, 10);
-		if (errno || *end || b < a)
-			return RANGE_NONE;
-	}
 	if (a >= size)
 		return RANGE_BAD;
 	if (b >= size)
@@ -1142,10 +1277,10 @@ int http_send_fd(struct http_conn *c, int fd, const char *type, const char *cach
 		to = size - 1;
 	}
 	long long len = to - from + 1;
-	char head[1024];
-	int hn = status_head(c, status, head, sizeof head);
-	char *h = xasprintf("%.*sContent-Type: %s\r\n%sContent-Length: %lld\r\n\r\n", hn, head,
+	char *head = status_head(c, status);
+	char *h = xasprintf("%sContent-Type: %s\r\n%sContent-Length: %lld\r\n\r\n", head,
 	    type, full, len);
+	free(head);
 	if (full != hdr)
 		free(full);
 	struct iovec iov = {h, strlen(h)};

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
+#include "connload.h"
 
 struct http_limits {
 	size_t max_line;        /* request line, bytes (414 beyond) */
@@ -17,13 +18,21 @@ struct http_limits {
 	size_t max_headers;     /* header fields (431 beyond) */
 	size_t max_body;        /* request body, bytes (413 beyond) */
 	int idle_ms;            /* waiting for the first byte of a request */
+	int head_ms;            /* the request head, once its first byte came (408) */
 	int read_ms;            /* a whole request, once its first byte came (408) */
 	int write_ms;           /* a client that stops reading */
 	int max_requests;       /* requests on one connection */
+	/* Under load (connload.h: clients wait in the listen queue, or more
+	 * than a few connections are open) an idle connection closes early
+	 * and a head slower than busy_ms is cut, so that a few clients cannot
+	 * hold every process of the launcher. */
+	int busy_ms;
+	int per_source;         /* connections from one address at once (0: any) */
 };
 
-/* 8 KiB line, 16 KiB head, 100 fields, 1 MiB body, 15 s idle, 10 s read,
- * 30 s write, 1000 requests. */
+/* 8 KiB line, 16 KiB head, 100 fields, 1 MiB body, 15 s idle, 2 s for the
+ * head, 10 s read, 30 s write, 1000 requests, 0.5 s busy, no per-source
+ * limit. */
 void http_limits_default(struct http_limits *l);
 
 struct http_header {
@@ -59,6 +68,13 @@ struct http_conn {
 	int broken;             /* the last request was refused unread */
 	char peer[64];          /* client address, "local" for a pipe */
 	int peer_loopback;
+	const char *always;     /* header lines ("...\r\n") on every answer, or NULL */
+	struct connload load;   /* a TCP connection: how busy the server is */
+	long long load_at;      /* when the open connections were last counted */
+	int load_total;         /* how many there were */
+	int load_others;        /* how many clients of other addresses waited */
+	int load_queue;         /* the listen queue at the last look */
+	int linger_ms;          /* how long http_conn_close drains a refused request */
 	struct http_req req;
 };
 
@@ -74,7 +90,9 @@ void http_conn_free(struct http_conn *c);
 void http_conn_close(struct http_conn *c);
 
 /* Reads the next request into c->req. Returns 1 for a request, 0 when the
- * connection ended quietly (EOF or the idle timeout between requests), or
+ * connection ended quietly (EOF, the idle timeout between requests, an
+ * idle connection closed because others wait, or a client over the
+ * per-source limit, which got a 503 first), or
  * an HTTP status >= 400 for a request that cannot be served (400, 408, 411,
  * 413, 414, 431, 501, 505): answer it with http_error; the connection then
  * closes. */
@@ -131,5 +149,9 @@ int http_etag_match(const char *header, const char *etag);
 
 /* True for a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.y.z). */
 int http_addr_loopback(const char *addr);
+
+/* The host of a Host header value ("[::1]:8080" -> "::1", "a.b:80" ->
+ * "a.b", a trailing dot dropped) into out. -1 when it does not fit. */
+int http_host_name(const char *host, char *out, size_t n);
 
 #endif

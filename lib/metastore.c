@@ -60,22 +60,31 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;\n"
 	"CREATE INDEX tags_value ON tags(name, value, clip);\n"
 	"CREATE INDEX tags_num ON tags(name, num) WHERE num IS NOT NULL;\n",
+	/* 1 -> 2: the hash of the record a row was made from (a record seen
+	 * before is recognised without parsing it), and the files a previous
+	 * generation used, removed after a grace period */
+	"ALTER TABLE clips ADD COLUMN rechash BLOB;\n"
+	"CREATE TABLE garbage (\n"
+	"  key   TEXT PRIMARY KEY,\n"
+	"  since INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
 enum {
 	Q_FP, Q_UPSERT, Q_DEL_R, Q_DEL_T, Q_INS_R, Q_INS_T, Q_DEL_C, Q_KEYS, Q_GEN_GET,
-	Q_GEN_SET, Q_COUNT, Q_IDS, Q_CLIP, Q_RENDS, Q_EACH, NQ
+	Q_GEN_SET, Q_COUNT, Q_IDS, Q_CLIP, Q_RENDS, Q_EACH, Q_FIND, Q_RECHASH,
+	Q_GARBAGE, Q_UNGARBAGE, Q_DUE, Q_GONE, NQ
 };
 
 static const char *const sql[NQ] = {
-	[Q_FP] = "SELECT fingerprint FROM clips WHERE id = ?1",
+	[Q_FP] = "SELECT fingerprint, n FROM clips WHERE id = ?1",
 	[Q_UPSERT] = "INSERT INTO clips(id, video, start, \"end\", duration, tags, fingerprint,"
-	    " generation, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " generation, updated, rechash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 	    " ON CONFLICT(id) DO UPDATE SET video = excluded.video, start = excluded.start,"
 	    " \"end\" = excluded.\"end\", duration = excluded.duration, tags = excluded.tags,"
 	    " fingerprint = excluded.fingerprint, generation = excluded.generation,"
-	    " updated = excluded.updated RETURNING n",
+	    " updated = excluded.updated, rechash = excluded.rechash RETURNING n",
 	[Q_DEL_R] = "DELETE FROM renditions WHERE clip = ?1",
 	[Q_DEL_T] = "DELETE FROM tags WHERE clip = ?1",
 	[Q_INS_R] = "INSERT INTO renditions(clip, profile, kind, key, version, url, bytes, hash,"
@@ -98,6 +107,15 @@ static const char *const sql[NQ] = {
 	    " r.profile, r.kind, r.key, r.url, r.mime, r.width, r.height, r.bytes, r.duration,"
 	    " r.start FROM clips c LEFT JOIN renditions r ON r.clip = c.n"
 	    " ORDER BY c.id, r.profile",
+	[Q_FIND] = "SELECT c.n, c.video, r.key, r.bytes FROM clips c"
+	    " LEFT JOIN renditions r ON r.clip = c.n WHERE c.id = ?1 AND c.rechash = ?2",
+	[Q_RECHASH] = "UPDATE clips SET rechash = ?2 WHERE id = ?1",
+	[Q_GARBAGE] = "INSERT INTO garbage(key, since) VALUES (?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET since = min(since, excluded.since)",
+	[Q_UNGARBAGE] = "DELETE FROM garbage WHERE key IN (SELECT key FROM renditions)",
+	[Q_DUE] = "SELECT key FROM garbage WHERE since <= ?1"
+	    " AND key NOT IN (SELECT key FROM renditions) ORDER BY key",
+	[Q_GONE] = "DELETE FROM garbage WHERE key = ?1",
 };
 
 struct metastore {
@@ -107,9 +125,22 @@ struct metastore {
 	sqlite3_stmt *q[NQ];
 };
 
+/* What SQLite says of a database it cannot read as one. */
+static int damaged(int code)
+{
+	code &= 0xff;
+	return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+#define DAMAGED_HINT "the metastore is damaged: restore it from a backup, or move it away " \
+	"and publish again (medusa-reconcile makes a new one)"
+
 static int dberr(struct metastore *ms, const char *what)
 {
-	mwarn("%s: %s: %s", ms->path, what, sqlite3_errmsg(ms->db));
+	if (damaged(sqlite3_extended_errcode(ms->db)))
+		mwarn("%s: %s: %s: " DAMAGED_HINT, ms->path, what, sqlite3_errmsg(ms->db));
+	else
+		mwarn("%s: %s: %s", ms->path, what, sqlite3_errmsg(ms->db));
 	return -1;
 }
 
@@ -295,7 +326,7 @@ void metastore_fingerprint(const struct ms_clip *c, char *fp)
 	hash_to_hex(bin, sizeof bin, fp);
 }
 
-int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, size_t n)
+int metastore_clip_row(struct metastore *ms, const char *id, long long *row, char *fp, size_t n)
 {
 	sqlite3_stmt *s = stmt(ms, Q_FP);
 	if (!s)
@@ -304,11 +335,18 @@ int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, s
 	int r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
 		snprintf(fp, n, "%s", (const char *)sqlite3_column_text(s, 0));
+		if (row)
+			*row = sqlite3_column_int64(s, 1);
 		sqlite3_reset(s);
 		return 1;
 	}
 	sqlite3_reset(s);
 	return r == SQLITE_DONE ? 0 : dberr(ms, "reading a clip");
+}
+
+int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, size_t n)
+{
+	return metastore_clip_row(ms, id, NULL, fp, n);
 }
 
 static int step_done(struct metastore *ms, sqlite3_stmt *s, const char *what)
@@ -394,7 +432,7 @@ static int drop_children(struct metastore *ms, sqlite3_int64 n, const char *doin
 	return 0;
 }
 
-int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long gen,
+long long metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long gen,
     long long now)
 {
 	char fp[HASH_HEX_LEN + 1];
@@ -413,12 +451,14 @@ int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long 
 	sqlite3_bind_text(s, 7, fp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, gen);
 	sqlite3_bind_int64(s, 9, now);
+	if (c->rechash)
+		sqlite3_bind_blob(s, 10, c->rechash, (int)c->rechash_len, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
 		return dberr(ms, "writing a clip");
 	}
 	sqlite3_int64 n = sqlite3_column_int64(s, 0);
-	if (step_done(ms, s, "writing a clip") < 0 || drop_children(ms, n, "writing") < 0)
+	if (step_done(ms, s, "writing a clip") < 0 || (!c->fresh && drop_children(ms, n, "writing") < 0))
 		return -1;
 	for (size_t i = 0; i < c->nr; i++) {
 		const struct ms_rendition *r = &c->r[i];
@@ -448,7 +488,7 @@ int metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long long 
 		if (put_tag(ms, n, name, v) < 0)
 			return -1;
 	}
-	return 0;
+	return (long long)n;
 }
 
 int metastore_delete_clip(struct metastore *ms, const char *id)
@@ -468,6 +508,21 @@ int metastore_delete_clip(struct metastore *ms, const char *id)
 	return 1;
 }
 
+/* Steps a bound query, calling each(arg, text of column 0) per row; -1 on
+ * error, or the first non-zero return of each. */
+static int each_text(struct metastore *ms, sqlite3_stmt *s, int (*each)(void *arg, const char *text),
+    void *arg, const char *what)
+{
+	int r, ret = 0;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		if ((ret = each(arg, (const char *)sqlite3_column_text(s, 0))) != 0)
+			break;
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return dberr(ms, what);
+	return ret;
+}
+
 int metastore_clip_keys(struct metastore *ms, const char *id,
     int (*each)(void *arg, const char *key), void *arg)
 {
@@ -475,14 +530,7 @@ int metastore_clip_keys(struct metastore *ms, const char *id,
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	int r, ret = 0;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		if ((ret = each(arg, (const char *)sqlite3_column_text(s, 0))) != 0)
-			break;
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return dberr(ms, "reading rendition keys");
-	return ret;
+	return each_text(ms, s, each, arg, "reading rendition keys");
 }
 
 int metastore_generation(struct metastore *ms, long long *gen, long long *updated)
@@ -529,16 +577,7 @@ long long metastore_count(struct metastore *ms)
 int metastore_each_id(struct metastore *ms, int (*each)(void *arg, const char *id), void *arg)
 {
 	sqlite3_stmt *s = stmt(ms, Q_IDS);
-	if (!s)
-		return -1;
-	int r, ret = 0;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		if ((ret = each(arg, (const char *)sqlite3_column_text(s, 0))) != 0)
-			break;
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return dberr(ms, "listing clips");
-	return ret;
+	return s ? each_text(ms, s, each, arg, "listing clips") : -1;
 }
 
 static json_object *clip_head(sqlite3_stmt *s)
@@ -659,4 +698,108 @@ int metastore_each_clip(struct metastore *ms, const char *base_url,
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return dberr(ms, "listing clips");
 	return ret;
+}
+
+int metastore_find_record(struct metastore *ms, const char *id, const void *rechash, size_t len,
+    struct ms_known *k, int (*each)(void *arg, const char *key, long long bytes), void *arg)
+{
+	sqlite3_stmt *s = stmt(ms, Q_FIND);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, rechash, (int)len, SQLITE_STATIC);
+	int r, found = 0, ret = 0;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!found) {
+			k->n = sqlite3_column_int64(s, 0);
+			k->id = xstrdup(id);
+			k->video = xstrdup((const char *)sqlite3_column_text(s, 1));
+			found = 1;
+		}
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL &&
+		    (ret = each(arg, (const char *)sqlite3_column_text(s, 2), sqlite3_column_int64(s, 3))))
+			break;
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		if (found) {
+			free(k->id);
+			free(k->video);
+		}
+		return dberr(ms, "finding a record");
+	}
+	return found ? (ret ? ret : 1) : 0;
+}
+
+int metastore_set_rechash(struct metastore *ms, const char *id, const void *rechash, size_t len)
+{
+	sqlite3_stmt *s = stmt(ms, Q_RECHASH);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, rechash, (int)len, SQLITE_STATIC);
+	return step_done(ms, s, "writing a record hash");
+}
+
+int metastore_garbage_add(struct metastore *ms, const char *key, long long since)
+{
+	sqlite3_stmt *s = stmt(ms, Q_GARBAGE);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, since);
+	return step_done(ms, s, "listing an unused file");
+}
+
+int metastore_garbage_unref(struct metastore *ms)
+{
+	sqlite3_stmt *s = stmt(ms, Q_UNGARBAGE);
+	return s ? step_done(ms, s, "keeping a file used again") : -1;
+}
+
+int metastore_garbage_due(struct metastore *ms, long long before,
+    int (*each)(void *arg, const char *key), void *arg)
+{
+	sqlite3_stmt *s = stmt(ms, Q_DUE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, before);
+	return each_text(ms, s, each, arg, "reading unused files");
+}
+
+int metastore_garbage_gone(struct metastore *ms, const char *key)
+{
+	sqlite3_stmt *s = stmt(ms, Q_GONE);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return step_done(ms, s, "forgetting a removed file");
+}
+
+int metastore_peek_generation(const char *path, long long *gen, char *why, size_t n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = -1, r;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(why, n, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 30000);
+	r = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'generation'", -1, &s, NULL);
+	if (r == SQLITE_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		*gen = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (r == SQLITE_DONE) {
+		snprintf(why, n, "%s: not a medusa metastore (no generation)", path);
+	} else if (damaged(sqlite3_extended_errcode(db))) {
+		snprintf(why, n, "%s: %s: " DAMAGED_HINT, path, sqlite3_errmsg(db));
+	} else {
+		snprintf(why, n, "%s: not a medusa metastore (%s)", path, sqlite3_errmsg(db));
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
 }

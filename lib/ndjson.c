@@ -59,9 +59,8 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
-int ndjson_next(struct ndjson_reader *r, json_object **out)
+int ndjson_next_line(struct ndjson_reader *r, const char **line, size_t *len)
 {
-	*out = NULL;
 	for (;;) {
 		errno = 0;
 		ssize_t n = getline(&r->line, &r->cap, r->f);
@@ -75,57 +74,75 @@ int ndjson_next(struct ndjson_reader *r, json_object **out)
 		r->lineno++;
 		if (blank(r->line, (size_t)n))
 			continue;
-		if (memchr(r->line, '\0', (size_t)n)) {
-			mwarn("%s:%lu: NUL byte in record", r->name, r->lineno);
-			return NDJSON_BAD;
-		}
-		if (n > INT_MAX) { /* json-c takes an int length */
-			mwarn("%s:%lu: record longer than %d bytes", r->name, r->lineno, INT_MAX);
-			return NDJSON_BAD;
-		}
-		json_tokener_reset(r->tok);
-		json_object *obj = json_tokener_parse_ex(r->tok, r->line, (int)n);
-		enum json_tokener_error jerr = json_tokener_get_error(r->tok);
-		if (jerr == json_tokener_success && r->tok->char_offset < n &&
-		    !blank(r->line + r->tok->char_offset, (size_t)n - (size_t)r->tok->char_offset)) {
-			json_object_put(obj);
-			mwarn("%s:%lu: malformed JSON: trailing data", r->name, r->lineno);
-			return NDJSON_BAD;
-		}
-		if (jerr == json_tokener_continue) {
-			json_object_put(obj);
-			mwarn("%s:%lu: malformed JSON: unexpected end of line", r->name, r->lineno);
-			return NDJSON_BAD;
-		}
-		if (jerr != json_tokener_success) {
-			char why[256];
-			json_object_put(obj);
-			describe_error(r->line, (size_t)n, r->tok->char_offset, jerr, why, sizeof why);
-			mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, why);
-			return NDJSON_BAD;
-		}
-		if (!json_object_is_type(obj, json_type_object)) {
-			json_object_put(obj);
-			mwarn("%s:%lu: record is not a JSON object", r->name, r->lineno);
-			return NDJSON_BAD;
-		}
-		const char *bad = bad_value(obj);
-		if (bad) {
-			json_object_put(obj);
-			mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, bad);
-			return NDJSON_BAD;
-		}
-		size_t at;
-		const char *lex = lexical_problem(r->line, (size_t)n, &at);
-		if (lex) {
-			json_object_put(obj);
-			mwarn("%s:%lu: malformed JSON: at column %u, %s", r->name, r->lineno,
-			    column_of(r->line, at), lex);
-			return NDJSON_BAD;
-		}
-		*out = obj;
+		*line = r->line;
+		*len = (size_t)n;
 		return NDJSON_RECORD;
 	}
+}
+
+int ndjson_parse_line(struct ndjson_reader *r, const char *line, size_t len, json_object **out)
+{
+	*out = NULL;
+	if (memchr(line, '\0', len)) {
+		mwarn("%s:%lu: NUL byte in record", r->name, r->lineno);
+		return NDJSON_BAD;
+	}
+	if (len > INT_MAX) { /* json-c takes an int length */
+		mwarn("%s:%lu: record longer than %d bytes", r->name, r->lineno, INT_MAX);
+		return NDJSON_BAD;
+	}
+	int n = (int)len;
+	json_tokener_reset(r->tok);
+	json_object *obj = json_tokener_parse_ex(r->tok, line, n);
+	enum json_tokener_error jerr = json_tokener_get_error(r->tok);
+	if (jerr == json_tokener_success && r->tok->char_offset < n &&
+	    !blank(line + r->tok->char_offset, len - (size_t)r->tok->char_offset)) {
+		json_object_put(obj);
+		mwarn("%s:%lu: malformed JSON: trailing data", r->name, r->lineno);
+		return NDJSON_BAD;
+	}
+	if (jerr == json_tokener_continue) {
+		json_object_put(obj);
+		mwarn("%s:%lu: malformed JSON: unexpected end of line", r->name, r->lineno);
+		return NDJSON_BAD;
+	}
+	if (jerr != json_tokener_success) {
+		char why[256];
+		json_object_put(obj);
+		describe_error(line, len, r->tok->char_offset, jerr, why, sizeof why);
+		mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, why);
+		return NDJSON_BAD;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		mwarn("%s:%lu: record is not a JSON object", r->name, r->lineno);
+		return NDJSON_BAD;
+	}
+	const char *bad = bad_value(obj);
+	if (bad) {
+		json_object_put(obj);
+		mwarn("%s:%lu: malformed JSON: %s", r->name, r->lineno, bad);
+		return NDJSON_BAD;
+	}
+	size_t at;
+	const char *lex = lexical_problem(line, len, &at);
+	if (lex) {
+		json_object_put(obj);
+		mwarn("%s:%lu: malformed JSON: at column %u, %s", r->name, r->lineno,
+		    column_of(line, at), lex);
+		return NDJSON_BAD;
+	}
+	*out = obj;
+	return NDJSON_RECORD;
+}
+
+int ndjson_next(struct ndjson_reader *r, json_object **out)
+{
+	const char *line;
+	size_t len;
+	*out = NULL;
+	int st = ndjson_next_line(r, &line, &len);
+	return st == NDJSON_RECORD ? ndjson_parse_line(r, line, len, out) : st;
 }
 
 int ndjson_write(FILE *f, json_object *obj)

@@ -22,6 +22,13 @@ enum {
  * object is reported as "name:LINE: ..." and NDJSON_BAD is returned. */
 int ndjson_next(struct ndjson_reader *r, json_object **out);
 unsigned long ndjson_lineno(const struct ndjson_reader *r);
+/* ndjson_next in two steps, for a reader that can act on the bytes of a
+ * line it has seen before without parsing it: the next non-blank line as
+ * it is (*line, with its newline, valid until the next call; NDJSON_RECORD,
+ * NDJSON_EOF or NDJSON_IOERR), then, when wanted, that line parsed as
+ * ndjson_next parses it. */
+int ndjson_next_line(struct ndjson_reader *r, const char **line, size_t *len);
+int ndjson_parse_line(struct ndjson_reader *r, const char *line, size_t len, json_object **out);
 
 /* Writes obj as one line (compact, slashes not escaped). 0 or -1. */
 int ndjson_write(FILE *f, json_object *obj);

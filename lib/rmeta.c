@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,27 +216,55 @@ static int src_get(struct source *src, const char *key, const char *path)
 	return rc;
 }
 
-/* Reads the generation object: the parsed object, NULL with *missing set
- * when there is none, NULL on error. */
-static json_object *src_genobj(struct source *src, const char *dir, int *missing)
+/* Whether o is a generation object as rmeta_push writes it; NULL, or
+ * what is wrong. */
+static const char *genobj_invalid(json_object *o)
 {
-	char *p, *buf = NULL, why[256];
+	long long g;
+	const char *h = jstr(o, "hash"), *k = jstr(o, "keys");
+	if (!json_object_is_type(o, json_type_object))
+		return "not a JSON object";
+	if (jint64(o, "generation", &g) < 0 || g < 0)
+		return "no valid \"generation\"";
+	if (!jstr(o, "snapshot") || !store_key_valid(jstr(o, "snapshot")))
+		return "no valid \"snapshot\"";
+	if (!h || !*h)
+		return "no \"hash\"";
+	if (json_object_object_get_ex(o, "keys", NULL) && (!k || !store_key_valid(k)))
+		return "no valid \"keys\"";
+	return NULL;
+}
+
+/* Reads the generation object: the parsed object; NULL with *missing set
+ * when there is none; NULL with broken filled when there is one that is
+ * empty, truncated or not a generation object (its generation is
+ * unknown); NULL after a message when it cannot be read. */
+static json_object *src_genobj(struct source *src, const char *dir, int *missing,
+    char *broken, size_t bn)
+{
+	char *p, *buf = NULL, why[160];
 	size_t len;
 	json_object *o = NULL;
+	const char *bad;
 	int st;
 	*missing = 0;
+	broken[0] = '\0';
 	p = path_join(dir, "generation");
 	st = src_get(src, RMETA_GENERATION_KEY, p);
 	if (st == 0)
 		*missing = 1;
 	if (st == 1) {
-		if (read_file(p, 1 << 20, &buf, &len) < 0)
-			mwarnerr("%s", p);
-		else if (!(o = json_parse_strict(buf, len, why, sizeof why)))
-			mwarn("%s: %s: %s", src->name, RMETA_GENERATION_KEY, why);
-		else if (!json_object_is_type(o, json_type_object) || !jstr(o, "snapshot") ||
-		    !jstr(o, "hash") || !json_object_object_get_ex(o, "generation", NULL)) {
-			mwarn("%s: %s: not a generation object", src->name, RMETA_GENERATION_KEY);
+		if (read_file(p, 1 << 20, &buf, &len) < 0) {
+			if (errno == EFBIG)
+				snprintf(broken, bn, "larger than 1 MiB");
+			else
+				mwarnerr("%s", p);
+		} else if (len == 0) {
+			snprintf(broken, bn, "empty (0 bytes)");
+		} else if (!(o = json_parse_strict(buf, len, why, sizeof why))) {
+			snprintf(broken, bn, "truncated or not JSON (%zu bytes: %s)", len, why);
+		} else if ((bad = genobj_invalid(o))) {
+			snprintf(broken, bn, "not a generation object (%s)", bad);
 			json_object_put(o);
 			o = NULL;
 		}
@@ -246,10 +275,11 @@ static json_object *src_genobj(struct source *src, const char *dir, int *missing
 	return o;
 }
 
-static json_object *get_genobj(struct store *s, const char *dir, int *missing)
+static json_object *get_genobj(struct store *s, const char *dir, int *missing,
+    char *broken, size_t bn)
 {
 	struct source src = {s, NULL, s->url};
-	return src_genobj(&src, dir, missing);
+	return src_genobj(&src, dir, missing, broken, bn);
 }
 
 static long long genobj_generation(json_object *o)
@@ -260,6 +290,116 @@ static long long genobj_generation(json_object *o)
 	return g;
 }
 
+/* The snapshots under meta/snapshots/ that have both their database and
+ * their manifest, by generation. */
+struct snapfound {
+	struct snapent {
+		long long gen;
+		char *name;             /* "G-HASH16" */
+		int have;               /* 1 .sqlite, 2 .keys */
+	} *e;
+	size_t n;
+};
+
+static int snap_each(void *arg, const char *key, long long size)
+{
+	struct snapfound *f = arg;
+	const char *name = key + strlen(RMETA_SNAPSHOT_DIR), *dash = strchr(name, '-'), *dot;
+	char *end;
+	long long g;
+	int kind;
+	(void)size;
+	if (!dash || !(dot = strchr(dash, '.')) || dot - dash != 17)
+		return 0;
+	kind = !strcmp(dot, ".sqlite") ? 1 : !strcmp(dot, ".keys") ? 2 : 0;
+	g = strtoll(name, &end, 10);
+	if (!kind || end != dash || g < 0 || strspn(dash + 1, "0123456789abcdef") < 16)
+		return 0;
+	for (size_t i = 0; i < f->n; i++)
+		if (!strncmp(f->e[i].name, name, (size_t)(dot - name)) && !f->e[i].name[dot - name]) {
+			f->e[i].have |= kind;
+			return 0;
+		}
+	f->e = xrealloc(f->e, (f->n + 1) * sizeof *f->e);
+	f->e[f->n].gen = g;
+	f->e[f->n].name = strndup(name, (size_t)(dot - name));
+	if (!f->e[f->n].name)
+		mdie(EXIT_USAGE, "out of memory");
+	f->e[f->n++].have = kind;
+	return 0;
+}
+
+static int snap_newer_first(const void *a, const void *b)
+{
+	const struct snapent *x = a, *y = b;
+	return x->gen < y->gen ? 1 : x->gen > y->gen ? -1 : strcmp(x->name, y->name);
+}
+
+static json_object *snap_entry(const struct snapent *e)
+{
+	json_object *o = json_object_new_object();
+	char *k = xasprintf(RMETA_SNAPSHOT_DIR "%s.sqlite", e->name);
+	json_object_object_add(o, "generation", json_object_new_int64(e->gen));
+	json_object_object_add(o, "snapshot", json_object_new_string(k));
+	free(k);
+	k = xasprintf(RMETA_SNAPSHOT_DIR "%s.keys", e->name);
+	json_object_object_add(o, "keys", json_object_new_string(k));
+	free(k);
+	return o;
+}
+
+/* A stand-in for an unreadable generation object, made from the whole
+ * snapshots found: the newest as the current one, the others as its
+ * history. NULL with *found = 0 when there is none, (size_t)-1 on error. */
+static json_object *rebuild_genobj(struct store *s, size_t *found)
+{
+	struct snapfound f = {0};
+	json_object *o = NULL, *hist;
+	size_t k = 0;
+	if (store_list(s, RMETA_SNAPSHOT_DIR, snap_each, &f) != 0) {
+		mwarn("%s: cannot list %s", s->url, RMETA_SNAPSHOT_DIR);
+		*found = (size_t)-1;
+		goto out;
+	}
+	for (size_t i = 0; i < f.n; i++)
+		if (f.e[i].have == 3)
+			f.e[k++] = f.e[i];
+		else
+			free(f.e[i].name);
+	f.n = k;
+	*found = f.n;
+	if (!f.n)
+		goto out;
+	qsort(f.e, f.n, sizeof *f.e, snap_newer_first);
+	o = snap_entry(&f.e[0]);
+	hist = json_object_new_array();
+	for (size_t i = 1; i < f.n; i++)
+		json_object_array_add(hist, snap_entry(&f.e[i]));
+	json_object_object_add(o, "history", hist);
+out:
+	for (size_t i = 0; i < f.n; i++)
+		free(f.e[i].name);
+	free(f.e);
+	return o;
+}
+
+/* Whether path is a database in rollback-journal mode with no WAL beside
+ * it: a snapshot, which nobody writes (the metastore itself is in WAL
+ * mode). The header says so: bytes 18 and 19 are 1 for rollback, 2 for WAL. */
+static int is_snapshot(const char *path)
+{
+	unsigned char h[100];
+	char *wal = xasprintf("%s-wal", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	if (fd >= 0 && read(fd, h, sizeof h) == (ssize_t)sizeof h &&
+	    !memcmp(h, "SQLite format 3", 16) && h[18] == 1 && h[19] == 1 && access(wal, F_OK) < 0)
+		r = 1;
+	if (fd >= 0)
+		close(fd);
+	free(wal);
+	return r;
+}
+
 int rmeta_push(struct store *s, const char *metastore, int keep, int force, int dry)
 {
 	char *dir = work_dir(), *snap = NULL, *manifest = NULL, *genfile = NULL;
@@ -268,24 +408,52 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 	long long gen = 0, rgen = 0;
 	struct stat sb;
 	int missing, rc = -1;
+	char broken[256];
 	FILE *f;
 	if (!dir)
 		return -1;
 	snap = path_join(dir, "snapshot.sqlite");
 	manifest = path_join(dir, "manifest");
 	genfile = path_join(dir, "generation");
-	if (rmeta_snapshot(metastore, snap, &gen) < 0)
+	/* the generation first: when the remote has it, nothing is copied */
+	if (rmeta_db_generation(metastore, &gen) < 0)
 		goto out;
-	old = get_genobj(s, dir, &missing);
-	if (!old && !missing)
+	old = get_genobj(s, dir, &missing, broken, sizeof broken);
+	if (!old && !missing && !*broken)
 		goto out;
-	rgen = old ? genobj_generation(old) : 0;
-	if (old && rgen == gen && !force) {
-		/* already there: upload nothing, leave the switch alone */
-		if (ndjson_write(stdout, old) == 0)
-			rc = 0;
+	if (old && genobj_generation(old) == gen && !force) {
+		/* already there: upload nothing, leave the switch alone, but
+		 * only when what it names is there */
+		long long size;
+		int st = store_stat(s, jstr(old, "snapshot"), &size, NULL, 0);
+		if (st < 0)
+			goto out;
+		if (st == 1) {
+			if (ndjson_write(stdout, old) == 0)
+				rc = 0;
+			goto out;
+		}
+		snprintf(broken, sizeof broken, "it names %s, which is not there", jstr(old, "snapshot"));
+		json_object_put(old);
+		old = NULL;
+	}
+	if (*broken) {
+		/* its generation is unknown: what the snapshots say instead */
+		size_t found = 0;
+		if (!(old = rebuild_genobj(s, &found)) && found == (size_t)-1)
+			goto out;
+		mwarn("%s: %s is unreadable (%s): rebuilding it from the %zu snapshot%s under %s",
+		    s->url, RMETA_GENERATION_KEY, broken, found, found == 1 ? "" : "s", RMETA_SNAPSHOT_DIR);
+	}
+	/* a snapshot already (rollback journal, as rmeta_snapshot makes them)
+	 * goes up as it is; a live metastore is copied consistently first */
+	if (is_snapshot(metastore)) {
+		free(snap);
+		snap = xstrdup(metastore);
+	} else if (rmeta_snapshot(metastore, snap, &gen) < 0) {
 		goto out;
 	}
+	rgen = old ? genobj_generation(old) : 0;
 	if (old && rgen > gen && !force) {
 		mwarn("%s: the remote generation %lld is newer than %lld in %s: refusing to go back "
 		    "(another publisher? -f to force)", s->url, rgen, gen, metastore);
@@ -307,16 +475,23 @@ int rmeta_push(struct store *s, const char *metastore, int keep, int force, int 
 	json_object_object_add(obj, "time", json_object_new_int64((long long)time(NULL)));
 	hist = json_object_new_array();
 	if (old && keep > 0) {
-		json_object *prev = json_object_new_object(), *oh;
-		json_object_object_add(prev, "generation", json_object_new_int64(rgen));
-		json_object_object_add(prev, "snapshot", json_object_new_string(jstr(old, "snapshot")));
-		if (jstr(old, "keys"))
-			json_object_object_add(prev, "keys", json_object_new_string(jstr(old, "keys")));
-		json_object_array_add(hist, prev);
+		json_object *oh;
+		/* a rebuilt one may name the snapshot going up now: not twice */
+		if (strcmp(jstr(old, "snapshot"), skey)) {
+			json_object *prev = json_object_new_object();
+			json_object_object_add(prev, "generation", json_object_new_int64(rgen));
+			json_object_object_add(prev, "snapshot", json_object_new_string(jstr(old, "snapshot")));
+			if (jstr(old, "keys"))
+				json_object_object_add(prev, "keys", json_object_new_string(jstr(old, "keys")));
+			json_object_array_add(hist, prev);
+		}
 		if (json_object_object_get_ex(old, "history", &oh) && json_object_is_type(oh, json_type_array))
 			for (size_t i = 0; i < json_object_array_length(oh) &&
-			    json_object_array_length(hist) < (size_t)keep; i++)
-				json_object_array_add(hist, json_object_get(json_object_array_get_idx(oh, i)));
+			    json_object_array_length(hist) < (size_t)keep; i++) {
+				json_object *h = json_object_array_get_idx(oh, i);
+				if (!jstr(h, "snapshot") || strcmp(jstr(h, "snapshot"), skey))
+					json_object_array_add(hist, json_object_get(h));
+			}
 	}
 	json_object_object_add(obj, "history", hist);
 	if (dry) {
@@ -366,16 +541,25 @@ out:
 
 int rmeta_show(struct store *s)
 {
-	char *dir = work_dir();
+	char *dir = work_dir(), broken[256];
 	json_object *o;
 	int missing, rc = -1;
 	if (!dir)
 		return -1;
-	o = get_genobj(s, dir, &missing);
-	if (o)
+	o = get_genobj(s, dir, &missing, broken, sizeof broken);
+	if (o) {
 		rc = ndjson_write(stdout, o);
-	else if (missing)
+	} else if (missing) {
 		rc = fputs("{\"generation\":0}\n", stdout) < 0 ? -1 : 0;
+	} else if (*broken) {
+		/* what is true: there is one, and nobody can tell its generation */
+		json_object *u = json_object_new_object();
+		json_object_object_add(u, "generation", NULL);
+		json_object_object_add(u, "unreadable", json_object_new_string(broken));
+		mwarn("%s: %s: %s", s->url, RMETA_GENERATION_KEY, broken);
+		(void)ndjson_write(stdout, u);
+		json_object_put(u);
+	}
 	json_object_put(o);
 	work_dir_remove(dir, work_files);
 	return rc;
@@ -509,7 +693,7 @@ static int walk_listing(const char *path, int (*each)(void *arg, const char *key
 		}
 		k = jstr(o, "key");
 		(void)jint64(o, "size", &size);
-		if (!k || !store_key_valid(k)) {
+		if (!k || !store_key_removable(k)) {
 			mwarn("%s:%lu: not a listing record", path, ndjson_lineno(r));
 			rc = -1;
 		} else {
@@ -522,16 +706,51 @@ static int walk_listing(const char *path, int (*each)(void *arg, const char *key
 	return rc;
 }
 
-int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry)
+/* meta/clean = "G KEEP[ RULE]": a gc with this keep finished at
+ * generation G of the copy made under this publication rule, so that a
+ * sync that finds the same can stop early. Written only when it says
+ * something else. */
+static int write_clean(struct store *s, const char *dir, long long gen, int keep, const char *rule)
 {
-	char *dir = work_dir();
+	char *p = path_join(dir, "generation"), *have = NULL;
+	char *want = xasprintf("%lld %d%s%s\n", gen, keep, *rule ? " " : "", rule);
+	size_t len = 0;
+	long long size;
+	int rc = 0;
+	if (store_stat(s, RMETA_CLEAN_KEY, &size, NULL, 0) == 1 && size == (long long)strlen(want) &&
+	    store_get_file(s, RMETA_CLEAN_KEY, p) == 0 && read_file(p, strlen(want) + 1, &have, &len) == 0 &&
+	    len == strlen(want) && !memcmp(have, want, len))
+		goto out;
+	if (atomic_write(p, want, strlen(want), 0644) < 0) {
+		mwarnerr("%s", p);
+		rc = -1;
+	} else if (store_put_file(s, RMETA_CLEAN_KEY, p, "text/plain", NULL, 0) < 0) {
+		rc = -1;
+	}
+out:
+	unlink(p);
+	free(p);
+	free(have);
+	free(want);
+	return rc;
+}
+
+int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry,
+    const char *clean)
+{
+	char *dir = work_dir(), broken[256];
 	struct keyset ks = {0};
 	struct gcwalk w = {&ks, {0}, dry};
 	json_object *o, *h;
 	int missing, rc = -1;
 	if (!dir)
 		return -1;
-	o = get_genobj(s, dir, &missing);
+	o = get_genobj(s, dir, &missing, broken, sizeof broken);
+	if (!o && *broken) {
+		mwarn("%s: %s is unreadable (%s): which files are live is unknown, deleting nothing "
+		    "(medusa-sync rebuilds it)", s->url, RMETA_GENERATION_KEY, broken);
+		goto out;
+	}
 	if (!o && !missing)
 		goto out;
 	if (!o && !keyfile) {
@@ -556,6 +775,8 @@ int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing
 		goto out;
 	rc = 0;
 	if (!dry && w.del.n > 0 && store_remove(s, (const char *const *)w.del.k, w.del.n) < 0)
+		rc = -1;
+	if (rc == 0 && !dry && clean && o && write_clean(s, dir, genobj_generation(o), keep, clean) < 0)
 		rc = -1;
 out:
 	json_object_put(o);
@@ -586,7 +807,7 @@ static int same_snapshot(const char *local, const char *skey)
 
 static int fetch(struct source *src, const char *local, long long *generation)
 {
-	char *dir = work_dir(), *dl = NULL, hash[HASH_HEX_LEN + 1];
+	char *dir = work_dir(), *dl = NULL, hash[HASH_HEX_LEN + 1], broken[256];
 	const char *want, *skey;
 	json_object *o = NULL;
 	long long lgen = -1, rgen, sgen = -1;
@@ -597,10 +818,12 @@ static int fetch(struct source *src, const char *local, long long *generation)
 		lgen = -1; /* an unreadable local copy is replaced */
 	if (generation)
 		*generation = lgen;
-	o = src_genobj(src, dir, &missing);
+	o = src_genobj(src, dir, &missing, broken, sizeof broken);
 	if (!o) {
 		if (missing)
 			mwarn("%s: no %s yet", src->name, RMETA_GENERATION_KEY);
+		else if (*broken)
+			mwarn("%s: %s: %s: keeping %s", src->name, RMETA_GENERATION_KEY, broken, local);
 		goto out;
 	}
 	rgen = genobj_generation(o);
@@ -706,5 +929,111 @@ int rmeta_fetch_url(const char *remote, const char *local, long long *generation
 	}
 	rc = fetch(&src, local, generation);
 	store_close(src.st);
+	return rc;
+}
+
+/* The keys a metastore references, sorted, with what the remote holds. */
+struct want {
+	char **key, **hash, **mime;
+	long long *bytes, *have;
+	size_t n, cap;
+};
+
+static int want_add(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
+{
+	struct want *w = arg;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 1024;
+		w->key = xrealloc(w->key, w->cap * sizeof *w->key);
+		w->hash = xrealloc(w->hash, w->cap * sizeof *w->hash);
+		w->mime = xrealloc(w->mime, w->cap * sizeof *w->mime);
+		w->bytes = xrealloc(w->bytes, w->cap * sizeof *w->bytes);
+		w->have = xrealloc(w->have, w->cap * sizeof *w->have);
+	}
+	w->key[w->n] = xstrdup(key);
+	w->hash[w->n] = hash ? xstrdup(hash) : NULL;
+	w->mime[w->n] = mime ? xstrdup(mime) : NULL;
+	w->bytes[w->n] = bytes;
+	w->have[w->n++] = -1;
+	return 0;
+}
+
+static void want_free(struct want *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->key[i]);
+		free(w->hash[i]);
+		free(w->mime[i]);
+	}
+	free(w->key);
+	free(w->hash);
+	free(w->mime);
+	free(w->bytes);
+	free(w->have);
+}
+
+struct listwalk {
+	struct want *w;
+	FILE *listing;
+};
+
+static int list_each(void *arg, const char *key, long long size)
+{
+	struct listwalk *lw = arg;
+	/* (no key wanted, e.g. every clip private: no array to search) */
+	char **hit = lw->w->n ? bsearch(&key, lw->w->key, lw->w->n, sizeof *lw->w->key, cmpstr) : NULL;
+	if (hit)
+		lw->w->have[hit - lw->w->key] = size;
+	if (!lw->listing)
+		return 0;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	int rc = ndjson_write(lw->listing, o);
+	json_object_put(o);
+	return rc < 0 ? -1 : 0;
+}
+
+int rmeta_missing(struct store *s, const char *metastore, const char *root, FILE *listing,
+    FILE *out)
+{
+	struct want w = {0};
+	struct listwalk lw = {&w, listing};
+	int rc = -1;
+	/* the manifest is in key order (db_keys sorts): bsearch works on it */
+	if (db_keys(metastore, want_add, &w) < 0)
+		goto done;
+	if (store_list(s, "", list_each, &lw) != 0) {
+		mwarn("%s: cannot list it", s->url);
+		goto done;
+	}
+	if (listing && fflush(listing) == EOF) {
+		mwarnerr("the listing");
+		goto done;
+	}
+	rc = 0;
+	for (size_t i = 0; i < w.n; i++) {
+		if (w.have[i] == w.bytes[i])
+			continue;
+		char *file = path_join(root, w.key[i]);
+		struct stat st;
+		if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
+			mwarn("%s: referenced by %s but missing from %s", file, metastore, root);
+			rc = -1;
+		} else {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "key", json_object_new_string(w.key[i]));
+			json_object_object_add(o, "file", json_object_new_string(file));
+			json_object_object_add(o, "mime", w.mime[i] ? json_object_new_string(w.mime[i]) : NULL);
+			json_object_object_add(o, "hash", w.hash[i] ? json_object_new_string(w.hash[i]) : NULL);
+			json_object_object_add(o, "bytes", json_object_new_int64(w.bytes[i]));
+			if (ndjson_write(out, o) < 0)
+				rc = -1;
+			json_object_put(o);
+		}
+		free(file);
+	}
+done:
+	want_free(&w);
 	return rc;
 }

@@ -20,6 +20,7 @@ struct store;
 
 #define RMETA_GENERATION_KEY "meta/generation"
 #define RMETA_SNAPSHOT_DIR "meta/snapshots/"
+#define RMETA_CLEAN_KEY "meta/clean"
 
 /* Prints the storage keys the metastore references, one record a line:
  * {"key":K,"bytes":N,"hash":H,"mime":M}, in key order. */
@@ -40,6 +41,14 @@ int rmeta_snapshot(const char *metastore, const char *out, long long *generation
  * print the plan only. Prints the new generation object (or the plan). */
 int rmeta_push(struct store *s, const char *metastore, int keep, int force, int dry);
 
+/* What a sync must upload: lists the store (each key also written to
+ * listing as {"key":K,"size":N}, when not NULL, for a gc after it) and
+ * prints {"key","file","mime","hash","bytes"} for every key the metastore
+ * references that the store lacks or holds with another size, file being
+ * root/key. A referenced file missing from root is an error (named). */
+int rmeta_missing(struct store *s, const char *metastore, const char *root, FILE *listing,
+    FILE *out);
+
 /* Prints the generation object ({"generation":0} when there is none). */
 int rmeta_show(struct store *s);
 
@@ -51,8 +60,13 @@ int rmeta_show(struct store *s);
  * as {"delete":K,"size":N}; dry: prints and deletes nothing. Refuses when
  * there is no generation object and no keyfile. listing (may be NULL): the
  * store's keys as "medusa-store ls" printed them a moment ago, to save
- * listing the store again (keys put since are not in it, so not deleted). */
-int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry);
+ * listing the store again (keys put since are not in it, so not deleted).
+ * clean (may be NULL): after a complete gc, meta/clean = "G KEEP" (G the
+ * current generation), followed by " " and clean when clean is not empty
+ * (the publication rule the copy was made under), which medusa-sync reads
+ * to stop early. */
+int rmeta_gc(struct store *s, int keep, const char *keyfile, const char *listing, int dry,
+    const char *clean);
 
 /* The remote-metastore mode of a frontyard server: reads the generation
  * object; when it is newer than the local copy, downloads the snapshot

@@ -1,11 +1,15 @@
 /* s3.c: the S3 client of s3.h. */
 #include "s3.h"
 #include "hash.h"
+#include "http.h"
 #include "util.h"
 
 #include <curl/curl.h>
+#include <expat.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <sodium.h>
@@ -395,21 +399,28 @@ char *s3_uri_encode(const char *s, int keep_slash)
 	return out;
 }
 
+/* SHA-256 from libcrypto: it uses the CPU's SHA instructions, many times
+ * faster than libsodium's portable code (every byte uploaded is hashed for
+ * x-amz-content-sha256). */
 static void sha256_hex(const void *d, size_t n, char hex[65])
 {
-	unsigned char h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(h, d, n);
-	sodium_bin2hex(hex, 65, h, sizeof h);
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hn = 0;
+	if (EVP_Digest(d, n, h, &hn, EVP_sha256(), NULL) != 1 || hn != 32)
+		mdie(EXIT_USAGE, "cannot compute SHA-256 (libcrypto)");
+	sodium_bin2hex(hex, 65, h, 32);
 }
 
 /* SHA-256 of len bytes of fd at off, as hex. 0 or -1 with errno. */
 static int sha256_fd(int fd, long long off, long long len, char hex[65])
 {
-	crypto_hash_sha256_state st;
-	unsigned char h[crypto_hash_sha256_BYTES];
 	static const size_t bs = 256 * 1024;
-	unsigned char *b = xmalloc(bs);
-	crypto_hash_sha256_init(&st);
+	unsigned char *b = xmalloc(bs), h[EVP_MAX_MD_SIZE];
+	unsigned int hn = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = -1;
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		mdie(EXIT_USAGE, "cannot compute SHA-256 (libcrypto)");
 	while (len > 0) {
 		ssize_t r = pread(fd, b, len < (long long)bs ? (size_t)len : bs, (off_t)off);
 		if (r < 0 && errno == EINTR)
@@ -417,148 +428,171 @@ static int sha256_fd(int fd, long long off, long long len, char hex[65])
 		if (r <= 0) {
 			if (r == 0)
 				errno = EIO; /* the file shrank under us */
-			free(b);
-			return -1;
+			goto out;
 		}
-		crypto_hash_sha256_update(&st, b, (size_t)r);
+		if (EVP_DigestUpdate(ctx, b, (size_t)r) != 1)
+			mdie(EXIT_USAGE, "cannot compute SHA-256 (libcrypto)");
 		off += r;
 		len -= r;
 	}
+	if (EVP_DigestFinal_ex(ctx, h, &hn) != 1 || hn != 32)
+		mdie(EXIT_USAGE, "cannot compute SHA-256 (libcrypto)");
+	sodium_bin2hex(hex, 65, h, 32);
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
 	free(b);
-	crypto_hash_sha256_final(&st, h);
-	sodium_bin2hex(hex, 65, h, sizeof h);
-	return 0;
-}
-
-/* MD5 (RFC 1321), for the Content-MD5 that DeleteObjects requires. */
-static void md5(const void *msgv, size_t len, unsigned char out[16])
-{
-	static const uint32_t K[64] = {
-		0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
-		0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
-		0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-		0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
-		0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
-		0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-		0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-		0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
-	static const unsigned char R[64] = {
-		7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-		5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-		4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-		6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
-	const unsigned char *msg = msgv;
-	uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
-	size_t total = ((len + 8) / 64 + 1) * 64;
-	unsigned char *m = xcalloc(1, total);
-	uint64_t bits = (uint64_t)len * 8;
-	memcpy(m, msg, len);
-	m[len] = 0x80;
-	for (int i = 0; i < 8; i++)
-		m[total - 8 + i] = (unsigned char)(bits >> (8 * i));
-	for (size_t off = 0; off < total; off += 64) {
-		uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3];
-		for (int i = 0; i < 16; i++)
-			w[i] = (uint32_t)m[off + 4 * i] | (uint32_t)m[off + 4 * i + 1] << 8 |
-			    (uint32_t)m[off + 4 * i + 2] << 16 | (uint32_t)m[off + 4 * i + 3] << 24;
-		for (int i = 0; i < 64; i++) {
-			uint32_t f;
-			int g;
-			if (i < 16) {
-				f = (b & c) | (~b & d);
-				g = i;
-			} else if (i < 32) {
-				f = (d & b) | (~d & c);
-				g = (5 * i + 1) % 16;
-			} else if (i < 48) {
-				f = b ^ c ^ d;
-				g = (3 * i + 5) % 16;
-			} else {
-				f = c ^ (b | ~d);
-				g = (7 * i) % 16;
-			}
-			f = f + a + K[i] + w[g];
-			a = d;
-			d = c;
-			c = b;
-			b = b + ((f << R[i]) | (f >> (32 - R[i])));
-		}
-		h[0] += a;
-		h[1] += b;
-		h[2] += c;
-		h[3] += d;
-	}
-	free(m);
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 4; j++)
-			out[4 * i + j] = (unsigned char)(h[i] >> (8 * j));
+	return rc;
 }
 
 void s3_content_md5(const void *buf, size_t len, char out[25])
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char d[16];
-	int o = 0;
-	md5(buf, len, d);
-	for (int i = 0; i < 16; i += 3) {
-		uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < 16 ? (uint32_t)d[i + 1] << 8 : 0) |
-		    (i + 2 < 16 ? d[i + 2] : 0);
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < 16 ? b64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < 16 ? b64[v & 63] : '=';
-	}
-	out[o] = '\0';
+	/* libcrypto is in every process that links libcurl here (its TLS) */
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (EVP_Digest(buf, len, d, &n, EVP_md5(), NULL) != 1 || n != 16)
+		mdie(EXIT_USAGE, "cannot compute MD5 (libcrypto)");
+	sodium_bin2base64(out, 25, d, 16, sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* The text of the first <tag>...</tag> at or after p (entities decoded):
- * a new string, and *next past it; NULL when absent. */
-static char *xml_get(const char *p, const char *end, const char *tag, const char **next)
+/* S3 replies are XML, read with expat: each(arg, path, text, len) is called
+ * at the end of every element with its path from the root
+ * ("ListBucketResult/Contents/Key") and its text, entities decoded once.
+ * A document type declaration is refused (S3 sends none; it is where
+ * entity tricks live). */
+struct xwalk {
+	XML_Parser p;
+	void (*each)(void *arg, const char *path, const char *text, size_t len);
+	void *arg;
+	char path[256];
+	size_t plen;
+	int toodeep;            /* levels below a path that did not fit */
+	struct buf text;
+	const char *bad;        /* why the walk stopped */
+};
+
+static void x_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 {
-	char open[64], close[64];
-	const char *s, *e;
-	char *out, *o;
-	snprintf(open, sizeof open, "<%s>", tag);
-	snprintf(close, sizeof close, "</%s>", tag);
-	s = memmem(p, (size_t)(end - p), open, strlen(open));
-	if (!s)
-		return NULL;
-	s += strlen(open);
-	e = memmem(s, (size_t)(end - s), close, strlen(close));
-	if (!e)
-		return NULL;
-	if (next)
-		*next = e + strlen(close);
-	out = o = xmalloc((size_t)(e - s) + 1);
-	while (s < e) {
-		static const struct { const char *ent; char c; } ents[] = {
-			{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-		int done = 0;
-		if (*s == '&') {
-			for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++) {
-				size_t l = strlen(ents[i].ent);
-				if ((size_t)(e - s) >= l && !memcmp(s, ents[i].ent, l)) {
-					*o++ = ents[i].c;
-					s += l;
-					done = 1;
-					break;
-				}
-			}
-			if (!done && s + 2 < e && s[1] == '#') {
-				char *semi;
-				long v = s[2] == 'x' ? strtol(s + 3, &semi, 16) : strtol(s + 2, &semi, 10);
-				if (semi < e && *semi == ';' && v > 0 && v < 128) {
-					*o++ = (char)v;
-					s = semi + 1;
-					done = 1;
-				}
-			}
-		}
-		if (!done)
-			*o++ = *s++;
+	struct xwalk *w = arg;
+	size_t n = strlen(name);
+	(void)attrs;
+	w->text.len = 0;
+	if (w->text.p)
+		w->text.p[0] = '\0';
+	if (w->toodeep || w->plen + n + 2 > sizeof w->path) {
+		w->toodeep++;
+		return;
 	}
-	*o = '\0';
-	return out;
+	if (w->plen)
+		w->path[w->plen++] = '/';
+	memcpy(w->path + w->plen, name, n + 1);
+	w->plen += n;
+}
+
+static void x_end(void *arg, const XML_Char *name)
+{
+	struct xwalk *w = arg;
+	(void)name;
+	if (w->toodeep) {
+		w->toodeep--;
+		return;
+	}
+	if (w->text.overflow) {
+		w->bad = "an element's text is too long";
+		XML_StopParser(w->p, XML_FALSE);
+		return;
+	}
+	w->each(w->arg, w->path, w->text.p ? w->text.p : "", w->text.len);
+	while (w->plen > 0 && w->path[w->plen - 1] != '/')
+		w->plen--;
+	if (w->plen)
+		w->plen--;
+	w->path[w->plen] = '\0';
+	w->text.len = 0;
+	if (w->text.p)
+		w->text.p[0] = '\0';
+}
+
+static void x_chars(void *arg, const XML_Char *s, int len)
+{
+	struct xwalk *w = arg;
+	buf_add(&w->text, s, (size_t)len);
+}
+
+static void x_doctype(void *arg, const XML_Char *name, const XML_Char *sysid,
+    const XML_Char *pubid, int internal)
+{
+	struct xwalk *w = arg;
+	(void)name, (void)sysid, (void)pubid, (void)internal;
+	w->bad = "a document type declaration";
+	XML_StopParser(w->p, XML_FALSE);
+}
+
+/* Walks an XML reply. 0, or -1 with *why ("line 3: mismatched tag"). */
+static int xml_walk(const char *doc, size_t len,
+    void (*each)(void *arg, const char *path, const char *text, size_t len), void *arg,
+    char *why, size_t n)
+{
+	struct xwalk w = {.each = each, .arg = arg, .text = {.max = 1 << 20}};
+	int rc = 0;
+	if (len > INT_MAX) {
+		snprintf(why, n, "too large");
+		return -1;
+	}
+	w.p = XML_ParserCreate("UTF-8");
+	if (!w.p)
+		mdie(EXIT_USAGE, "out of memory");
+	XML_SetUserData(w.p, &w);
+	XML_SetElementHandler(w.p, x_start, x_end);
+	XML_SetCharacterDataHandler(w.p, x_chars);
+	XML_SetStartDoctypeDeclHandler(w.p, x_doctype);
+	if (XML_Parse(w.p, doc, (int)len, XML_TRUE) != XML_STATUS_OK) {
+		snprintf(why, n, "line %lu: %s", (unsigned long)XML_GetCurrentLineNumber(w.p),
+		    w.bad ? w.bad : XML_ErrorString(XML_GetErrorCode(w.p)));
+		rc = -1;
+	}
+	XML_ParserFree(w.p);
+	free(w.text.p);
+	return rc;
+}
+
+/* The text of the elements at some paths of a reply (NULL when absent). */
+struct xpick {
+	const char *const *paths;
+	char **vals;
+};
+
+static void pick_each(void *arg, const char *path, const char *text, size_t len)
+{
+	struct xpick *x = arg;
+	for (size_t i = 0; x->paths[i]; i++)
+		if (!strcmp(path, x->paths[i]) && !x->vals[i])
+			x->vals[i] = xstrdup(text);
+}
+
+/* Fills vals[i] with the text at paths[i] (NULL-terminated); -1 when the
+ * reply is not XML. Free each value. */
+static int xml_pick(const struct buf *b, const char *const *paths, char **vals)
+{
+	struct xpick x = {paths, vals};
+	char why[128];
+	for (size_t i = 0; paths[i]; i++)
+		vals[i] = NULL;
+	if (!b->p || !b->len)
+		return -1;
+	return xml_walk(b->p, b->len, pick_each, &x, why, sizeof why);
+}
+
+/* Whether s can stand in an XML 1.0 document: UTF-8 without the control
+ * characters XML has no way to write, even as a reference. */
+static int xml_writable(const char *s)
+{
+	if (!utf8_valid(s))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			return 0;
+	return 1;
 }
 
 static void xml_escape(struct buf *b, const char *s)
@@ -570,6 +604,10 @@ static void xml_escape(struct buf *b, const char *s)
 		case '>': buf_add(b, "&gt;", 4); break;
 		case '"': buf_add(b, "&quot;", 6); break;
 		case '\'': buf_add(b, "&apos;", 6); break;
+		/* as references, or a parser would normalise them */
+		case '\t': buf_add(b, "&#9;", 4); break;
+		case '\n': buf_add(b, "&#10;", 5); break;
+		case '\r': buf_add(b, "&#13;", 5); break;
 		default: buf_add(b, s, 1);
 		}
 	}
@@ -831,10 +869,12 @@ static void report(struct s3 *c, const struct req *r, const char *what)
 		    r->cmsg[0] ? ": " : "", r->cmsg);
 		return;
 	}
-	if (r->resp.p) {
-		const char *end = r->resp.p + r->resp.len;
-		code = xml_get(r->resp.p, end, "Code", NULL);
-		msg = xml_get(r->resp.p, end, "Message", NULL);
+	{
+		static const char *const paths[] = {"Error/Code", "Error/Message", NULL};
+		char *v[2];
+		(void)xml_pick(&r->resp, paths, v); /* a reply that is no XML has neither */
+		code = v[0];
+		msg = v[1];
 	}
 	if (r->status == 403)
 		mwarn("%s/%s: %s: access denied (HTTP 403%s%s%s%s): check AWS_ACCESS_KEY_ID, "
@@ -997,6 +1037,26 @@ static void *part_worker(void *arg)
 	return NULL;
 }
 
+static void root_each(void *arg, const char *path, const char *text, size_t len)
+{
+	char **root = arg;
+	(void)text, (void)len;
+	if (!strchr(path, '/')) {
+		free(*root);
+		*root = xstrdup(path);
+	}
+}
+
+/* Whether the reply of CompleteMultipartUpload says it is done. */
+static int completed(const struct buf *b)
+{
+	char *root = NULL, why[128];
+	int ok = b->p && xml_walk(b->p, b->len, root_each, &root, why, sizeof why) == 0 &&
+	    root && !strcmp(root, "CompleteMultipartUploadResult");
+	free(root);
+	return ok;
+}
+
 static int put_multipart(struct s3 *c, const char *key, int fd, long long size,
     const char *mime, const char *cache_control, const char *hash)
 {
@@ -1012,9 +1072,11 @@ static int put_multipart(struct s3 *c, const char *key, int fd, long long size,
 	req_init(&r, "POST", key);
 	r.query = "uploads=";
 	r.hdrs = (const char *const *)h;
-	if (perform(c, &r, EMPTY_SHA) < 0 || r.status != 200 ||
-	    !(upload_id = xml_get(r.resp.p ? r.resp.p : "", r.resp.p ? r.resp.p + r.resp.len : "",
-	        "UploadId", NULL))) {
+	if (perform(c, &r, EMPTY_SHA) == 0 && r.status == 200) {
+		static const char *const paths[] = {"InitiateMultipartUploadResult/UploadId", NULL};
+		(void)xml_pick(&r.resp, paths, &upload_id);
+	}
+	if (!upload_id || !*upload_id) {
 		report(c, &r, "starting a multipart upload");
 		free_headers(h);
 		req_done(&r);
@@ -1066,9 +1128,9 @@ static int put_multipart(struct s3 *c, const char *key, int fd, long long size,
 		r.hdrs = done_hdrs;
 		r.body = body.p;
 		r.bodylen = body.len;
-		/* a 200 can still carry an <Error> (the S3 docs say so) */
-		if (perform(c, &r, sha) < 0 || r.status != 200 ||
-		    (r.resp.p && strstr(r.resp.p, "<Error>")))
+		/* a 200 can still carry an <Error> (the S3 docs say so): only
+		 * a CompleteMultipartUploadResult is success */
+		if (perform(c, &r, sha) < 0 || r.status != 200 || !completed(&r.resp))
 			report(c, &r, "completing a multipart upload");
 		else
 			rc = 0;
@@ -1179,53 +1241,230 @@ int s3_get_buffer(struct s3 *c, const char *key, size_t max, char **buf, size_t 
 	return 1;
 }
 
+/* The errors a DeleteObjects reply lists (quiet mode lists only those). */
+struct delerr {
+	struct s3 *c;
+	char *key, *code, *msg;
+	int n;
+};
+
+static void delerr_each(void *arg, const char *path, const char *text, size_t len)
+{
+	struct delerr *d = arg;
+	char **slot = !strcmp(path, "DeleteResult/Error/Key") ? &d->key :
+	    !strcmp(path, "DeleteResult/Error/Code") ? &d->code :
+	    !strcmp(path, "DeleteResult/Error/Message") ? &d->msg : NULL;
+	(void)len;
+	if (slot) {
+		free(*slot);
+		*slot = xstrdup(text);
+	} else if (!strcmp(path, "DeleteResult/Error")) {
+		mwarn("%s/%s: DELETE: %s%s%s", d->c->name, d->key ? d->key : "?",
+		    d->code ? d->code : "", d->code && d->msg ? ": " : "", d->msg ? d->msg : d->code ? "" : "failed");
+		free(d->key);
+		free(d->code);
+		free(d->msg);
+		d->key = d->code = d->msg = NULL;
+		d->n++;
+	}
+}
+
+/* One DeleteObjects request for keys (at most DELETE_BATCH, each
+ * xml_writable). */
+static int delete_batch(struct s3 *c, const char *const *keys, size_t n)
+{
+	struct buf body = {.max = SIZE_MAX};
+	struct req r;
+	char sha[65], md5h[64], b64s[25], why[128];
+	const char *hdrs[] = {"Content-Type: application/xml", md5h, NULL};
+	struct delerr d = {c, NULL, NULL, NULL, 0};
+	int rc = 0;
+	buf_printf(&body, "<Delete><Quiet>true</Quiet>");
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&body, "<Object><Key>");
+		xml_escape(&body, keys[i]);
+		buf_printf(&body, "</Key></Object>");
+	}
+	buf_printf(&body, "</Delete>");
+	s3_content_md5(body.p, body.len, b64s);
+	snprintf(md5h, sizeof md5h, "Content-MD5: %s", b64s);
+	sha256_hex(body.p, body.len, sha);
+	req_init(&r, "POST", NULL);
+	r.query = "delete=";
+	r.hdrs = hdrs;
+	r.body = body.p;
+	r.bodylen = body.len;
+	if (perform(c, &r, sha) < 0 || r.status != 200) {
+		r.key = keys[0];
+		report(c, &r, "DeleteObjects");
+		rc = -1;
+	} else if (!r.resp.p || xml_walk(r.resp.p, r.resp.len, delerr_each, &d, why, sizeof why) < 0) {
+		mwarn("%s/%s: DeleteObjects: the reply is not XML (%s): what was deleted is unknown",
+		    c->name, keys[0], r.resp.p ? why : "empty");
+		rc = -1;
+	} else if (d.n) {
+		rc = -1;
+	}
+	free(d.key);
+	free(d.code);
+	free(d.msg);
+	req_done(&r);
+	free(body.p);
+	return rc;
+}
+
+/* DELETE of one key: for a key no XML document can carry. */
+static int delete_one(struct s3 *c, const char *key)
+{
+	struct req r;
+	int rc = 0;
+	req_init(&r, "DELETE", key);
+	if (perform(c, &r, EMPTY_SHA) < 0 || (r.status != 204 && r.status != 200 && r.status != 404)) {
+		report(c, &r, "DELETE");
+		rc = -1;
+	}
+	req_done(&r);
+	return rc;
+}
+
 int s3_delete(struct s3 *c, const char *const *keys, size_t nkeys)
 {
+	const char **batch = xcalloc(DELETE_BATCH, sizeof *batch);
+	size_t nb = 0;
 	int rc = 0;
-	for (size_t at = 0; at < nkeys; at += DELETE_BATCH) {
-		size_t end = nkeys - at > DELETE_BATCH ? at + DELETE_BATCH : nkeys;
-		struct buf body = {.max = SIZE_MAX};
-		struct req r;
-		char sha[65], md5h[64], b64s[25];
-		const char *hdrs[] = {"Content-Type: application/xml", md5h, NULL};
-		buf_printf(&body, "<Delete><Quiet>true</Quiet>");
-		for (size_t i = at; i < end; i++) {
-			buf_printf(&body, "<Object><Key>");
-			xml_escape(&body, keys[i]);
-			buf_printf(&body, "</Key></Object>");
-		}
-		buf_printf(&body, "</Delete>");
-		s3_content_md5(body.p, body.len, b64s);
-		snprintf(md5h, sizeof md5h, "Content-MD5: %s", b64s);
-		sha256_hex(body.p, body.len, sha);
-		req_init(&r, "POST", NULL);
-		r.query = "delete=";
-		r.hdrs = hdrs;
-		r.body = body.p;
-		r.bodylen = body.len;
-		if (perform(c, &r, sha) < 0 || r.status != 200) {
-			r.key = keys[at];
-			report(c, &r, "DeleteObjects");
-			rc = -1;
-		} else if (r.resp.p) {
-			/* quiet mode lists only the keys that failed */
-			const char *p = r.resp.p, *e = r.resp.p + r.resp.len, *nx;
-			char *err;
-			while ((err = xml_get(p, e, "Error", &nx))) {
-				char *k = xml_get(err, err + strlen(err), "Key", NULL);
-				char *m = xml_get(err, err + strlen(err), "Message", NULL);
-				mwarn("%s/%s: DELETE: %s", c->name, k ? k : "?", m ? m : "failed");
-				free(k);
-				free(m);
-				free(err);
+	for (size_t i = 0; i < nkeys; i++) {
+		if (!xml_writable(keys[i])) {
+			if (delete_one(c, keys[i]) < 0)
 				rc = -1;
-				p = nx;
-			}
+			continue;
 		}
-		req_done(&r);
-		free(body.p);
+		batch[nb++] = keys[i];
+		if (nb == DELETE_BATCH || i + 1 == nkeys) {
+			if (delete_batch(c, batch, nb) < 0)
+				rc = -1;
+			nb = 0;
+		}
 	}
+	if (nb && delete_batch(c, batch, nb) < 0)
+		rc = -1;
+	free(batch);
 	return rc;
+}
+
+/* Undoes encoding-type=url: %XX, and '+' for a space as S3 writes it (so
+ * does botocore). NULL when the result would hold a NUL or a bad escape. */
+static char *url_decode(const char *s)
+{
+	char *out;
+	return http_unescape(s, strlen(s), 1, &out, NULL) < 0 ? NULL : out;
+}
+
+/* One page of a ListObjectsV2 reply. */
+struct lpage {
+	char **keys;
+	long long *sizes;
+	size_t n, cap;
+	char *key, *size;       /* of the Contents being read */
+	char *truncated, *token, *encoding;
+};
+
+static void setstr(char **slot, const char *text)
+{
+	free(*slot);
+	*slot = xstrdup(text);
+}
+
+static void lpage_each(void *arg, const char *path, const char *text, size_t len)
+{
+	struct lpage *pg = arg;
+	(void)len;
+	if (strncmp(path, "ListBucketResult/", 17))
+		return;
+	path += 17;
+	if (!strcmp(path, "Contents/Key")) {
+		setstr(&pg->key, text);
+	} else if (!strcmp(path, "Contents/Size")) {
+		setstr(&pg->size, text);
+	} else if (!strcmp(path, "Contents")) {
+		if (pg->n == pg->cap) {
+			pg->cap = pg->cap ? pg->cap * 2 : 256;
+			pg->keys = xrealloc(pg->keys, pg->cap * sizeof *pg->keys);
+			pg->sizes = xrealloc(pg->sizes, pg->cap * sizeof *pg->sizes);
+		}
+		pg->keys[pg->n] = pg->key; /* NULL: a Contents without a Key */
+		pg->sizes[pg->n++] = pg->size ? strtoll(pg->size, NULL, 10) : -1;
+		free(pg->size);
+		pg->key = pg->size = NULL;
+	} else if (!strcmp(path, "IsTruncated")) {
+		setstr(&pg->truncated, text);
+	} else if (!strcmp(path, "NextContinuationToken")) {
+		setstr(&pg->token, text);
+	} else if (!strcmp(path, "EncodingType")) {
+		setstr(&pg->encoding, text);
+	}
+}
+
+static void lpage_free(struct lpage *pg)
+{
+	for (size_t i = 0; i < pg->n; i++)
+		free(pg->keys[i]);
+	free(pg->keys);
+	free(pg->sizes);
+	free(pg->key);
+	free(pg->size);
+	free(pg->truncated);
+	free(pg->token);
+	free(pg->encoding);
+}
+
+/* Whether a raw <Key> of a reply holds a CR byte (an XML parser reads it
+ * as LF). */
+static int key_has_cr(const struct buf *raw)
+{
+	const char *p = raw->p, *end = raw->p + raw->len;
+	while ((p = memmem(p, (size_t)(end - p), "<Key>", 5))) {
+		const char *e;
+		p += 5;
+		e = memchr(p, '<', (size_t)(end - p));
+		if (!e)
+			break;
+		if (memchr(p, '\r', (size_t)(e - p)))
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
+/* Calls each for the keys of a page, decoded once: the XML entities by
+ * expat, the URL encoding when the reply says it applied one (a server
+ * that ignores encoding-type=url, like s3rver, sends keys as they are). */
+static int lpage_deliver(struct s3 *c, struct lpage *pg, const struct buf *raw, const char *prefix,
+    int (*each)(void *arg, const char *key, long long size), void *arg)
+{
+	int url = pg->encoding && !strcmp(pg->encoding, "url");
+	if (pg->encoding && !url) {
+		mwarn("%s/%s: LIST: unknown EncodingType %s", c->name, prefix, pg->encoding);
+		return -1;
+	}
+	if (!url && key_has_cr(raw))
+		/* XML reads CR as LF: the key it names may not exist */
+		mwarn("%s/%s: LIST: the server ignores encoding-type=url and a key holds a carriage "
+		    "return, which its XML turns into a line feed", c->name, prefix);
+	for (size_t i = 0; i < pg->n; i++) {
+		char *k = pg->keys[i] && url ? url_decode(pg->keys[i]) : pg->keys[i] ? xstrdup(pg->keys[i]) : NULL;
+		int rc;
+		if (!k || !*k) {
+			mwarn("%s/%s: LIST: an object with %s key: skipped", c->name, prefix,
+			    pg->keys[i] ? "an unusable" : "no");
+			free(k);
+			continue;
+		}
+		rc = each(arg, k, pg->sizes[i]);
+		free(k);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int s3_list(struct s3 *c, const char *prefix,
@@ -1233,14 +1472,15 @@ int s3_list(struct s3 *c, const char *prefix,
 {
 	char *token = NULL, *eprefix = s3_uri_encode(prefix ? prefix : "", 0);
 	int rc = 0;
+	if (!prefix)
+		prefix = "";
 	do {
 		struct req r;
-		char *q, *etok = token ? s3_uri_encode(token, 0) : NULL, *trunc;
-		const char *p, *e, *nx;
-		char *item;
+		struct lpage pg = {0};
+		char *q, *etok = token ? s3_uri_encode(token, 0) : NULL, why[128];
 		/* names in sorted order: libcurl 7.88 signs the query as given */
-		q = xasprintf("%s%s%slist-type=2&max-keys=%d&prefix=%s", etok ? "continuation-token=" : "",
-		    etok ? etok : "", etok ? "&" : "", c->page, eprefix);
+		q = xasprintf("%s%s%sencoding-type=url&list-type=2&max-keys=%d&prefix=%s",
+		    etok ? "continuation-token=" : "", etok ? etok : "", etok ? "&" : "", c->page, eprefix);
 		free(etok);
 		req_init(&r, "GET", NULL);
 		r.query = q;
@@ -1254,35 +1494,29 @@ int s3_list(struct s3 *c, const char *prefix,
 			break;
 		}
 		free(q);
-		p = r.resp.p;
-		e = r.resp.p + r.resp.len;
-		while (rc == 0 && (item = xml_get(p, e, "Contents", &nx))) {
-			char *k = xml_get(item, item + strlen(item), "Key", NULL);
-			char *sz = xml_get(item, item + strlen(item), "Size", NULL);
-			if (k)
-				rc = each(arg, k, sz ? strtoll(sz, NULL, 10) : -1);
-			free(k);
-			free(sz);
-			free(item);
-			p = nx;
+		if (xml_walk(r.resp.p, r.resp.len, lpage_each, &pg, why, sizeof why) < 0) {
+			mwarn("%s/%s: LIST: the reply is not XML (%s)", c->name, prefix, why);
+			rc = -1;
+		} else {
+			rc = lpage_deliver(c, &pg, &r.resp, prefix, each, arg);
 		}
-		trunc = xml_get(r.resp.p, e, "IsTruncated", NULL);
 		{
 			char *prev = token;
 			token = NULL;
-			if (rc == 0 && trunc && !strcmp(trunc, "true")) {
-				token = xml_get(r.resp.p, e, "NextContinuationToken", NULL);
+			if (rc == 0 && pg.truncated && !strcmp(pg.truncated, "true")) {
+				token = pg.token;
+				pg.token = NULL;
 				/* a server that hands the same token back would
 				 * keep us listing forever */
-				if (!token || (prev && !strcmp(prev, token))) {
+				if (!token || !*token || (prev && !strcmp(prev, token))) {
 					mwarn("%s/%s: LIST: truncated reply without a new continuation token",
-					    c->name, prefix ? prefix : "");
+					    c->name, prefix);
 					rc = -1;
 				}
 			}
 			free(prev);
 		}
-		free(trunc);
+		lpage_free(&pg);
 		req_done(&r);
 	} while (token && rc == 0);
 	free(token);

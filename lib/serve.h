@@ -14,6 +14,8 @@ struct serve {
 	struct config *cfg;     /* the backyard config; NULL for a frontyard without one */
 	char *webdir;           /* static pages at "/", or NULL */
 	char *token;            /* backyard: required Bearer token; NULL: loopback only */
+	char **hosts;           /* backyard without a token: names Host may have (-H) */
+	size_t nhosts;
 	int api_max_age;        /* Cache-Control max-age of /api/ answers */
 	/* frontyard */
 	char *metastore;        /* the SQLite metastore (a remote one: its local copy) */
@@ -32,6 +34,11 @@ struct serve {
 /* The answer of a handler: done (0), the connection must end (-1), or the
  * path is not this handler's (SERVE_NEXT). */
 #define SERVE_NEXT 1
+
+/* Sets up a connection for the mode before its first request: in
+ * backyard mode every answer carries the headers that keep other sites
+ * from embedding, framing or sniffing it (medusa-serve(8) SECURITY). */
+void serve_begin(struct serve *s, struct http_conn *c);
 
 /* Answers the request in c->req: access control, the mode's endpoints,
  * then the static pages. 0, or -1 when the connection must end. */

@@ -5,6 +5,7 @@
 #include "serve_publish.h"
 #include "serve_timeline.h"
 #include "atomic.h"
+#include "metafile.h"
 #include "ndjson.h"
 #include "safepath.h"
 #include "sidecar.h"
@@ -91,81 +92,137 @@ static int get_videos(struct serve *s, struct http_conn *c)
 
 /* --- /api/videos/PATH/meta and /api/folders/PATH/meta --- */
 
-/* {"TAG": {"value": V, "source": S}} from the layers above a video or
- * folder. */
-static json_object *inherited(const struct config *cfg, const char *video_rel,
-    const char *skip_source, char *why, size_t n)
+/* A JSON answer that carries no validator: an error, or a PUT whose
+ * stored content is not what was sent (RFC 9110 9.3.4: then no ETag). */
+static int send_untagged(struct http_conn *c, int status, json_object *o)
 {
-	struct tag_layer *layers = NULL;
-	size_t nl = 0;
-	json_object *owned = NULL;
-	if (meta_video_layers(cfg, video_rel, NULL, &layers, &nl, &owned, why, n) < 0)
-		return NULL;
-	if (skip_source && nl > 0 && strcmp(layers[nl - 1].source, skip_source) == 0)
-		nl--;
-	json_object *sources = NULL;
-	json_object *eff = tags_effective(cfg, layers, nl, &sources);
-	json_object *out = json_object_new_object();
-	json_object_object_foreach(eff, k, val) {
-		json_object *e = json_object_new_object();
-		json_object_object_add(e, "value", json_object_get(val));
-		json_object *src = json_object_object_get(sources, k);
-		json_object_object_add(e, "source", src ? json_object_get(src) :
-		    json_object_new_string("default"));
-		json_object_object_add(out, k, e);
-	}
-	json_object_put(eff);
-	json_object_put(sources);
-	json_object_put(owned);
-	free(layers);
-	return out;
+	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *body = xasprintf("%s\n", txt);
+	int rc = http_send(c, status, "application/json", "Cache-Control: no-store\r\n", body,
+	    strlen(body));
+	free(body);
+	return rc;
 }
 
-/* The JSON path at the front of a validation message ("clips[1].end: ..."). */
-static json_object *why_path(const char *why)
-{
-	const char *colon = strstr(why, ": ");
-	if (!colon || memchr(why, ' ', (size_t)(colon - why)))
-		return json_object_new_string("");
-	return json_object_new_string_len(why, (int)(colon - why));
-}
-
-static int error_422(struct http_conn *c, const char *why)
+static int error_422(struct http_conn *c, const char *why, const char *path)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "error", json_object_new_string(why));
-	json_object_object_add(o, "path", why_path(why));
-	int rc = http_json(c, 422, o, 0, NULL);
+	json_object_object_add(o, "path", json_object_new_string(path));
+	int rc = send_untagged(c, 422, o);
 	json_object_put(o);
 	return rc;
 }
 
-/* If-Match: "E" -> E in out. 0, or -1 when it is not one of our etags. */
-static int if_match(const struct http_conn *c, char out[ETAG_LEN + 1])
+/* Whether an If-Match or If-None-Match value (RFC 9110 13.1.1, 13.1.2:
+ * "*" or a list of entity-tags) matches the current etag (unquoted) of a
+ * representation that exists or not. Strong comparison (If-Match): a weak
+ * tag never matches; weak (If-None-Match): W/ is ignored. A value that is
+ * no list of entity-tags matches nothing. */
+static int etag_list_matches(const char *h, const char *etag, int exists, int strong)
 {
-	const char *h = http_header(&c->req, "If-Match");
-	if (!h)
-		return -1;
+	size_t n = strlen(etag);
 	h += strspn(h, " \t");
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	size_t n = strlen(h);
-	if (n != ETAG_LEN + 2 || h[0] != '"' || h[n - 1] != '"')
-		return -1;
-	memcpy(out, h + 1, ETAG_LEN);
-	out[ETAG_LEN] = '\0';
-	return 0;
+	if (*h == '*' && !h[1 + strspn(h + 1, " \t")])
+		return exists;
+	for (;;) {
+		h += strspn(h, " \t,");
+		if (!*h)
+			return 0;
+		int weak = strncmp(h, "W/", 2) == 0;
+		if (weak)
+			h += 2;
+		if (*h != '"')
+			return 0;
+		const char *end = strchr(h + 1, '"');
+		if (!end)
+			return 0;
+		if ((!weak || !strong) && (size_t)(end - h - 1) == n && !strncmp(h + 1, etag, n))
+			return 1;
+		h = end + 1;
+		h += strspn(h, " \t");
+		if (*h && *h != ',')
+			return 0;
+	}
+}
+
+/* The preconditions of a PUT (RFC 9110 13.2.2), under the file's lock. */
+static int put_precond(void *arg, const char *etag, int exists)
+{
+	const struct http_conn *c = arg;
+	const char *im = http_header(&c->req, "If-Match"), *inm = http_header(&c->req, "If-None-Match");
+	if (im && !etag_list_matches(im, etag, exists, 1))
+		return 0;
+	return !inm || !etag_list_matches(inm, etag, exists, 0);
+}
+
+static int meta_get(struct http_conn *c, const struct config *cfg, const struct metafile *f)
+{
+	int exists;
+	json_object *v = metafile_view(cfg, f, &exists);
+	char *et = xasprintf("\"%s\"", jstr(v, "etag"));
+	const char *inm = http_header(&c->req, "If-None-Match");
+	int rc;
+	if (inm && etag_list_matches(inm, jstr(v, "etag"), exists, 0)) {
+		char *hdr = xasprintf("ETag: %s\r\nCache-Control: no-cache\r\n", et);
+		rc = http_send(c, 304, NULL, hdr, NULL, 0);
+		free(hdr);
+	} else {
+		rc = http_json_tagged(c, 200, v, et);
+	}
+	free(et);
+	json_object_put(v);
+	return rc;
+}
+
+static int meta_put(struct http_conn *c, const struct config *cfg, const struct metafile *f)
+{
+	char w[1024];
+	if (!http_header(&c->req, "If-Match") && !http_header(&c->req, "If-None-Match"))
+		return http_error(c, 428, "PUT needs If-Match: \"ETAG\" (from a GET of the same path), "
+		    "or If-None-Match: * to create the file");
+	json_object *doc = json_parse_strict(c->req.body, c->req.body_len, w, sizeof w);
+	if (!doc) {
+		char *msg = xasprintf("body: %s", w);
+		int rc = error_422(c, msg, "");
+		free(msg);
+		return rc;
+	}
+	struct metafile_result res;
+	int rc;
+	/* a clip without an id is one the editor made: a random id */
+	switch (metafile_save(cfg, f, doc, 1, put_precond, c, &res)) {
+	case METAFILE_SAVED: {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "etag", json_object_new_string(res.etag));
+		json_object_object_add(o, "meta", json_object_get(doc));
+		json_object_object_add(o, "warnings", json_object_get(res.warnings));
+		rc = send_untagged(c, 200, o);
+		json_object_put(o);
+		break;
+	}
+	case METAFILE_STALE:
+		rc = http_error(c, 412, "the file changed since it was read (If-Match does not hold "
+		    "its etag, or If-None-Match does): read it again");
+		break;
+	case METAFILE_INVALID:
+		rc = error_422(c, res.why, res.path);
+		break;
+	default:
+		mwarn("%s: %s", f->file_abs, res.why);
+		rc = http_error(c, 500, "cannot write the file");
+	}
+	json_object_put(res.warnings);
+	json_object_put(doc);
+	return rc;
 }
 
 static int meta_endpoint(struct serve *s, struct http_conn *c, int folder, const char *rel)
 {
 	const struct config *cfg = s->cfg;
-	char *abs = NULL, *clean = NULL, *file = NULL, *fake = NULL;
+	char *abs = NULL, *clean = NULL, *file = NULL;
 	const char *why = NULL;
-	char w[1024];
-	json_object *doc = NULL, *inh = NULL;
-	struct meta_file m;
-	memset(&m, 0, sizeof m);
 	int rc;
 	int put = strcmp(c->req.method, "PUT") == 0;
 	if (!put && !is_get(c))
@@ -182,12 +239,7 @@ static int meta_endpoint(struct serve *s, struct http_conn *c, int folder, const
 		rc = http_error(c, 404, folder ? "no such folder" : "no such video");
 		goto out;
 	}
-	if (folder) {
-		file = path_join(abs, FOLDER_META);
-		fake = *clean ? xasprintf("%s/-", clean) : xstrdup("-");
-	} else {
-		file = sidecar_path(abs);
-	}
+	file = folder ? path_join(abs, FOLDER_META) : sidecar_path(abs);
 	{
 		/* the metadata file itself must not be a symlink out of the tree */
 		char *mrel = folder ? (*clean ? xasprintf("%s/%s", clean, FOLDER_META) :
@@ -201,76 +253,12 @@ static int meta_endpoint(struct serve *s, struct http_conn *c, int folder, const
 			goto out;
 		}
 	}
-	if (!put) {
-		json_object *o = json_object_new_object();
-		int rr = meta_read(file, &m, w, sizeof w);
-		json_object_object_add(o, "etag", json_object_new_string(m.etag));
-		json_object_object_add(o, "meta", rr == 0 ? json_object_get(m.doc) : NULL);
-		if (rr < 0)
-			json_object_object_add(o, "error", json_object_new_string(w));
-		char *skip = folder ? xasprintf("folder:%s", *clean ? clean : ".") : NULL;
-		inh = inherited(cfg, folder ? fake : clean, skip, w, sizeof w);
-		free(skip);
-		json_object_object_add(o, "inherited", inh ? inh : json_object_new_object());
-		if (!inh)
-			json_object_object_add(o, "inherited_error", json_object_new_string(w));
-		inh = NULL;
-		/* the etag of the file, which PUT takes in If-Match */
-		char *et = xasprintf("\"%s\"", m.etag);
-		rc = http_json_tagged(c, 200, o, et);
-		free(et);
-		json_object_put(o);
-		goto out;
-	}
-	char want[ETAG_LEN + 1];
-	if (!http_header(&c->req, "If-Match")) {
-		rc = http_error(c, 428, "PUT needs If-Match: \"ETAG\" (from a GET of the same path)");
-		goto out;
-	}
-	if (if_match(c, want) < 0) {
-		rc = http_error(c, 412, "If-Match does not hold this file's etag: read it again");
-		goto out;
-	}
-	doc = json_parse_strict(c->req.body, c->req.body_len, w, sizeof w);
-	if (!doc) {
-		char *msg = xasprintf("body: %s", w);
-		rc = error_422(c, msg);
-		free(msg);
-		goto out;
-	}
-	if ((folder ? folder_validate(cfg, doc, w, sizeof w) :
-	    sidecar_validate(cfg, doc, -1, w, sizeof w)) < 0) {
-		rc = error_422(c, w);
-		goto out;
-	}
-	if (!folder)
-		sidecar_assign_ids(doc, clean, 0);
-	char etag[ETAG_LEN + 1];
-	r = meta_write(file, doc, want, etag);
-	if (r == 1) {
-		rc = http_error(c, 412, "the file changed since it was read (stale If-Match): "
-		    "read it again");
-		goto out;
-	}
-	if (r < 0) {
-		mwarnerr("%s", file);
-		rc = http_error(c, 500, "cannot write the file");
-		goto out;
-	}
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "etag", json_object_new_string(etag));
-	json_object_object_add(o, "meta", json_object_get(doc));
-	char *et = xasprintf("\"%s\"", etag);
-	rc = http_json_tagged(c, 200, o, et);
-	free(et);
-	json_object_put(o);
+	struct metafile f = {folder, clean, abs, file};
+	rc = put ? meta_put(c, cfg, &f) : meta_get(c, cfg, &f);
 out:
-	meta_file_free(&m);
-	json_object_put(doc);
 	free(abs);
 	free(clean);
 	free(file);
-	free(fake);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,33 @@ static json_object *empty_doc(int folder)
 	return d;
 }
 
+/* The etag of a file too large to read whole, in blocks. 0 or -1. */
+static int etag_of_file(const char *path, char etag[ETAG_LEN + 1])
+{
+	crypto_generichash_state st;
+	unsigned char out[16], buf[1 << 16];
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ssize_t r;
+	if (fd < 0)
+		return -1;
+	crypto_generichash_init(&st, NULL, 0, sizeof out);
+	while ((r = read(fd, buf, sizeof buf)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		crypto_generichash_update(&st, buf, (size_t)r);
+	}
+	close(fd);
+	crypto_generichash_final(&st, out, sizeof out);
+	hash_to_hex(out, sizeof out, etag);
+	return 0;
+}
+
 int meta_read(const char *path, struct meta_file *m, char *why, size_t n)
 {
 	memset(m, 0, sizeof *m);
@@ -50,9 +78,13 @@ int meta_read(const char *path, struct meta_file *m, char *why, size_t n)
 			m->doc = empty_doc(is_folder_file(path));
 			return 0;
 		}
-		m->exists = errno != ENOTDIR;
-		return vfail(why, n, "%s", errno == EFBIG ? "file too large" :
-		    errno == ENODEV ? "not a regular file" : strerror(errno));
+		int e = errno;
+		m->exists = e != ENOTDIR;
+		/* one too large to read can still be replaced with its etag */
+		if (e == EFBIG && etag_of_file(path, m->etag) < 0)
+			m->etag[0] = '\0';
+		return vfail(why, n, "%s", e == EFBIG ? "file too large (over 16 MiB)" :
+		    e == ENODEV ? "not a regular file" : strerror(e));
 	}
 	m->exists = 1;
 	etag_of_buffer(text, len, m->etag);
@@ -250,6 +282,8 @@ static int current_etag(const char *path, char etag[ETAG_LEN + 1], mode_t *mode)
 	if (stat(path, &st) == 0)
 		*mode = st.st_mode & 07777;
 	if (read_file(path, META_MAX_BYTES, &text, &len) < 0) {
+		if (errno == EFBIG)
+			return etag_of_file(path, etag);
 		if (errno != ENOENT)
 			return -1;
 		etag_of_buffer("", 0, etag);

@@ -121,7 +121,7 @@ int store_get_file(struct store *s, const char *key, const char *path)
 int store_remove(struct store *s, const char *const *keys, size_t nkeys)
 {
 	for (size_t i = 0; i < nkeys; i++)
-		if (!store_key_valid(keys[i])) {
+		if (!store_key_removable(keys[i])) {
 			mwarn("%s: not a valid storage key", keys[i]);
 			return -1;
 		}
@@ -140,7 +140,8 @@ int store_list(struct store *s, const char *prefix,
 	return s->ops->list(s, prefix ? prefix : "", each, arg);
 }
 
-int store_key_valid(const char *key)
+/* strict: also no control characters or backslashes (keys we make) */
+static int key_ok(const char *key, int strict)
 {
 	if (!key || !*key || *key == '/' || strlen(key) > 1024)
 		return 0;
@@ -155,8 +156,18 @@ int store_key_valid(const char *key)
 			if (c == '\0')
 				return 1;
 			part = p + 1;
-		} else if (c < 0x20 || c == 0x7f || c == '\\') {
+		} else if (strict && (c < 0x20 || c == 0x7f || c == '\\')) {
 			return 0;
 		}
 	}
+}
+
+int store_key_valid(const char *key)
+{
+	return key_ok(key, 1);
+}
+
+int store_key_removable(const char *key)
+{
+	return key_ok(key, 0);
 }

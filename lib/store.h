@@ -38,8 +38,9 @@ void store_close(struct store *s);
 /* Puts a local file under key, with its mime type and BLAKE2b hash (hex)
  * recorded where the backend can. may_move: the caller gives the file away
  * (a directory store may rename or hard-link instead of copying). Putting a
- * key that exists whole with the same hash does nothing. 0, or -1 after a
- * message naming the key. */
+ * key that exists whole with the same hash does nothing. 1 when the key
+ * was not there before, 0 when it was, or -1 after a message naming the
+ * key (errno EBADMSG: the file does not match hash). */
 int store_put_file(struct store *s, const char *key, const char *path, const char *mime,
     const char *hash, int may_move);
 /* 1 when key exists (size and, where known, hash filled), 0 when not, -1 on
@@ -47,7 +48,8 @@ int store_put_file(struct store *s, const char *key, const char *path, const cha
 int store_stat(struct store *s, const char *key, long long *size, char *hash, size_t hashlen);
 /* Copies key to a local file (atomically). 0 or -1. */
 int store_get_file(struct store *s, const char *key, const char *path);
-/* Removes keys (missing ones are not an error). 0 or -1. */
+/* Removes keys (missing ones are not an error); a key another tool put
+ * there may hold any character but NUL (store_key_removable). 0 or -1. */
 int store_remove(struct store *s, const char *const *keys, size_t nkeys);
 /* Calls each(arg, key, size) for every key under prefix, in key order where
  * the backend allows; a non-zero return from each stops the walk and is
@@ -58,6 +60,9 @@ int store_list(struct store *s, const char *prefix,
 /* True for a key that is safe: relative, no "..", no empty or "." parts, no
  * NUL or control characters. */
 int store_key_valid(const char *key);
+/* The same but for control characters and backslashes, which a listing
+ * may show in a key another tool made: such a key can still be removed. */
+int store_key_removable(const char *key);
 
 extern const struct store_ops store_dir_ops;
 extern const struct store_ops store_s3_ops;

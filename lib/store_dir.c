@@ -20,6 +20,12 @@
 
 static void drop_empty_parents(struct store *s, char *p);
 
+/* The root, open: keys are looked up relative to it (a short path walk). */
+static int root_fd(struct store *s)
+{
+	return *(int *)s->priv;
+}
+
 static char *key_path(struct store *s, const char *key)
 {
 	return path_join(s->root, key);
@@ -105,8 +111,24 @@ static int dir_open(struct store *s, const char *rest, char *why, size_t n)
 		free(abs);
 		return -1;
 	}
+	int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, n, "%s: storage directory: %s", abs, strerror(errno));
+		free(abs);
+		return -1;
+	}
+	s->priv = xmalloc(sizeof fd);
+	*(int *)s->priv = fd;
 	s->root = abs;
 	return 0;
+}
+
+static void dir_close(struct store *s)
+{
+	if (s->priv)
+		close(root_fd(s));
+	free(s->priv);
+	s->priv = NULL;
 }
 
 /* Copies src to a temporary file beside dst, hashing on the way; renames
@@ -177,6 +199,7 @@ static int copy_in(const char *src, const char *dst, const char *want, const cha
 		free(tmp);
 		mwarn("%s: %s does not match its recorded hash (changed since it was made?)",
 		    key, src);
+		errno = EBADMSG;
 		return -1;
 	}
 	if (commit_tmpfile(out, tmp, dst) < 0) {
@@ -237,84 +260,144 @@ static int link_in(const char *src, const char *dst, const char *key, int exists
 	return 1;
 }
 
-static int dir_put_file(struct store *s, const char *key, const char *path, const char *mime,
-    const char *hash, int may_move)
+/* BLAKE2b of an open file, as hex, from its start. 0 or -1 with errno. */
+static int hash_fd_hex(int fd, char hex[HASH_HEX_LEN + 1])
 {
-	struct stat src, cur;
-	if (lstat(path, &src) == 0 && S_ISLNK(src.st_mode))
-		may_move = 0; /* link(2) would link the symlink itself: copy its target */
-	if (stat(path, &src) < 0) {
-		mwarnerr("%s: %s", key, path);
-		return -1;
+	crypto_generichash_state st;
+	static unsigned char buf[1 << 16];
+	unsigned char bin[32];
+	off_t off = 0;
+	ssize_t r;
+	crypto_generichash_init(&st, NULL, 0, sizeof bin);
+	while ((r = pread(fd, buf, sizeof buf, off)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		crypto_generichash_update(&st, buf, (size_t)r);
+		off += r;
 	}
-	if (!S_ISREG(src.st_mode)) {
-		mwarn("%s: %s: not a regular file", key, path);
-		return -1;
-	}
+	crypto_generichash_final(&st, bin, sizeof bin);
+	hash_to_hex(bin, sizeof bin, hex);
+	return 0;
+}
+
+/* Whether the key at dst already holds the file src (the same inode, or
+ * the same size and hash). */
+static int holds(struct store *s, const char *key, const struct stat *src, const char *hash)
+{
+	struct stat cur;
+	if (fstatat(root_fd(s), key, &cur, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(cur.st_mode))
+		return 0;
+	if (cur.st_dev == src->st_dev && cur.st_ino == src->st_ino)
+		return 1;
+	if (cur.st_size != src->st_size || !hash || !*hash)
+		return 0;
+	char have[HASH_HEX_LEN + 1];
+	int fd = openat(root_fd(s), key, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int same = fd >= 0 && hash_fd_hex(fd, have) == 0 && strcmp(have, hash) == 0;
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
+/* The hard-link put: the file checked against its hash through the very
+ * descriptor that is then linked (no stat of a path that could change in
+ * between). 1 put, 0 the key held it already, -1 error, -2 no link can be
+ * made here (another filesystem: copy). */
+static int put_link(struct store *s, const char *key, const char *path, int fd,
+    const struct stat *src, const char *hash)
+{
 	char *dst = key_path(s, key);
-	int r = -1, exists = lstat(dst, &cur) == 0;
-	if (exists && S_ISREG(cur.st_mode)) {
-		if (cur.st_dev == src.st_dev && cur.st_ino == src.st_ino) {
-			r = 0; /* this very file is already there */
+	int r = -1;
+	if (hash && *hash) {
+		char have[HASH_HEX_LEN + 1];
+		if (hash_fd_hex(fd, have) < 0) {
+			mwarnerr("%s: %s", key, path);
 			goto out;
 		}
-		if (cur.st_size == src.st_size && hash && *hash) {
-			char have[HASH_HEX_LEN + 1];
-			if (hash_file_hex(dst, have) == 0 && strcmp(have, hash) == 0) {
-				r = 0;
-				goto out;
-			}
+		if (strcmp(have, hash) != 0) {
+			mwarn("%s: %s does not match its recorded hash (changed since it was made?)",
+			    key, path);
+			errno = EBADMSG;
+			goto out;
 		}
 	}
-	if (make_parents(s, key) < 0)
-		goto out;
-	if (may_move) {
-		if (hash && *hash) {
-			char have[HASH_HEX_LEN + 1];
-			if (hash_file_hex(path, have) < 0) {
-				mwarnerr("%s: %s", key, path);
-				goto out;
-			}
-			if (strcmp(have, hash) != 0) {
-				mwarn("%s: %s does not match its recorded hash "
-				    "(changed since it was made?)", key, path);
-				goto out;
-			}
-		}
-		/* Durability of the new name is not forced here: the data was
-		 * made durable by its writer, and a publish checks every key it
-		 * relies on, so a link lost in a power cut is made again by the
-		 * next run. */
-		int l = link_in(path, dst, key, exists);
-		if (l < 0)
-			goto out;
-		if (l == 1) {
-			/* readable by the web server, as a copy would be */
-			if ((src.st_mode & 0444) != 0444 && chmod(dst, (src.st_mode & 07777) | 0444) < 0)
-				mwarnerr("%s: chmod %s", key, dst);
+	/* Durability of the new name is not forced here: the data was made
+	 * durable by its writer, and a publish checks every key it relies on,
+	 * so a link lost in a power cut is made again by the next run. */
+	if (linkat(AT_FDCWD, path, root_fd(s), key, 0) == 0) {
+		r = 1;
+	} else if (errno == ENOENT && make_parents(s, key) == 0 &&
+	    linkat(AT_FDCWD, path, root_fd(s), key, 0) == 0) {
+		r = 1;
+	} else if (errno == EEXIST) {
+		if (holds(s, key, src, hash)) {
 			r = 0;
 			goto out;
 		}
+		int l = link_in(path, dst, key, 1);
+		r = l == 1 ? 1 : l == 0 ? -2 : -1;
+	} else if (errno == EXDEV || errno == EPERM || errno == EMLINK || errno == ENOTSUP ||
+	    errno == EOPNOTSUPP) {
+		r = -2;
+	} else {
+		mwarnerr("%s: cannot link %s", key, path);
 	}
-	r = copy_in(path, dst, hash, key);
+	/* readable by the web server, as a copy would be */
+	if (r == 1 && (src->st_mode & 0444) != 0444 &&
+	    fchmodat(root_fd(s), key, (src->st_mode & 07777) | 0444, 0) < 0)
+		mwarnerr("%s: chmod %s", key, dst);
 out:
-	if (r < 0)
-		drop_empty_parents(s, dst);
 	free(dst);
 	return r;
 }
 
-static int dir_stat(struct store *s, const char *key, long long *size, char *hash, size_t hashlen)
+static int dir_put_file(struct store *s, const char *key, const char *path, const char *mime,
+    const char *hash, int may_move)
 {
-	char *p = key_path(s, key);
-	struct stat st;
-	int r = lstat(p, &st);
-	if (r < 0 && errno != ENOENT && errno != ENOTDIR) {
-		mwarnerr("%s", p);
-		free(p);
+	struct stat src;
+	(void)mime;
+	/* a symlink would be linked itself: its target is copied instead */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP) {
+		may_move = 0;
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	}
+	if (fd < 0 || fstat(fd, &src) < 0) {
+		mwarnerr("%s: %s", key, path);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	free(p);
+	if (!S_ISREG(src.st_mode)) {
+		mwarn("%s: %s: not a regular file", key, path);
+		close(fd);
+		return -1;
+	}
+	int r = may_move ? put_link(s, key, path, fd, &src, hash) : -2;
+	close(fd);
+	if (r != -2)
+		return r;
+	if (holds(s, key, &src, hash))
+		return 0;
+	char *dst = key_path(s, key);
+	int existed = faccessat(root_fd(s), key, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	r = make_parents(s, key) < 0 ? -1 : copy_in(path, dst, hash, key);
+	if (r < 0)
+		drop_empty_parents(s, dst);
+	free(dst);
+	return r < 0 ? -1 : !existed;
+}
+
+static int dir_stat(struct store *s, const char *key, long long *size, char *hash, size_t hashlen)
+{
+	struct stat st;
+	int r = fstatat(root_fd(s), key, &st, AT_SYMLINK_NOFOLLOW);
+	if (r < 0 && errno != ENOENT && errno != ENOTDIR) {
+		mwarnerr("%s/%s", s->root, key);
+		return -1;
+	}
 	if (r < 0 || !S_ISREG(st.st_mode))
 		return 0;
 	if (size)
@@ -423,4 +506,5 @@ const struct store_ops store_dir_ops = {
 	.get_file = dir_get_file,
 	.remove = dir_remove,
 	.list = dir_list,
+	.close = dir_close,
 };

@@ -103,11 +103,18 @@ static int s3s_put_file(struct store *s, const char *key, const char *path, cons
 	struct s3store *p = s->priv;
 	char have[HASH_HEX_LEN + 1], mine[HASH_HEX_LEN + 1], *k;
 	long long size;
-	int rc;
-	if (!hash) {
-		/* the hash is what makes a second put of the same bytes free */
+	int rc, existed = 0;
+	/* the hash is what makes a second put of the same bytes free; a file
+	 * given away (publish) is checked against the hash its record claims */
+	if (!hash || may_move) {
 		if (hash_file_hex(path, mine) < 0) {
 			mwarnerr("%s", path);
+			return -1;
+		}
+		if (hash && strcmp(hash, mine)) {
+			mwarn("%s: %s does not match its recorded hash (changed since it was made?)",
+			    key, path);
+			errno = EBADMSG;
 			return -1;
 		}
 		hash = mine;
@@ -123,11 +130,11 @@ static int s3s_put_file(struct store *s, const char *key, const char *path, cons
 			free(k);
 			return 0;
 		}
+		existed = rc == 1;
 	}
 	rc = s3_put_file(p->c, k, path, mime, mutable_key(key) ? CACHE_MUTABLE : CACHE_IMMUTABLE, hash);
 	free(k);
-	(void)may_move; /* an upload always copies */
-	return rc;
+	return rc < 0 ? -1 : !existed;
 }
 
 static int s3s_get_file(struct store *s, const char *key, const char *path)

@@ -15,6 +15,14 @@ static int text_ok(json_object *v)
 	return strlen(s) == (size_t)json_object_get_string_len(v) && utf8_valid(s);
 }
 
+const struct tagdef *tag_find(const struct tagdef *tags, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tags[i].name, name) == 0)
+			return &tags[i];
+	return NULL;
+}
+
 int tag_value_check(const struct tagdef *t, json_object *v, char *why, size_t n)
 {
 	if (json_object_is_type(v, json_type_string) && !text_ok(v)) {
@@ -94,7 +102,7 @@ int tags_check_partial(const struct config *cfg, json_object *tags, char *why, s
 		return -1;
 	}
 	json_object_object_foreach(tags, k, v) {
-		const struct tagdef *t = config_tag(cfg, k);
+		const struct tagdef *t = tag_find(cfg->tags, cfg->ntags, k);
 		if (!t) {
 			snprintf(why, n, "unknown tag \"%s\"", k);
 			return -1;

@@ -7,6 +7,11 @@
 #include <json-c/json.h>
 #include "backyard.h"
 
+/* The definition of the tag NAME among the N of a tag set, or NULL.
+ * config_tag() is this for a config's tag set; tags.c looks up here so
+ * that it stays below config.c (HACKING.md, "Layers"). */
+const struct tagdef *tag_find(const struct tagdef *tags, size_t n, const char *name);
+
 /* Checks one value against a tag definition. 0, or -1 with why filled
  * ("must be an integer", "\"x\" is not one of a, b"). */
 int tag_value_check(const struct tagdef *t, json_object *v, char *why, size_t n);

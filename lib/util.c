@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static void vmessage(const char *fmt, va_list ap, int errnum)
 {
@@ -163,4 +164,17 @@ char *utf8_sanitize(const char *s)
 		p += n;
 	}
 	return out;
+}
+
+int path_mkdir_p(const char *dir)
+{
+	struct stat st;
+	if (mkdir(dir, 0755) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	char *up = path_dirname(dir);
+	int r = strcmp(up, dir) != 0 && path_mkdir_p(up) == 0 ? 0 : -1;
+	free(up);
+	return r < 0 || (mkdir(dir, 0755) < 0 && errno != EEXIST) ? -1 : 0;
 }

@@ -34,6 +34,8 @@ int close_stdout(void);
 /* Path helpers returning new strings. */
 char *path_join(const char *dir, const char *name);
 char *path_dirname(const char *path);
+/* mkdir -p with mode 0755: 0 when dir is a directory now, -1 with errno. */
+int path_mkdir_p(const char *dir);
 
 /* True when s ends with suffix (case-insensitive when ci). */
 int str_endswith(const char *s, const char *suffix, int ci);

@@ -8,7 +8,8 @@ libcurl4-openssl-dev libavformat-dev libavcodec-dev libavfilter-dev
 libavutil-dev libswscale-dev libswresample-dev libsodium-dev ffmpeg mandoc
 sqlite3 jq curl perl util-linux openbsd-inetd ucspi-tcp lighttpd time e2fsprogs
 wrk python3-botocore libclang-rt-14-dev man-db python3 zzuf slowhttptest openssl xxd doona strace
-debhelper dpkg-dev lintian devscripts equivs"
+libexpat1-dev libssl-dev debhelper dpkg-dev lintian devscripts equivs libseccomp-dev nftables
+parallel rsync openssh-client openssh-server bsdutils"
 missing=
 for p in $pkgs; do
 	st=$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true)

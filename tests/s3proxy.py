@@ -21,6 +21,9 @@
 --log FILE     a line "METHOD PATH?QUERY" per request, as it arrives.
 --conn-log F   a line with the client's port per request (to count the
                connections a client opened).
+--aws-list     answer a ListObjectsV2 with encoding-type=url as AWS does
+               (s3rver ignores it): every Key URL-encoded, spaces as '+',
+               and <EncodingType>url</EncodingType> added.
 Prints "ready" on stdout once it listens.
 """
 import base64
@@ -31,6 +34,8 @@ import re
 import sys
 import threading
 import time
+import urllib.parse
+import xml.sax.saxutils
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -40,6 +45,7 @@ port, upstream = int(sys.argv[1]), int(sys.argv[2])
 opts = sys.argv[3:]
 verify_log = fail_every = slow = fail_match = hold = req_log = None
 fail_first = False
+aws_list = False
 conn_log = None
 fail_code = 503
 seen = set()
@@ -59,6 +65,8 @@ while opts:
         fail_code = int(opts.pop(0))
     elif o == '--conn-log':
         conn_log = opts.pop(0)
+    elif o == '--aws-list':
+        aws_list = True
     elif o == '--log':
         req_log = opts.pop(0)
     elif o == '--fail-match':
@@ -113,6 +121,17 @@ def check_signature(method, path, headers, body):
     if want != sig:
         return 'signature mismatch; canonical request was:\n' + cr
     return None
+
+
+def url_encode_keys(data):
+    """The keys of a ListBucketResult as AWS writes them for encoding-type=url."""
+    def enc(m):
+        key = xml.sax.saxutils.unescape(m.group(1), {'&quot;': '"', '&apos;': "'"})
+        key = re.sub(r'&#(x[0-9a-fA-F]+|[0-9]+);',
+                     lambda n: chr(int(n.group(1)[1:], 16) if n.group(1)[0] == 'x' else int(n.group(1))), key)
+        return '<Key>%s</Key>' % urllib.parse.quote_plus(key, safe='/')
+    text = re.sub(r'<Key>(.*?)</Key>', enc, data.decode(), flags=re.S)
+    return text.replace('</ListBucketResult>', '<EncodingType>url</EncodingType></ListBucketResult>').encode()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -171,6 +190,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         c.request(self.command, self.path, body=body, headers=fwd)
         r = c.getresponse()
         data = r.read()
+        if aws_list and self.command == 'GET' and 'encoding-type=url' in self.path and r.status == 200:
+            data = url_encode_keys(data)
         self.send_response(r.status)
         for h, v in r.getheaders():
             if h.lower() not in ('connection', 'transfer-encoding', 'keep-alive', 'content-length'):

@@ -446,6 +446,31 @@ static char *commit(struct cutjob *j, struct rend *r)
 	return NULL;
 }
 
+/* media_cut makes the copies of a clip alone the clip's failure: it cannot
+ * tell a copy the container refuses from a source that fails. Here other
+ * renditions of the same source version are already made from the range,
+ * so the source reads: the copies fail alone, as on the run that made
+ * those. 1 when so (each copy's error set). */
+static int copies_fail_alone(const struct cutjob *j, struct rend **tr, size_t nmake,
+    const char *err)
+{
+	size_t ndone = 0;
+	for (size_t i = 0; i < g.nprofiles; i++)
+		ndone += j->r[i].done != NULL;
+	if (!ndone)
+		return 0;
+	for (size_t i = 0; i < nmake; i++)
+		if (tr[i]->p->kind != PROFILE_COPY)
+			return 0;
+	for (size_t i = 0; i < nmake; i++) {
+		char *e = tr[i]->res.error;
+		size_t len = strnlen(err, sizeof tr[i]->res.error - 1);
+		memcpy(e, err, len);
+		e[len] = '\0';
+	}
+	return 1;
+}
+
 /* Makes the missing renditions, under the clip's lock: another medusa-cut
  * (or a duplicate record under -j) waits, then finds them made. */
 static char *make_missing(struct cutjob *j, unsigned long n)
@@ -485,6 +510,8 @@ static char *make_missing(struct cutjob *j, unsigned long n)
 	for (size_t i = 0; i < nmake; i++)
 		tr[i]->res = res[i];
 	free(res);
+	if (r < 0 && copies_fail_alone(j, tr, nmake, err))
+		r = 0;
 	if (r < 0)
 		msg = xstrdup(err);
 	for (size_t i = 0; i < nmake && !msg; i++)

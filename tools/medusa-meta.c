@@ -3,8 +3,8 @@
 #include "atomic.h"
 #include "backyard.h"
 #include "hash.h"
+#include "metafile.h"
 #include "ndjson.h"
-#include "probe.h"
 #include "safepath.h"
 #include "sidecar.h"
 #include "tags.h"
@@ -95,43 +95,10 @@ static int target_open(const char *arg, int folder, struct target *t)
 	return 0;
 }
 
-/* Reads the target's file; -1 after a message naming it. */
-static int target_read(struct target *t, struct meta_file *m)
+static struct metafile target_file(const struct target *t)
 {
-	char why[512];
-	if (meta_read(t->file_abs, m, why, sizeof why) < 0) {
-		mwarn("%s: %s", t->file_rel, why);
-		return -1;
-	}
-	return 0;
-}
-
-/* Validates doc as the target's file: structure, tags, times within the
- * video, and the effective tags of every clip. -1 after a message. */
-static int target_validate(struct target *t, json_object *doc)
-{
-	char why[512];
-	if (t->folder) {
-		if (folder_validate(&cfg, doc, why, sizeof why) < 0) {
-			mwarn("%s: %s", t->file_rel, why);
-			return -1;
-		}
-		return 0;
-	}
-	struct probe p;
-	long long dur = -1;
-	if (probe_file(t->abs, &p, why, sizeof why) == 0)
-		dur = p.duration_ms;
-	if (sidecar_validate(&cfg, doc, dur, why, sizeof why) < 0) {
-		mwarn("%s: %s", t->file_rel, why);
-		return -1;
-	}
-	int r = sidecar_check_effective(&cfg, t->rel, doc, why, sizeof why);
-	if (r == -2)
-		mwarn("%s", why); /* a folder file above, named in why */
-	else if (r < 0)
-		mwarn("%s: %s", t->file_rel, why);
-	return r < 0 ? -1 : 0;
+	struct metafile f = {t->folder, t->rel, t->abs, t->file_abs};
+	return f;
 }
 
 static int print_record(json_object *rec)
@@ -152,59 +119,50 @@ static json_object *result_record(struct target *t, const char *etag, json_objec
 	return rec;
 }
 
-/* Writes doc under the etag it was read with; -1 after a message. */
-static int target_write(struct target *t, json_object *doc, const char *etag,
-    char new_etag[ETAG_LEN + 1], int quiet_stale)
+/* The precondition of a save: the view still has the etag it was read
+ * with (none: unconditional). */
+static int etag_is(void *arg, const char *etag, int exists)
 {
-	int r = meta_write(t->file_abs, doc, etag, new_etag);
-	if (r == 1) {
+	(void)exists;
+	return !arg || strcmp(arg, etag) == 0;
+}
+
+/* Saves doc through the one save routine; a message for each clip that
+ * cannot be published. METAFILE_* after a message for a failure (none for
+ * a stale etag when quiet_stale). */
+static enum metafile_status target_save(struct target *t, json_object *doc, int random_ids,
+    const char *etag, int quiet_stale, struct metafile_result *res)
+{
+	struct metafile f = target_file(t);
+	enum metafile_status r = metafile_save(&cfg, &f, doc, random_ids, etag_is, (void *)etag, res);
+	switch (r) {
+	case METAFILE_SAVED:
+		for (size_t i = 0; i < json_object_array_length(res->warnings); i++) {
+			json_object *w = json_object_array_get_idx(res->warnings, i);
+			mwarn("%s: clip %s: %s", t->file_rel, jstr(w, "clip") ? jstr(w, "clip") : "?",
+			    jstr(w, "message"));
+		}
+		break;
+	case METAFILE_STALE:
 		if (!quiet_stale)
 			mwarn("%s: changed since it was read (etag %s is stale); nothing written",
 			    t->file_rel, etag);
-		return 1;
+		break;
+	case METAFILE_INVALID:
+	case METAFILE_ERROR:
+		mwarn("%s: %s", t->file_rel, res->why);
+		break;
 	}
-	if (r < 0) {
-		mwarnerr("%s: cannot write, the old file is unchanged", t->file_rel);
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
-/* Tags inherited by the target: defaults and the folder files above it. */
-static json_object *inherited(struct target *t)
+/* The record of a save: path, file, etag, and the warnings when any. */
+static json_object *saved_record(struct target *t, struct metafile_result *res, json_object *doc)
 {
-	struct tag_layer *layers = NULL;
-	size_t nl = 0;
-	json_object *owned = NULL, *src = NULL;
-	char why[512];
-	/* for a folder, the layers of a file inside it minus its own */
-	char *probe_rel = t->folder ? xasprintf("%s%sx", t->rel, *t->rel ? "/" : "") : xstrdup(t->rel);
-	if (meta_video_layers(&cfg, probe_rel, NULL, &layers, &nl, &owned, why, sizeof why) < 0) {
-		mwarn("%s", why);
-		free(probe_rel);
-		return NULL;
-	}
-	free(probe_rel);
-	if (t->folder && nl > 0) {
-		const char *last = layers[nl - 1].source;
-		char *own = xasprintf("folder:%s", *t->rel ? t->rel : ".");
-		if (strcmp(last, own) == 0)
-			nl--;
-		free(own);
-	}
-	json_object *eff = tags_effective(&cfg, layers, nl, &src);
-	json_object *out = json_object_new_object();
-	json_object_object_foreach(eff, k, v) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "value", json_object_get(v));
-		json_object_object_add(o, "source", json_object_get(json_object_object_get(src, k)));
-		json_object_object_add(out, k, o);
-	}
-	json_object_put(eff);
-	json_object_put(src);
-	json_object_put(owned);
-	free(layers);
-	return out;
+	json_object *rec = result_record(t, res->etag, doc);
+	if (json_object_array_length(res->warnings))
+		json_object_object_add(rec, "warnings", json_object_get(res->warnings));
+	return rec;
 }
 
 static int cmd_get(int argc, char **argv)
@@ -218,29 +176,34 @@ static int cmd_get(int argc, char **argv)
 	if (argc - optind != 1)
 		usage();
 	struct target t;
-	struct meta_file m = {0};
-	int rc = EXIT_SOME;
-	if (target_open(argv[optind], folder, &t) < 0 || target_read(&t, &m) < 0)
+	int rc = EXIT_SOME, exists;
+	if (target_open(argv[optind], folder, &t) < 0)
 		goto out;
-	json_object *inh = inherited(&t);
-	if (!inh)
-		goto out;
-	json_object *rec = result_record(&t, m.etag, m.doc);
-	json_object_object_add(rec, "exists", json_object_new_boolean(m.exists));
-	json_object_object_add(rec, "inherited", inh);
+	struct metafile f = target_file(&t);
+	json_object *v = metafile_view(&cfg, &f, &exists), *meta = json_object_object_get(v, "meta");
+	json_object *rec = result_record(&t, jstr(v, "etag"), NULL);
+	json_object_object_add(rec, "meta", json_object_get(meta));
+	json_object_object_add(rec, "exists", json_object_new_boolean(exists));
+	json_object_object_add(rec, "inherited", json_object_get(json_object_object_get(v, "inherited")));
+	static const char *const extra[] = {"error", "inherited_error", NULL};
+	for (const char *const *k = extra; *k; k++)
+		if (jstr(v, *k))
+			json_object_object_add(rec, *k, json_object_new_string(jstr(v, *k)));
 	char why[512];
-	int valid = folder ? folder_validate(&cfg, m.doc, why, sizeof why)
-	    : sidecar_validate(&cfg, m.doc, -1, why, sizeof why);
-	if (print_record(rec) < 0)
-		goto out;
-	if (valid < 0) {
-		/* printed anyway, so that it can be fixed and set back */
+	int valid = !meta ? -1 : folder ? folder_validate(&cfg, meta, why, sizeof why)
+	    : sidecar_validate(&cfg, meta, -1, why, sizeof why);
+	/* printed anyway, so that it can be fixed and set back */
+	int printed = print_record(rec);
+	if (jstr(v, "error"))
+		mwarn("%s: %s", t.file_rel, jstr(v, "error"));
+	else if (valid < 0)
 		mwarn("%s: %s", t.file_rel, why);
-		goto out;
-	}
-	rc = EXIT_ALLOK;
+	if (jstr(v, "inherited_error"))
+		mwarn("%s", jstr(v, "inherited_error"));
+	if (printed == 0 && valid == 0 && !jstr(v, "inherited_error"))
+		rc = EXIT_ALLOK;
+	json_object_put(v);
 out:
-	meta_file_free(&m);
 	target_free(&t);
 	return rc;
 }
@@ -313,14 +276,17 @@ static int cmd_set(int argc, char **argv)
 		if (!etag)
 			etag = jstr(in, "etag");
 	}
-	if (target_validate(&t, doc) < 0)
+	if (doc == in && json_object_is_type(in, json_type_object) && !jstr(in, "etag") &&
+	    json_object_object_get_ex(in, "meta", NULL) && json_object_object_get_ex(in, "inherited", NULL)) {
+		mwarn("stdin: a view without its etag (the output of get has one)");
 		goto out;
-	if (!folder)
-		sidecar_assign_ids(doc, t.rel, 1);
-	char new_etag[ETAG_LEN + 1];
-	if (target_write(&t, doc, etag, new_etag, 0) != 0)
-		goto out;
-	rc = print_record(result_record(&t, new_etag, doc)) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	}
+	struct metafile_result res;
+	/* a document from stdin is written by hand: id-less clips get
+	 * derived ids, as medusa-meta clips derives them */
+	if (target_save(&t, doc, 0, etag, 0, &res) == METAFILE_SAVED)
+		rc = print_record(saved_record(&t, &res, doc)) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	json_object_put(res.warnings);
 out:
 	json_object_put(in);
 	target_free(&t);
@@ -421,14 +387,20 @@ static int edit_once(enum edit what, int folder, const char *path, const char *c
     char **args, int nargs, int quiet_stale)
 {
 	struct target t;
-	struct meta_file m = {0};
+	json_object *view = NULL;
+	struct metafile_result res = {0};
 	int rc = EXIT_SOME;
 	char id[CLIP_ID_LEN + 1] = "";
-	if (target_open(path, folder, &t) < 0 || target_read(&t, &m) < 0)
+	if (target_open(path, folder, &t) < 0)
 		goto out;
-	json_object *doc = m.doc;
-	if (!folder)
-		sidecar_assign_ids(doc, t.rel, 1);
+	struct metafile f = target_file(&t);
+	view = metafile_view(&cfg, &f, NULL);
+	/* the document as the view shows it: every clip with its id */
+	json_object *doc = json_object_object_get(view, "meta");
+	if (!doc) {
+		mwarn("%s: %s", t.file_rel, jstr(view, "error"));
+		goto out;
+	}
 	switch (what) {
 	case EDIT_ADD: {
 		json_object *start = time_arg(args[0], "start"), *end = time_arg(args[1], "end");
@@ -475,21 +447,19 @@ static int edit_once(enum edit what, int folder, const char *path, const char *c
 		break;
 	}
 	}
-	if (target_validate(&t, doc) < 0)
-		goto out;
-	char new_etag[ETAG_LEN + 1];
-	int w = target_write(&t, doc, m.etag, new_etag, quiet_stale);
-	if (w != 0) {
-		if (w == 1 && quiet_stale)
+	enum metafile_status w = target_save(&t, doc, 1, jstr(view, "etag"), quiet_stale, &res);
+	if (w != METAFILE_SAVED) {
+		if (w == METAFILE_STALE && quiet_stale)
 			rc = EDIT_STALE;
 		goto out;
 	}
-	json_object *rec = result_record(&t, new_etag, NULL);
+	json_object *rec = saved_record(&t, &res, NULL);
 	if (*id)
 		json_object_object_add(rec, "clip", json_object_new_string(id));
 	rc = print_record(rec) < 0 ? EXIT_SOME : EXIT_ALLOK;
 out:
-	meta_file_free(&m);
+	json_object_put(res.warnings);
+	json_object_put(view);
 	target_free(&t);
 	return rc;
 }

@@ -8,14 +8,15 @@ prog=medusa-reconcile
 
 usage() {
 	echo "usage: $prog [-fnq] [-C backyard] [-s storage] [-m metastore] [-u base-url]" \
-	    "[-W rule] [-r frontyard-url ...] [-j N]" >&2
+	    "[-W rule] [-r frontyard-url ...] [-j N] [-g grace] [-S sshlogin|sshloginfile ... [-p] [-B shared]]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
 
-dir= storage= metastore= url= jobs= force= nowait= quiet= where=
+dir= storage= metastore= url= jobs= force= nowait= quiet= where= grace=
 recache=()
-while getopts C:s:m:u:W:r:j:fnqh opt; do
+hosts=() shared= plan=
+while getopts C:s:m:u:W:r:j:g:S:B:pfnqh opt; do
 	case $opt in
 	C) dir=$OPTARG ;;
 	s) storage=$OPTARG ;;
@@ -24,6 +25,10 @@ while getopts C:s:m:u:W:r:j:fnqh opt; do
 	W) where=$OPTARG ;;
 	r) recache+=("$OPTARG") ;;
 	j) jobs=$OPTARG ;;
+	g) grace=$OPTARG ;;
+	S) hosts+=(-S "$OPTARG") ;;
+	B) shared=$OPTARG ;;
+	p) plan=1 ;;
 	f) force=--force ;;
 	n) nowait=1 ;;
 	q) quiet=1 ;;
@@ -36,6 +41,14 @@ case $jobs in
 '') ;;
 *[!0-9]* | 0) warn "-j $jobs: the number of clips to convert at once is a positive integer"; exit 2 ;;
 esac
+case $grace in
+'') ;;
+*[!0-9]*) warn "-g $grace: the grace period is a number of seconds"; exit 2 ;;
+esac
+if [ "${#hosts[@]}" -eq 0 ] && [ -n "$shared$plan" ]; then
+	warn "-B and -p go with -S (the hosts to convert on)"
+	exit 2
+fi
 
 # The frontyard settings as medusa-publish resolves them: options, then the
 # config, then the embedded defaults beside the backyard.
@@ -45,9 +58,12 @@ args=()
 [ -n "$metastore" ] && args+=(-m "$metastore")
 [ -n "$url" ] && args+=(-u "$url")
 [ -n "$where" ] && args+=(-W "$where")
+# (a metastore that is no metastore or is damaged is named here, before
+# any work is done)
 settings=$(medusa-publish -E "${args[@]}") || exit 2
-MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL= MEDUSA_WHERE=
+MEDUSA_ROOT= MEDUSA_STORAGE= MEDUSA_METASTORE= MEDUSA_WORKDIR= MEDUSA_URL= MEDUSA_WHERE= MEDUSA_GENERATION=
 eval "$settings"
+gen0=$MEDUSA_GENERATION
 export MEDUSA_BACKYARD=$MEDUSA_ROOT
 if [ ! -d "$MEDUSA_ROOT" ]; then
 	warn "$MEDUSA_ROOT: the backyard is not there"
@@ -84,15 +100,46 @@ t0=$(date +%s%N)
 cutargs=(-w "$MEDUSA_WORKDIR")
 [ -n "$jobs" ] && cutargs+=(-j "$jobs")
 [ -n "$quiet" ] && cutargs+=(-q)
-medusa-scan |
-	medusa-meta clips |
-	medusa-tags check |
-	medusa-cut "${cutargs[@]}" |
-	medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
-	    -w "$MEDUSA_WORKDIR" ${MEDUSA_WHERE:+-W "$MEDUSA_WHERE"} --prune $force > "$log.tmp"
-st=("${PIPESTATUS[@]}")
+
+# With -S the clips go to the hosts first (medusa-reconcile-hosts); the
+# medusa-cut here then finds their renditions made and writes the records.
+hostargs=("${hosts[@]}" -C "$MEDUSA_ROOT" -w "$MEDUSA_WORKDIR")
+[ -n "$shared" ] && hostargs+=(-B "$shared")
+[ -n "$quiet" ] && hostargs+=(-q)
+cut_stage() {
+	[ "${#hosts[@]}" -gt 0 ] || { medusa-cut "${cutargs[@]}"; return; }
+	medusa-reconcile-hosts "${hostargs[@]}" | medusa-cut "${cutargs[@]}"
+	local s=("${PIPESTATUS[@]}")
+	[ "${s[0]}" -gt 128 ] && [ "${s[0]}" -ne 141 ] && warn "medusa-reconcile-hosts was killed (signal $((${s[0]} - 128)))"
+	[ "${s[0]}" -ge "${s[1]}" ] && return "${s[0]}"
+	return "${s[1]}"
+}
+if [ -n "$plan" ]; then
+	medusa-scan | medusa-meta clips | medusa-tags check |
+	    medusa-reconcile-hosts -p "${hostargs[@]}"
+	exit
+fi
+pubargs=()
+[ -n "$grace" ] && pubargs+=(--grace "$grace")
+pipeline() {
+	medusa-scan |
+		medusa-meta clips |
+		medusa-tags check |
+		cut_stage |
+		medusa-publish -q -s "$MEDUSA_STORAGE" -m "$MEDUSA_METASTORE" -u "$MEDUSA_URL" \
+		    -w "$MEDUSA_WORKDIR" ${MEDUSA_WHERE:+-W "$MEDUSA_WHERE"} --prune $force "${pubargs[@]}" > "$log.tmp"
+	st=("${PIPESTATUS[@]}")
+	mv -f -- "$log.tmp" "$log"
+}
+pipeline
+# a rendition whose bytes did not match its record was removed by publish:
+# once more, and medusa-cut makes it again
+damaged=$(tail -n 1 -- "$log" | sed -n 's/.*"publish":{.*"damaged":\([0-9]*\).*/\1/p')
+if [ "${damaged:-0}" -gt 0 ]; then
+	warn "$damaged renditions in $MEDUSA_WORKDIR did not match their records and were removed: converting them again"
+	pipeline
+fi
 t1=$(date +%s%N)
-mv -f -- "$log.tmp" "$log"
 
 rc=0
 names=(medusa-scan "medusa-meta clips" "medusa-tags check" medusa-cut medusa-publish)
@@ -110,10 +157,25 @@ summary=$(tail -n 1 -- "$log")
 num() { printf '%s\n' "$summary" | sed -n "s/.*\"publish\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
 case $summary in
 *'"publish":'*) ;;
-*) warn "the pipeline stopped before publishing (see the messages above); nothing was pruned"
+*)	# what the metastore says now: publish may have committed and then
+	# failed to write its records (a full disk under the work directory)
+	MEDUSA_GENERATION=
+	eval "$(medusa-publish -E "${args[@]}" 2>/dev/null)"
+	if [ -n "$MEDUSA_GENERATION" ] && [ "$MEDUSA_GENERATION" != "$gen0" ]; then
+		warn "medusa-publish committed generation $MEDUSA_GENERATION, but its records and counts could not be written to $log (see the messages above)"
+	else
+		warn "the pipeline stopped before publishing (see the messages above); nothing was published or pruned${gen0:+, the frontyard is still at generation $gen0}"
+	fi
 	[ "$rc" -eq 0 ] && rc=1
 	exit "$rc" ;;
 esac
+# what was published, so that a later run with -S sends the hosts only
+# what is not converted yet (medusa-reconcile-hosts keeps that ledger)
+if [ "${#hosts[@]}" -gt 0 ]; then
+	medusa-reconcile-hosts -C "$MEDUSA_ROOT" -w "$MEDUSA_WORKDIR" -L "$log" || [ "$rc" -ne 0 ] || rc=1
+elif command -v jq >/dev/null 2>&1 && command -v b2sum >/dev/null 2>&1; then
+	medusa-reconcile-hosts -C "$MEDUSA_ROOT" -w "$MEDUSA_WORKDIR" -L "$log" 2>/dev/null
+fi
 changed=$(num changed) unchanged=$(num unchanged) failed=$(num failed) errors=$(num errors)
 pruned=$(num pruned) gen=$(num generation)
 videos=$(printf '%s\n' "$summary" | sed -n 's/^{"summary":{.*"videos":\([0-9]*\).*/\1/p')

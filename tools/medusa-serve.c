@@ -5,7 +5,9 @@
 #include "dirs.h"
 #include "hash.h"
 #include "http.h"
+#include "metastore.h"
 #include "rule.h"
+#include "sandbox.h"
 #include "serve.h"
 #include "sign.h"
 #include "util.h"
@@ -27,10 +29,10 @@
 
 static noreturn void usage(void)
 {
-	fprintf(stderr, "usage: medusa-serve backyard|frontyard [-C backyard] [-w webdir]\n"
-	    "           [-a tokenfile] [-m metastore] [-s storage] [-c cachedir]\n"
+	fprintf(stderr, "usage: medusa-serve backyard|frontyard [-v] [-C backyard] [-w webdir]\n"
+	    "           [-a tokenfile] [-H host]... [-m metastore] [-s storage] [-c cachedir]\n"
 	    "           [-k pubkey] [-u baseurl] [-r refresh] [-b maxbody] [-i idle]\n"
-	    "           [-t timeout] [-W rule]\n");
+	    "           [-t timeout] [-l per-source] [-W rule]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -48,6 +50,77 @@ static int is_dir(const char *p)
 {
 	struct stat st;
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* After setup (serve_frontyard_setup included), least privilege
+ * (sandbox.h): writes only to the sidecar tree (backyard) and the cache
+ * directory (both modes); no exec, ptrace or new sockets. -v says once
+ * what applies and what the kernel lacks. */
+static void enter_sandbox(struct serve *s, int verbose, struct metastore **held)
+{
+	const char *w[5] = {NULL};
+	char *wal = NULL, *shm = NULL;
+	size_t n = 0;
+	if (s->mode == SERVE_BACKYARD)
+		w[n++] = s->cfg->root;
+	char *md = s->mode == SERVE_FRONTYARD && !s->remote ? path_dirname(s->metastore) : NULL;
+	if (md && access(md, W_OK) == 0) {
+		/* A reader of a WAL database writes its -wal and -shm files,
+		 * making them when missing, which the sandbox would refuse in
+		 * the metastore's folder: open it now, so that they are there,
+		 * and hold it, so that a publisher closing does not remove
+		 * them; only those two files become writable. */
+		char why[512];
+		*held = metastore_open(s->metastore, MS_READONLY, why, sizeof why);
+		if (!*held && verbose)
+			/* not fatal: each request opens it again and says why */
+			mwarn("sandbox: the metastore's -wal and -shm stay read-only: %s", why);
+		wal = xasprintf("%s-wal", s->metastore);
+		shm = xasprintf("%s-shm", s->metastore);
+		w[n++] = wal;
+		w[n++] = shm;
+	}
+	free(md);
+	if (s->cachedir) {
+		/* a rule needs the directory; the cache would make it anyway */
+		(void)path_mkdir_p(s->cachedir);
+		w[n++] = s->cachedir;
+		/* temporary files (SQLite's for a large sort, a replica's
+		 * download) go where it may write */
+		setenv("TMPDIR", s->cachedir, 1);
+	}
+	/* a replica's fetch runs in the helper serve_frontyard_setup forked
+	 * before this: the server itself needs no socket */
+	struct sandbox_report r;
+	int rc = sandbox_apply(w, 0, &r);
+	if (verbose)
+		mwarn("sandbox%s: %s", rc ? " (partly)" : "", r.text);
+	free(wal);
+	free(shm);
+}
+
+/* -H: a host name the backyard answers to (no port; "host." is "host"). */
+static void add_host(struct serve *s, const char *arg)
+{
+	char name[256];
+	size_t k = strlen(arg);
+	if (k > 0 && arg[k - 1] == '.')
+		k--;
+	if (!k || http_host_name(arg, name, sizeof name) < 0 || strlen(name) != k ||
+	    strncmp(name, arg, k) != 0)
+		mdie(EXIT_USAGE, "-H: %s: want a host name (no port)", arg);
+	s->hosts = xrealloc(s->hosts, (s->nhosts + 1) * sizeof *s->hosts);
+	s->hosts[s->nhosts++] = xstrdup(name);
+}
+
+static int connections(const char *arg, const char *what)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > 100000)
+		mdie(EXIT_USAGE, "%s: %s: want connections (1 to 100000)", what, arg);
+	return (int)v;
 }
 
 static char *read_token(const char *file)
@@ -68,9 +141,12 @@ int main(int argc, char *argv[])
 	struct serve s = {.api_max_age = 10, .refresh = 30};
 	struct http_limits lim;
 	http_limits_default(&lim);
-	int ch;
-	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:W:")) != -1) {
+	int ch, verbose = 0;
+	while ((ch = getopt(argc, argv, "C:w:a:m:s:c:k:r:b:i:t:u:W:H:l:v")) != -1) {
 		switch (ch) {
+		case 'v': verbose = 1; break;
+		case 'H': add_host(&s, optarg); break;
+		case 'l': lim.per_source = connections(optarg, "-l"); break;
 		case 'C': dir = optarg; break;
 		case 'w': s.webdir = xstrdup(optarg); break;
 		case 'a': tokfile = optarg; break;
@@ -200,6 +276,9 @@ int main(int argc, char *argv[])
 
 	struct http_conn c;
 	http_conn_init(&c, 0, 1, &lim);
+	serve_begin(&s, &c);
+	struct metastore *held = NULL;
+	enter_sandbox(&s, verbose, &held);
 	for (;;) {
 		int st2 = http_next(&c);
 		if (st2 == 0)
@@ -213,11 +292,15 @@ int main(int argc, char *argv[])
 	}
 	http_conn_close(&c);
 	http_conn_free(&c);
+	metastore_close(held);
 	serve_frontyard_free(&s);
 	rule_free(s.where);
 	if (s.token)
 		sodium_memzero(s.token, strlen(s.token));
 	free(s.token);
+	for (size_t i = 0; i < s.nhosts; i++)
+		free(s.hosts[i]);
+	free(s.hosts);
 	free(s.webdir);
 	free(s.metastore);
 	free(s.remote);

@@ -27,8 +27,9 @@ static void usage(void)
 	    "       medusa-store keys -m METASTORE\n"
 	    "       medusa-store [-C backyard -W rule] snapshot -m METASTORE FILE\n"
 	    "       medusa-store -s STORE [-n] [-f] [-k N] push -m METASTORE\n"
+	    "       medusa-store -s STORE [-l LISTING] missing -m METASTORE ROOT\n"
 	    "       medusa-store -s STORE generation\n"
-	    "       medusa-store -s STORE [-n] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
+	    "       medusa-store -s STORE [-cn] [-W rule] [-k N] [-x KEYFILE] [-l LISTING] gc\n"
 	    "       medusa-store -s STORE fetch LOCAL-METASTORE\n");
 	exit(EXIT_USAGE);
 }
@@ -209,15 +210,16 @@ static int number(const char *s, int min, int max, const char *what)
 
 int main(int argc, char **argv)
 {
-	int c, jobs = 8, keep = 2, dry = 0, force = 0, rc = EXIT_ALLOK;
+	int c, jobs = 8, keep = 2, dry = 0, force = 0, clean = 0, rc = EXIT_ALLOK;
 	const char *metastore = NULL, *keyfile = NULL, *listing = NULL, *where = NULL, *dir = NULL, *cmd;
 	struct store *s;
 	static const struct option longopts[] = {
 		{"keep", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
-	while ((c = getopt_long(argc, argv, "+s:j:k:l:m:nfx:C:W:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:cj:k:l:m:nfx:C:W:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c': clean = 1; break;
 		case 's': store_url = optarg; break;
 		case 'j': jobs = number(optarg, 1, 64, "-j"); break;
 		case 'k': keep = number(optarg, 0, 1000, "--keep"); break;
@@ -292,6 +294,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "ls") && argc <= 1) {
 	} else if (!strcmp(cmd, "rm") && argc >= 1) {
 	} else if (!strcmp(cmd, "push") && argc == 0 && metastore) {
+	} else if (!strcmp(cmd, "missing") && argc == 1 && metastore) {
 	} else if ((!strcmp(cmd, "generation") || !strcmp(cmd, "gc")) && argc == 0) {
 	} else if (!strcmp(cmd, "fetch") && argc == 1) {
 		/* a store or a public URL: rmeta opens it */
@@ -347,7 +350,7 @@ int main(int argc, char **argv)
 		size_t n;
 		char **keys = read_keys(argc, argv, &n);
 		for (size_t i = 0; i < n; i++)
-			if (!store_key_valid(keys[i])) {
+			if (!store_key_removable(keys[i])) {
 				mwarn("%s: not a valid key", keys[i]);
 				rc = EXIT_SOME;
 			}
@@ -358,10 +361,22 @@ int main(int argc, char **argv)
 		free(keys);
 	} else if (!strcmp(cmd, "push")) {
 		rc = rmeta_push(s, metastore, keep, force, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	} else if (!strcmp(cmd, "missing")) {
+		FILE *l = listing ? fopen(listing, "w") : NULL;
+		if (listing && !l) {
+			mwarnerr("%s", listing);
+			rc = EXIT_SOME;
+		} else {
+			rc = rmeta_missing(s, metastore, argv[0], l, stdout) < 0 ? EXIT_SOME : EXIT_ALLOK;
+			if (l && fclose(l) != 0) {
+				mwarnerr("%s", listing);
+				rc = EXIT_SOME;
+			}
+		}
 	} else if (!strcmp(cmd, "generation")) {
 		rc = rmeta_show(s) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	} else if (!strcmp(cmd, "gc")) {
-		rc = rmeta_gc(s, keep, keyfile, listing, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
+		rc = rmeta_gc(s, keep, keyfile, listing, dry, clean ? (where ? where : "") : NULL) < 0 ? EXIT_SOME : EXIT_ALLOK;
 	}
 	store_close(s);
 	if (close_stdout() < 0)

@@ -111,20 +111,38 @@ ms() { medusa-store -s "$target" "$@"; }
 # A consistent copy first: the keys to upload come from it, so the snapshot
 # that goes up never references a file that did not.
 progress "snapshot of $metastore"
-snapinfo=$(medusa-store -s "$target" ${where:+-C "$MEDUSA_ROOT" -W "$where"} snapshot \
-    -m "$metastore" "$work/snap.sqlite") ||
+medusa-store -s "$target" ${where:+-C "$MEDUSA_ROOT" -W "$where"} snapshot \
+    -m "$metastore" "$work/snap.sqlite" > "$work/snap.json" ||
 	fail "cannot snapshot $metastore"
-gen=$(printf '%s\n' "$snapinfo" | jq -r .generation)
-ms keys -m "$work/snap.sqlite" > "$work/local.ndjson" || fail "cannot read the keys of $metastore"
-jq -r .key "$work/local.ndjson" > "$work/local.keys" || fail "cannot read the keys of $metastore"
+
+# What the remote serves now, for the messages below: a generation, none
+# yet, or a generation object that is empty or damaged (then its
+# generation is unknown, and the push rebuilds it from the snapshots).
+ms generation > "$work/generation" 2> "$work/generation.err"
+# (one jq for all five; fields apart by US, as any of them may be empty)
+IFS=$'\037' read -r gen nexcluded rgen unreadable snapkey < <(jq -r -n --slurpfile s "$work/snap.json" '
+	(input? // {}) as $g |
+	[$s[0].generation, ($s[0].excluded // [] | length), ($g.generation // ""), ($g.unreadable // ""),
+	 ($g.snapshot // "")] |
+	map(tostring) | join("\u001f")' < "$work/generation" 2>/dev/null)
+[ -n "$gen" ] || fail "cannot snapshot $metastore"
+if [ -n "$unreadable" ]; then
+	still="$target still has no readable generation object (meta/generation: $unreadable)"
+elif [ -z "$rgen" ]; then
+	cat "$work/generation.err" >&2
+	fail "cannot read the generation object of $target"
+elif [ "$rgen" = 0 ]; then
+	still="$target serves no generation yet"
+else
+	still="$target still serves generation $rgen"
+fi
 
 # The fast path of a no-op: the remote switched to this generation (so
-# every file it references went up first) and a gc with the same --keep
-# finished after that (meta/clean holds both). -a checks the full listing
-# anyway.
-if [ -z "$all$force$dry" ]; then
-	rgen=$(ms generation | jq -r .generation) || fail "cannot read the generation object of $target"
-	if [ "$rgen" = "$gen" ] && ms stat meta/clean > /dev/null 2>&1 &&
+# every file it references went up first), its snapshot is there, and a gc
+# with the same --keep finished after that (meta/clean holds both). -a
+# checks the full listing anyway.
+if [ -z "$all$force$dry$unreadable" ]; then
+	if [ "$rgen" = "$gen" ] && [ -n "$snapkey" ] && ms stat meta/clean "$snapkey" > /dev/null 2>&1 &&
 	    ms get meta/clean "$work/clean" && [ "$(cat "$work/clean")" = "$gen $keep${where:+ $where}" ]; then
 		progress ""
 		[ -t 2 ] && [ -z "$quiet" ] && printf '\r\033[K' >&2
@@ -133,34 +151,32 @@ if [ -z "$all$force$dry" ]; then
 	fi
 fi
 
-# (1) what the remote has
+# (1) + (2): what the remote has (the listing kept for the gc), and what it
+# lacks: absent, or of another size (a torn upload by another tool)
 progress "listing $target"
-ms ls > "$work/remote.ndjson" || fail "cannot list $target"
+ms -l "$work/remote.ndjson" missing -m "$work/snap.sqlite" "$root" > "$work/upload.ndjson" ||
+	fail "cannot compare $metastore with $target"
 
 # Clips outside the rule: nothing of theirs stays on the remote, not even
 # for the kept generations (their snapshots hold the rows): delete their
 # objects after the switch, and keep no older generation this time.
-printf '%s\n' "$snapinfo" | jq -r '.excluded[]' > "$work/excluded.ids" || fail "cannot read the snapshot's left-out clips"
-jq -r .key "$work/remote.ndjson" | awk -F/ 'NR == FNR { x[$0]; next } $1 == "clips" && ($2 in x)' \
-    "$work/excluded.ids" - > "$work/private.keys" || fail "cannot compare the remote with the rule"
+: > "$work/private.keys"
+if [ "$nexcluded" != 0 ]; then
+	jq -r '.excluded[]' "$work/snap.json" > "$work/excluded.ids" || fail "cannot read the snapshot's left-out clips"
+	jq -r .key "$work/remote.ndjson" | awk -F/ 'NR == FNR { x[$0]; next } $1 == "clips" && ($2 in x)' \
+	    "$work/excluded.ids" - > "$work/private.keys" || fail "cannot compare the remote with the rule"
+fi
 if [ -s "$work/private.keys" ]; then
 	keep=0 force=-f
 	warn "$(wc -l < "$work/private.keys") objects on $target belong to clips outside the rule: they go after the switch, and so do the older generations"
 fi
-
-# (2) what it lacks: absent, or of another size (a torn upload by another tool)
-jq -c -n --arg root "$root" --slurpfile r "$work/remote.ndjson" '
-	(reduce $r[] as $o ({}; .[$o.key] = $o.size)) as $have |
-	inputs | select($have[.key] != .bytes) |
-	{key, file: ($root + "/" + .key), mime, hash, bytes}' < "$work/local.ndjson" \
-	> "$work/upload.ndjson" || fail "cannot compare the local and remote keys"
 nup=$(wc -l < "$work/upload.ndjson")
-bup=$(jq -s 'map(.bytes) | add // 0' "$work/upload.ndjson")
-while IFS= read -r f; do
-	[ -f "$f" ] || fail "$f: referenced by $metastore but missing from $root"
-done < <(jq -r .file "$work/upload.ndjson")
+bup=0
+[ "$nup" -eq 0 ] || bup=$(jq -s 'map(.bytes) | add // 0' "$work/upload.ndjson")
 
 if [ -n "$dry" ]; then
+	ms keys -m "$work/snap.sqlite" | jq -r .key > "$work/local.keys" ||
+		fail "cannot read the keys of $metastore"
 	jq -c '{upload: .key, bytes}' "$work/upload.ndjson"
 	ms $force -k "$keep" -n push -m "$work/snap.sqlite" > "$work/push.ndjson" ||
 		fail "cannot plan the snapshot upload"
@@ -190,15 +206,16 @@ if [ "$nup" -gt 0 ]; then
 		done
 		echo "$n" > "$work/uploaded"
 	}; then
-		fail "uploading renditions to $target failed ($(cat "$work/uploaded" 2>/dev/null || echo 0) of $nup done); the remote still serves its previous generation"
+		fail "uploading renditions to $target failed ($(cat "$work/uploaded" 2>/dev/null || echo 0) of $nup done); $still"
 	fi
 fi
 
 # (3) + (4): snapshot and manifest, then the switch
 progress "switching $target to generation $gen"
 ms $force -k "$keep" push -m "$work/snap.sqlite" > "$work/push.ndjson" ||
-	fail "uploading the metastore snapshot to $target failed; the remote still serves its previous generation"
-rgen=$(jq -r .generation "$work/push.ndjson")
+	fail "uploading the metastore snapshot to $target failed; $still"
+# the push switched the remote to the snapshot's generation
+rgen=$gen
 
 # (5) tell the remote servers (they would notice at their next poll anyway)
 rc=0
@@ -224,10 +241,10 @@ fi
 
 # (6) what no kept generation references
 progress "removing unused files from $target"
-ms -k "$keep" -l "$work/remote.ndjson" gc > "$work/gc.ndjson" || fail "removing unused files from $target failed (the next sync retries)"
+# (and meta/clean, which lets the next sync stop early)
+ms -c ${where:+-W "$where"} -k "$keep" -l "$work/remote.ndjson" gc > "$work/gc.ndjson" ||
+	fail "removing unused files from $target failed (the next sync retries)"
 ndel=$(wc -l < "$work/gc.ndjson")
-echo "$rgen $keep${where:+ $where}" > "$work/clean"
-ms put meta/clean "$work/clean" text/plain || fail "cannot write meta/clean to $target (the next sync checks again)"
 
 t1=$(date +%s%N)
 e=$(( (t1 - t0) / 1000000 ))

@@ -106,6 +106,9 @@ ok "the 360p rendition is whole" near "$(vprobe "$thf" duration)" 1 0.04
 before=$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)
 fails "the next run" 1 medusa-cut -p 360p,orig < th.ndjson
 is "$(find "$W/th" -type f -printf '%p %i %T@\n' | sort)" "$before" "does not make the 360p again"
+is "$(lastout | jq -r '[.clip, (.error // "none"), ([.renditions[].profile] | join(",")),
+  (.failed | map(.profile + ": " + .error) | join(";"))] | @tsv')" \
+  "th	none	360p	orig: theora cannot go into mp4 without re-encoding" "the next run's record: the 360p kept, orig failed alone again"
 
 # an encoder that does not open for this source: SVT-AV1 under 64 pixels
 mkdir -p "$T/av1"

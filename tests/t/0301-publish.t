@@ -46,6 +46,9 @@ oldk=$(jq -r 'select(.clip=="a2") | .renditions[0].key' in.ndjson)
 newk=$(jq -r '.renditions[0].key' a2new.ndjson)
 ok "publish a changed clip" medusa-publish -s "$S" -m "$M" -u http://127.0.0.1:8080/files/ < a2new.ndjson
 ok "new version stored" test -f "$S/$newk"
+ok "old version kept for the grace period" test -f "$S/$oldk"
+is "$(sqlite3 "$M" "SELECT count(*) FROM garbage WHERE key = '$oldk'")" 1 "... listed as unused"
+ok "a run after the grace period" medusa-publish --grace 0 -s "$S" -m "$M" < /dev/null
 ok "old version removed" test ! -e "$S/$oldk"
 ok "old version's folder removed" test ! -e "$S/$(dirname "$oldk")"
 is "$(sqlite3 "$M" "SELECT key FROM renditions r JOIN clips c ON c.n = r.clip WHERE c.id = 'a2' AND profile = '360p'")" "$newk" "row names the new key"

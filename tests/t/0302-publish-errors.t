@@ -67,7 +67,7 @@ like "$(lasterr)" 'no backyard found' "says why"
 sqlite3 "$M" 'PRAGMA user_version = 99'
 fails "metastore from a newer medusa" 2 medusa-publish -s "$S" -m "$M" < good.ndjson
 like "$(lasterr)" 'schema version 99 is newer' "schema version named"
-sqlite3 "$M" 'PRAGMA user_version = 1'
+sqlite3 "$M" 'PRAGMA user_version = 2'
 tree "$S" -type f > after
 ok "storage unchanged by all of these" cmp before after
 # a full output (stdout to /dev/full) is an error

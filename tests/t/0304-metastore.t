@@ -8,14 +8,14 @@ M=$T/ms.sqlite
   mkrec work n1 trips/nara.mp4 0 3 '{"place":"Nara","rating":2,"people":[],"public":false}'
   summary 2; } > in.ndjson
 ok "publish" medusa-publish -s "$T/files" -m "$M" < in.ndjson
-is "$(sqlite3 "$M" 'PRAGMA user_version')" 1 "schema version 1"
+is "$(sqlite3 "$M" 'PRAGMA user_version')" 2 "schema version 2"
 is "$(sqlite3 "$M" 'PRAGMA journal_mode')" wal "WAL mode"
 is "$(sqlite3 "$M" "SELECT value FROM meta WHERE key = 'generation'")" 1 "generation in meta"
 like "$(sqlite3 "$M" "SELECT value FROM meta WHERE key = 'updated'")" '^[0-9][0-9]*$' "updated in meta, seconds"
 is "$(sqlite3 "$M" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name" | tr '\n' ' ')" \
-   "clips meta renditions tags " "the documented tables"
+   "clips garbage meta renditions tags " "the documented tables"
 is "$(sqlite3 "$M" "SELECT name FROM pragma_table_info('clips')" | tr '\n' ' ')" \
-   "n id video start end duration tags fingerprint generation updated " "clips columns"
+   "n id video start end duration tags fingerprint generation updated rechash " "clips columns"
 is "$(sqlite3 "$M" "SELECT name FROM pragma_table_info('renditions')" | tr '\n' ' ')" \
    "clip profile kind key version url bytes hash mime width height duration start " "renditions columns"
 is "$(sqlite3 "$M" "SELECT name FROM pragma_table_info('tags')" | tr '\n' ' ')" \
@@ -52,4 +52,16 @@ echo "SELECT count(*) FROM clips; COMMIT; SELECT count(*) FROM clips;" >&3
 exec 3>&-
 wait $sqpid
 is "$(tr '\n' ' ' < sq.out)" "2 2 3 " "the reader kept its snapshot, then saw the new clip"
+
+# a metastore of schema 1 (before the record hashes and the garbage table)
+# is migrated by the next publish, its rows kept, nothing changed
+M1=$T/old.sqlite
+cat in.ndjson n2.ndjson | medusa-publish -q -s "$T/files1" -m "$M1" > /dev/null
+sqlite3 "$M1" "ALTER TABLE clips DROP COLUMN rechash; DROP TABLE garbage; PRAGMA user_version = 1"
+g1=$(gen_of "$M1")
+ok "publish into a schema-1 metastore" sh -c "cat in.ndjson n2.ndjson | medusa-publish -s '$T/files1' -m '$M1'"
+is "$(sqlite3 "$M1" 'PRAGMA user_version')" 2 "migrated to schema 2"
+like "$(lasterr)" '0 changed, 3 unchanged' "the rows were kept as they were"
+is "$(gen_of "$M1")" "$g1" "the generation did not move"
+is "$(sqlite3 "$M1" 'SELECT count(*) FROM clips WHERE rechash IS NOT NULL')" 3 "and the record hashes are filled in"
 done_testing

@@ -34,7 +34,7 @@ sed 's/"height": 96,/"height": 480,/; s/"preset": "ultrafast"/"preset": "slower"
 F2=$T/two/frontyard
 cutkills=0
 for n in 2 4 6 8 10; do
-	setsid medusa-reconcile -q -C two/by 2>/dev/null &
+	setsid medusa-reconcile -g 0 -q -C two/by 2>/dev/null &
 	pid=$!
 	while kill -0 $pid 2>/dev/null; do
 		[ "$(find "$F2/work" -type f \( -name '*.mp4' -o -name '*.jpg' \) ! -name '.*' 2>/dev/null | wc -l)" -ge $n ] && break
@@ -50,7 +50,7 @@ for n in 2 4 6 8 10; do
 	fi
 done
 echo "# killed $cutkills times during cut"
-ok "the run after the cut kills" medusa-reconcile -q -C two/by
+ok "the run after the cut kills" medusa-reconcile -g 0 -q -C two/by
 is "$(ids "$F2/metastore.sqlite")" "a1 a2 b1 b2 c1 c2 " "every clip published"
 ok "every row's file is there with its hash" consistent "$F2/metastore.sqlite" "$F2/files"
 
@@ -59,7 +59,7 @@ ok "every row's file is there with its hash" consistent "$F2/metastore.sqlite" "
 k=1
 while :; do
 	st=0
-	{ MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -q -C by 2>/dev/null || st=$?; } 2>/dev/null
+	{ MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -g 0 -q -C by 2>/dev/null || st=$?; } 2>/dev/null
 	[ "$st" -eq 137 ] || { echo "# run $k: exit $st"; break; }
 	kills=$((kills + 1))
 	check_kill "first publish, point $k"
@@ -78,7 +78,7 @@ printf '{"tags": {"place": "c"}, "clips": [{"id": "c1", "start": 0.4, "end": 1.2
 k=1
 while :; do
 	st=0
-	{ MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -q -C by 2>/dev/null || st=$?; } 2>/dev/null
+	{ MEDUSA_TEST_CRASH_AT=$k setsid -w medusa-reconcile -g 0 -q -C by 2>/dev/null || st=$?; } 2>/dev/null
 	[ "$st" -eq 137 ] || { echo "# run $k: exit $st"; break; }
 	kills=$((kills + 1))
 	check_kill "update and prune, point $k" "a1 b1 b2 c1 c2"
@@ -95,7 +95,7 @@ is "$(find "$S" -name '*.tmp*' | wc -l)" 0 "no temporary file in storage"
 ok "killed at 10 points or more ($kills)" test "$kills" -ge 10
 # and a last run has nothing to do
 g=$(gen_of "$M")
-ok "a run after all that" medusa-reconcile -C by
+ok "a run after all that" medusa-reconcile -g 0 -C by
 like "$(lasterr)" '0 clips converted, 5 skipped, 0 failed, 0 pruned' "nothing left to do"
 is "$(gen_of "$M")" "$g" "generation unchanged"
 done_testing

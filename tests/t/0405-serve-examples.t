@@ -9,14 +9,15 @@ FY=$T/frontyard
 clip k1 trips/kyoto.mp4 0 4 '{"place":"Kyoto","people":[],"rating":5,"kind":"travel","public":true}' > "$T/recs"
 medusa-publish -C "$T/by" -q < "$T/recs" > /dev/null
 medusa-recache -g "$FY" 2>/dev/null
-PB=$(free_port) PF=$(free_port) PC=$(free_port)
+PB=$(free_port) PF=$(free_port) PC=$(free_port) PD=$(free_port)
 me=$(id -un)
 # localize FILE: the example with this test's paths, users and ports
 localize() {
 	sed -e "s|/usr/local/bin/medusa-serve|$MEDUSA_BIN/medusa-serve|g" \
 	    -e "s|/home/medusa/videos|$T/by|g" -e "s|/srv/medusa|$FY|g" \
 	    -e "s|/var/cache/medusa|$T/cache|g" \
-	    -e "s|8080|$PB|g" -e "s|8081|$PF|g" -e "s|8082|$PC|g" \
+	    -e "s|/usr/local/share/medusa/web|$MEDUSA_SRC/web|g" \
+	    -e "s|8080|$PB|g" -e "s|8081|$PF|g" -e "s|8082|$PC|g" -e "s|8083|$PD|g" \
 	    -e "s/ nowait medusa / nowait $me /" -e "s/ nowait www-data / nowait $me /" \
 	    -e "s/= medusa\$/= $me/" -e "s/= www-data\$/= $me/" "$1"
 }
@@ -87,4 +88,35 @@ at_exit "kill $lpid 2>/dev/null || true; wait $lpid 2>/dev/null || true"
 wait_port "$PC"
 check_back "$PC" lighttpd.conf
 is "$(code -r 0-9 "http://127.0.0.1:$PC/media/a/v.mp4")" 206 "lighttpd.conf: a video with Range"
+kill $lpid; wait $lpid 2>/dev/null || true
+
+# lighttpd-frontyard.conf: the public frontyard, medusa-serve as CGI for /api/
+localize "$EX/frontyard.cgi" > "$FY/cgi/frontyard.cgi"; chmod 755 "$FY/cgi/frontyard.cgi"
+{ localize "$EX/lighttpd-frontyard.conf" | sed 's/^server.bind = .*/server.bind = "127.0.0.1"/'
+  echo "server.errorlog = \"$T/lighttpd-fy.err\""; } > "$T/lighttpd-fy.conf"
+lighttpd -D -f "$T/lighttpd-fy.conf" 2>"$T/lighttpd-fy.stderr" &
+dpid=$!
+at_exit "kill $dpid 2>/dev/null || true; wait $dpid 2>/dev/null || true"
+wait_port "$PD"
+check_front "$PD" lighttpd-frontyard.conf
+is "$(code "http://127.0.0.1:$PD/api/clips?kind=travel")" 200 "lighttpd-frontyard.conf: a query reaches medusa-serve"
+is "$(jq -r .total "$T/body")" 1 "lighttpd-frontyard.conf: the filter applied"
+code "http://127.0.0.1:$PD/api/clips" > /dev/null
+url=$(jq -r '.clips[0].renditions[] | select(.profile == "360p") | .url' "$T/body")
+is "$(code -r 0-99 "http://127.0.0.1:$PD/files/${url#*/files/}")" 206 "lighttpd-frontyard.conf: lighttpd sends the files, with Range"
+like "$(hdr Cache-Control)" immutable "lighttpd-frontyard.conf: cached forever"
+is "$(code "http://127.0.0.1:$PD/")" 200 "lighttpd-frontyard.conf: the gallery page"
+like "$(hdr Content-Type)" text/html "lighttpd-frontyard.conf: as HTML"
+ok "nftables.conf: a limit per client address for lighttpd and inetd" grep -q "ct count over" "$EX/nftables.conf"
+ok "systemd: a limit per client address" grep -q '^MaxConnectionsPerSource=' "$EX/systemd/medusa-frontyard.socket"
+ok "tcpserver.sh and inetd.conf: medusa-serve's own limit per address" sh -c \
+  "grep -q 'medusa-serve frontyard -l ' '$EX/tcpserver.sh' && grep -q 'medusa-serve frontyard -l ' '$EX/inetd.conf'"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$T/units"
+	localize "$EX/systemd/medusa-frontyard.socket" > "$T/units/medusa-frontyard.socket"
+	localize "$EX/systemd/medusa-frontyard@.service" > "$T/units/medusa-frontyard@.service"
+	ok "systemd: the units verify" sh -c "cd '$T/units' && systemd-analyze verify --man=no ./medusa-frontyard.socket"
+else
+	_n=$((_n + 1)); echo "ok $_n - # SKIP systemd-analyze is not installed"
+fi
 done_testing

@@ -23,7 +23,7 @@ ok "publish again" medusa-publish -s $S -m ms3.sqlite -u https://cdn.example.com
 is "$(grep -ac 'Stored object' "$T/s3rver.log")" "$n0" "uploads nothing"
 mkrec work a1 trips/kyoto.mp4 0 3 '{"place":"Kyoto"}' > a1new.ndjson
 oldk=$(jq -r 'select(.clip=="a1") | .renditions[0].key' in.ndjson)
-ok "publish a changed clip" medusa-publish -s $S -m ms3.sqlite -u https://cdn.example.com/ < a1new.ndjson
+ok "publish a changed clip" medusa-publish --grace 0 -s $S -m ms3.sqlite -u https://cdn.example.com/ < a1new.ndjson
 fails "the old version is removed from S3" 1 medusa-store -s $S stat "$oldk"
 
 # a local publish, synced

@@ -9,7 +9,7 @@
 . "$MEDUSA_SRC/tests/t/0800-hostile.sh"
 hostile_fixture
 S="backyard -C $T/by -w $T/web -t 2 -i 2 -b 65536"
-H='Host: x\r\n'
+H='Host: localhost\r\n'
 
 # --- Range ---
 req r1 "GET /media/a/v.mp4 HTTP/1.1\r\n${H}Range: bytes=0-9\r\n\r\n"

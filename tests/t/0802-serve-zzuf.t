@@ -14,7 +14,7 @@ if ! command -v zzuf >/dev/null 2>&1; then
 fi
 hostile_fixture
 S="backyard -C $T/by -w $T/web -t 2 -i 2 -b 65536"
-H='Host: x\r\n'
+H='Host: localhost\r\n'
 printf "GET /media/a/v.mp4 HTTP/1.1\r\n${H}Range: bytes=10-20\r\n\r\nPUT /api/videos/a/v.mp4/meta HTTP/1.1\r\n${H}If-Match: \"abc\"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\nGET /media/a/link.mp4 HTTP/1.1\r\n${H}\r\n" > "$T/seed.1"
 printf "GET /api/videos HTTP/1.1\r\n${H}\r\nGET /api/videos/a/v.mp4/meta HTTP/1.1\r\n${H}\r\nGET /api/folders/meta HTTP/1.1\r\n${H}Connection: keep-alive\r\n\r\nPOST /api/tags?x=%%41 HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\n{}GET /%%2e%%2e/secret.mp4 HTTP/1.1\r\n${H}\r\n" > "$T/seed.2"
 printf "HEAD /media/a/v.mp4 HTTP/1.1\r\n${H}If-None-Match: W/\"x\", \"y\"\r\nIf-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT\r\n\r\nGET /media/a/v.mp4 HTTP/1.0\r\nRange: bytes=-100\r\nIf-Range: Sat, 01 Jan 2000 00:00:00 GMT\r\nConnection: keep-alive\r\n\r\nGET /index.html HTTP/1.1\r\n${H}\r\n" > "$T/seed.3"

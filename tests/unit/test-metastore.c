@@ -55,11 +55,11 @@ int main(void)
 		{"poster", "image", "clips/k1/00aa/poster.jpg", "00aa", "/files/clips/k1/00aa/poster.jpg",
 		    "bb", "image/jpeg", 100, 160, 90, -1, -1},
 	};
-	struct ms_clip c = {"k1", "trips/kyoto.mp4", 62.5, 75, tags, r, 2};
+	struct ms_clip c = {"k1", "trips/kyoto.mp4", 62.5, 75, tags, r, 2, NULL, 0, 0};
 	char fp[HASH_HEX_LEN + 1], fp2[HASH_HEX_LEN + 1], got[HASH_HEX_LEN + 1];
 	metastore_fingerprint(&c, fp);
 	ok(metastore_clip_fingerprint(ms, "k1", got, sizeof got) == 0, "no clip yet");
-	ok(metastore_begin(ms) == 0 && metastore_put_clip(ms, &c, 1, 1000) == 0 &&
+	ok(metastore_begin(ms) == 0 && metastore_put_clip(ms, &c, 1, 1000) > 0 &&
 	    metastore_set_generation(ms, 1, 1000) == 0 && metastore_commit(ms) == 0, "put a clip");
 	ok(metastore_clip_fingerprint(ms, "k1", got, sizeof got) == 1 && strcmp(got, fp) == 0,
 	    "stored fingerprint");
@@ -89,8 +89,8 @@ int main(void)
 	ok(metastore_clip_json(ms, "nope", NULL) == NULL && errno == 0, "missing clip: NULL, errno 0");
 
 	/* a second clip without renditions, then iterate */
-	struct ms_clip c2 = {"a0", "b.mp4", 0, 1, tags, NULL, 0};
-	ok(metastore_begin(ms) == 0 && metastore_put_clip(ms, &c2, 2, 2000) == 0 &&
+	struct ms_clip c2 = {"a0", "b.mp4", 0, 1, tags, NULL, 0, NULL, 0, 0};
+	ok(metastore_begin(ms) == 0 && metastore_put_clip(ms, &c2, 2, 2000) > 0 &&
 	    metastore_commit(ms) == 0, "a clip without renditions");
 	int n = 0;
 	ok(metastore_each_clip(ms, NULL, count_clip, &n) == 0 && n == 2, "each_clip sees two (%d)", n);
@@ -104,7 +104,7 @@ int main(void)
 	metastore_fingerprint(&c3, fp2);
 	ok(strcmp(fp, fp2) != 0, "a changed clip has another fingerprint");
 	long long n0 = q1(ms, "SELECT n FROM clips WHERE id = 'k1'");
-	ok(metastore_begin(ms) == 0 && metastore_put_clip(ms, &c3, 3, 3000) == 0 &&
+	ok(metastore_begin(ms) == 0 && metastore_put_clip(ms, &c3, 3, 3000) > 0 &&
 	    metastore_commit(ms) == 0, "replace");
 	ok(q1(ms, "SELECT n FROM clips WHERE id = 'k1'") == n0, "row number kept");
 	ok(q1(ms, "SELECT count(*) FROM renditions WHERE clip = (SELECT n FROM clips WHERE id = 'k1')") == 1,

@@ -60,7 +60,7 @@ int main(void)
 	ok(atomic_write(src, "hello", 5, 0600) == 0, "a source file");
 	char hex[HASH_HEX_LEN + 1];
 	hash_file_hex(src, hex);
-	ok(store_put_file(s, "clips/x/v/a.mp4", src, "video/mp4", hex, 0) == 0, "put by copy");
+	ok(store_put_file(s, "clips/x/v/a.mp4", src, "video/mp4", hex, 0) == 1, "put by copy: a new key");
 	long long size = -1;
 	ok(store_stat(s, "clips/x/v/a.mp4", &size, NULL, 0) == 1 && size == 5, "stat finds it");
 	char *dst = path_join(s->root, "clips/x/v/a.mp4");
@@ -70,7 +70,7 @@ int main(void)
 	ok(store_put_file(s, "clips/x/v/a.mp4", src, "video/mp4", hex, 0) == 0, "put again: no-op");
 	struct stat c;
 	ok(stat(dst, &c) == 0 && c.st_ino == b.st_ino, "the same file is kept");
-	ok(store_put_file(s, "clips/x/v/b.mp4", src, "video/mp4", hex, 1) == 0, "put by link");
+	ok(store_put_file(s, "clips/x/v/b.mp4", src, "video/mp4", hex, 1) == 1, "put by link: a new key");
 	char *dst2 = path_join(s->root, "clips/x/v/b.mp4");
 	ok(stat(dst2, &c) == 0 && c.st_ino == a.st_ino, "a link on the same filesystem");
 	ok((c.st_mode & 0444) == 0444, "made readable");
@@ -84,7 +84,7 @@ int main(void)
 	/* a changed file under an existing key is replaced whole */
 	ok(atomic_write(src, "world!", 6, 0644) == 0, "new bytes");
 	hash_file_hex(src, hex);
-	ok(store_put_file(s, "clips/x/v/a.mp4", src, "video/mp4", hex, 0) == 0, "replace");
+	ok(store_put_file(s, "clips/x/v/a.mp4", src, "video/mp4", hex, 0) == 0, "replace: the key was there");
 	ok(store_stat(s, "clips/x/v/a.mp4", &size, NULL, 0) == 1 && size == 6, "new size");
 
 	char *back = path_join(dir, "back.bin");

@@ -63,6 +63,10 @@ try {
 
 	// seek and step through frames
 	ok(await seekTo(a, 1.0), 'clicking the timeline seeks the video (Range on /media)');
+	// a step is measured from a still picture: under load the play above
+	// may have begun after the K, and a playing video moves between reads
+	await a.evaluate(() => document.querySelector('#vid').pause());
+	await until(a, () => { const v = document.querySelector('#vid'); return v.paused && !v.seeking; });
 	const t0 = await a.evaluate(() => document.querySelector('#vid').currentTime);
 	await a.keyboard.press('.');
 	await until(a, () => !document.querySelector('#vid').seeking);
