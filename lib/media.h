@@ -14,6 +14,12 @@ struct media_result {
 	int width, height;      /* as displayed: rotation applied */
 	long long duration_ms;  /* of the file, as ffprobe reads it (0 for an image) */
 	long long start_ms;     /* copy: the real start (the keyframe at or before the asked one) */
+	/* an accurate copy: the ranges of video re-encoded (ms from the file's
+	 * start, as the clip's times; nreenc of them: the head's, the tail's)
+	 * and the one copied between them ([0] == [1]: none) */
+	long long reenc_ms[2][2];
+	int nreenc;
+	long long copied_ms[2];
 	char error[256];        /* empty when made, else why this one was not (the others were) */
 };
 

@@ -1,7 +1,9 @@
 /* Stream copy: the packets of the video and of its default audio track,
  * untouched, from the keyframe at or before the clip's start to its end,
  * in a new container. Its own demux; nothing is decoded but keyframes, to
- * see that they are real. */
+ * see that they are real. An accurate copy starts on the start and ends
+ * on the end: the partial GOPs at its ends are decoded and encoded again
+ * (media_splice.c), the GOPs between are the source's packets. */
 #include "media_int.h"
 #include "util.h"
 
@@ -24,7 +26,19 @@ struct copy {
 	int started, vdone, adone;
 	AVPacket **held;             /* from the keyframe until the start is settled */
 	size_t nheld, cap;
+	/* an accurate copy */
+	struct msplice *sp;          /* NULL for a keyframe copy */
+	int phase;                   /* ACC_HEAD, ACC_COPY, ACC_DONE */
+	AVPacket **gop;              /* the GOP that may be the tail, held */
+	size_t ngop, gcap;
+	int64_t head_end;            /* where the copied packets start (K1), vtb */
+	int64_t tail_start;          /* where the tail's re-encode starts, else AV_NOPTS_VALUE */
+	int nreenc;
+	int64_t reenc[2][2];
 };
+
+enum { ACC_HEAD, ACC_COPY, ACC_DONE };
+#define ACC_FALLBACK 2 /* cannot splice here: a keyframe copy instead */
 
 static int64_t pkt_time(const AVPacket *p)
 {
@@ -56,18 +70,22 @@ static int really_key(void *arg, AVPacket *pkt)
 	return key;
 }
 
+/* Whether an audio packet at t (its stream's tb) lies before the edge e
+ * (vtb): for an accurate copy, when most of it does (the nearest frame
+ * boundary wins); else when it starts before. */
+static int audio_before(const struct copy *c, const AVPacket *p, int64_t t, int64_t e)
+{
+	AVRational tb = c->f.ic->streams[p->stream_index]->time_base;
+	int64_t edge = av_rescale_q(e, c->f.vtb, tb);
+	return c->sp ? t + p->duration / 2 < edge : t < edge;
+}
+
 /* Shifts a packet so that origin becomes 0 and writes it. */
-static int copy_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
+static int write_out(struct copy *c, AVPacket *p, char *err, size_t errlen)
 {
 	int si = p->stream_index;
 	AVRational tb = c->f.ic->streams[si]->time_base;
 	int64_t shift = av_rescale_q(c->origin, c->f.vtb, tb);
-	int64_t t = pkt_time(p);
-	if (si != c->f.vi && t != AV_NOPTS_VALUE && t < shift)
-		return 0; /* audio before the copy starts */
-	/* the leading pictures of an open GOP need the GOP before */
-	if (si == c->f.vi && t != AV_NOPTS_VALUE && av_rescale_q(t, tb, c->f.vtb) < c->kf)
-		return 0;
 	if (p->pts != AV_NOPTS_VALUE)
 		p->pts -= shift;
 	if (p->dts != AV_NOPTS_VALUE)
@@ -77,6 +95,19 @@ static int copy_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
 	p->pos = -1;
 	int e = av_interleaved_write_frame(c->oc, p);
 	return e < 0 ? merr(err, errlen, e, "%s: writing", c->out) : 0;
+}
+
+static int copy_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
+{
+	int si = p->stream_index;
+	AVRational tb = c->f.ic->streams[si]->time_base;
+	int64_t t = pkt_time(p);
+	if (si != c->f.vi && t != AV_NOPTS_VALUE && audio_before(c, p, t, c->origin))
+		return 0; /* audio before the copy starts */
+	/* the leading pictures of an open GOP need the GOP before */
+	if (si == c->f.vi && t != AV_NOPTS_VALUE && av_rescale_q(t, tb, c->f.vtb) < c->kf)
+		return 0;
+	return write_out(c, p, err, errlen);
 }
 
 static void drop_held(struct copy *c)
@@ -105,14 +136,7 @@ static void prune_held(struct copy *c)
 
 static int hold(struct copy *c, const AVPacket *p, char *err, size_t errlen)
 {
-	if (c->nheld == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 256;
-		c->held = xrealloc(c->held, c->cap * sizeof *c->held);
-	}
-	if (!(c->held[c->nheld] = av_packet_clone(p)))
-		return merr(err, errlen, AVERROR(ENOMEM), "packet");
-	c->nheld++;
-	return 0;
+	return media_pkt_push(&c->held, &c->nheld, &c->cap, p, err, errlen);
 }
 
 /* The start is settled: the header, then what was held. */
@@ -211,6 +235,161 @@ static int video_before(struct copy *c, AVPacket *p, int64_t t, const struct pro
 	return hold(c, p, err, errlen);
 }
 
+/* --- an accurate copy --- */
+
+/* Writes what the splice encoded. It has no B-frames, so its decode times
+ * may be put delay before its presentation times: delay is how far the
+ * source's packet after it decodes before it shows, so the encoded
+ * packets decode before the copied ones. */
+static int write_spliced(struct copy *c, int64_t delay, char *err, size_t errlen)
+{
+	AVPacket *p;
+	int r = 0;
+	while ((p = msplice_take(c->sp))) {
+		if (r == 0) {
+			p->dts = p->pts - delay;
+			p->stream_index = c->f.vi;
+			/* libx264 gives no durations here: the last sample's is
+			 * the track's end, and the edit list's */
+			if (p->duration <= 0)
+				p->duration = c->f.frame_dur;
+			r = write_out(c, p, err, errlen);
+		}
+		av_packet_free(&p);
+	}
+	return r;
+}
+
+static int64_t decode_delay(const AVPacket *p)
+{
+	return p && p->pts != AV_NOPTS_VALUE && p->dts != AV_NOPTS_VALUE ? p->pts - p->dts : 0;
+}
+
+/* A range re-encoded: [lo, hi) (vtb) went out as frames of our own. */
+static int splice_out(struct copy *c, int64_t lo, int64_t hi, const AVPacket *next,
+    char *err, size_t errlen)
+{
+	if (msplice_finish(c->sp, err, errlen) < 0)
+		return -1;
+	if (msplice_frames(c->sp) && c->nreenc < 2) {
+		c->reenc[c->nreenc][0] = lo;
+		c->reenc[c->nreenc++][1] = hi;
+	}
+	return write_spliced(c, decode_delay(next), err, errlen);
+}
+
+static int fallback(char *err, size_t errlen, const char *fmt, double t)
+{
+	merr(err, errlen, 0, fmt, t);
+	return ACC_FALLBACK;
+}
+
+static int gop_write(struct copy *c, size_t n, char *err, size_t errlen)
+{
+	int r = 0;
+	for (size_t i = 0; i < c->ngop; i++) {
+		if (r == 0 && i < n)
+			r = copy_write(c, c->gop[i], err, errlen);
+		av_packet_free(&c->gop[i]);
+	}
+	c->ngop = 0;
+	return r;
+}
+
+static int gop_hold(struct copy *c, const AVPacket *p, char *err, size_t errlen)
+{
+	return media_pkt_push(&c->gop, &c->ngop, &c->gcap, p, err, errlen);
+}
+
+/* The last GOP held ends the clip: copied up to the end when that is
+ * exact (no picture before the end decodes after one past it), else
+ * decoded and encoded again from its keyframe. */
+static int acc_tail(struct copy *c, char *err, size_t errlen)
+{
+	c->phase = ACC_DONE;
+	c->vdone = 1;
+	size_t n = c->ngop, cut = n;
+	int exact = 1;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = pkt_time(c->gop[i]);
+		if (t != AV_NOPTS_VALUE && t >= c->end && cut == n)
+			cut = i;
+		else if (cut < n && t != AV_NOPTS_VALUE && t < c->end)
+			exact = 0;
+	}
+	if (exact || !n)
+		return gop_write(c, cut, err, errlen);
+	AVPacket *k = c->gop[0];
+	c->tail_start = pkt_time(k);
+	if (!msplice_is_idr(c->sp, k))
+		return fallback(err, errlen, "the keyframe at %.3f s before the end is not an IDR picture",
+		    mfile_seconds(&c->f, c->tail_start, c->f.vtb));
+	if (msplice_begin(c->sp, c->tail_start, c->end, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (msplice_packet(c->sp, c->gop[i], err, errlen) < 0)
+			return -1;
+	int r = splice_out(c, c->tail_start, c->end, k, err, errlen);
+	gop_write(c, 0, err, errlen);
+	return r;
+}
+
+/* A video packet of an accurate copy, in decode order: decoded for the
+ * head until the first keyframe at or after the start (K1), then held a
+ * GOP at a time, each written when the next keyframe shows it is inside
+ * the clip. 0, ACC_FALLBACK or -1, with err. */
+static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t errlen)
+{
+	if (c->phase == ACC_HEAD) {
+		if (tv == AV_NOPTS_VALUE || tv < c->start || !(p->flags & AV_PKT_FLAG_KEY))
+			return msplice_packet(c->sp, p, err, errlen);
+		if (!msplice_is_idr(c->sp, p))
+			return fallback(err, errlen, "the first keyframe after the start (%.3f s) is not an "
+			    "IDR picture (an open GOP)", mfile_seconds(&c->f, tv, c->f.vtb));
+		if (splice_out(c, c->start, tv < c->end ? tv : c->end, p, err, errlen) < 0)
+			return -1;
+		c->kf = c->head_end = tv;
+		c->phase = tv < c->end ? ACC_COPY : ACC_DONE;
+		c->vdone = c->phase == ACC_DONE;
+	}
+	if (c->phase != ACC_COPY)
+		return 0;
+	/* from a decode time at or past the end on, nothing shows before it */
+	int64_t dv = p->dts != AV_NOPTS_VALUE ? p->dts : tv;
+	if (dv != AV_NOPTS_VALUE && dv >= c->end)
+		return acc_tail(c, err, errlen);
+	if ((p->flags & AV_PKT_FLAG_KEY) && c->ngop && tv != AV_NOPTS_VALUE && tv < c->end &&
+	    gop_write(c, c->ngop, err, errlen) < 0)
+		return -1;
+	return gop_hold(c, p, err, errlen);
+}
+
+/* The file ended: whatever is under way ends the clip. */
+static int acc_eof(struct copy *c, char *err, size_t errlen)
+{
+	if (c->phase == ACC_HEAD) {
+		c->phase = ACC_DONE;
+		c->head_end = c->end;
+		return splice_out(c, c->start, c->end, NULL, err, errlen);
+	}
+	return c->phase == ACC_COPY ? acc_tail(c, err, errlen) : 0;
+}
+
+/* One packet of an accurate copy. */
+static int acc_packet(struct copy *c, AVPacket *p, int64_t tv, const struct profile_settings *s,
+    char *err, size_t errlen)
+{
+	if (!c->started && begin(c, s, err, errlen) < 0)
+		return -1;
+	if (p->stream_index == c->f.vi)
+		return c->vdone ? 0 : acc_video(c, p, tv, err, errlen);
+	if (c->adone || (tv != AV_NOPTS_VALUE && !audio_before(c, p, pkt_time(p), c->end))) {
+		c->adone = 1;
+		return 0;
+	}
+	return copy_write(c, p, err, errlen);
+}
+
 /* One packet read: held, written or dropped. 0, or -1 with err. */
 static int copy_packet(struct copy *c, AVPacket *p, const struct profile_settings *s,
     char *err, size_t errlen)
@@ -224,6 +403,8 @@ static int copy_packet(struct copy *c, AVPacket *p, const struct profile_setting
 		if (c->data_end == AV_NOPTS_VALUE || fe > c->data_end)
 			c->data_end = fe;
 	}
+	if (c->sp)
+		return acc_packet(c, p, tv, s, err, errlen);
 	if (!c->started) {
 		if (video) {
 			int r = video_before(c, p, tv, s, err, errlen);
@@ -272,6 +453,7 @@ static int copy_run(struct copy *c, long long start_ms, long long end_ms,
 	int64_t back = 0;
 	if (mfile_seek_key(&c->f, c->start, &back, really_key, c, pkt, err, errlen) < 0)
 		goto out;
+	atomic_store(&c->f.log.preroll, c->sp != NULL); /* the head's decode, before the start */
 	int audio = c->f.ai >= 0 && c->map[c->f.ai] >= 0;
 	for (;;) {
 		if (media_interrupted()) {
@@ -282,6 +464,9 @@ static int copy_run(struct copy *c, long long start_ms, long long end_ms,
 			break;
 		e = mfile_read(&c->f, pkt);
 		if (e == AVERROR_EOF) {
+			if (c->sp && (r = acc_eof(c, err, errlen)) != 0)
+				goto out;
+			r = -1;
 			if (check_end(c, end_ms, err, errlen) < 0)
 				goto out;
 			break;
@@ -292,8 +477,10 @@ static int copy_run(struct copy *c, long long start_ms, long long end_ms,
 		}
 		e = c->map[pkt->stream_index] < 0 ? 0 : copy_packet(c, pkt, s, err, errlen);
 		av_packet_unref(pkt);
-		if (e < 0)
+		if (e != 0) {
+			r = e < 0 ? -1 : e;
 			goto out;
+		}
 	}
 	/* a clip in the last frames: the file ended before the start was passed */
 	if (!c->started && c->kf != AV_NOPTS_VALUE && begin(c, s, err, errlen) < 0)
@@ -308,14 +495,49 @@ out:
 	return r;
 }
 
-int media_copy(const char *path, long long start_ms, long long end_ms,
-    const struct profile *p, const char *out, struct media_result *res,
+/* The splice's parameter sets go into the output's header. */
+static int acc_setup(struct copy *c, char *err, size_t errlen)
+{
+	int r = msplice_new(&c->f, &c->sp, err, errlen);
+	if (r != 0)
+		return r < 0 ? -1 : ACC_FALLBACK;
+	int size;
+	const uint8_t *x = msplice_extradata(c->sp, &size);
+	AVCodecParameters *par = c->oc->streams[c->map[c->f.vi]]->codecpar;
+	av_freep(&par->extradata);
+	if (!(par->extradata = av_mallocz((size_t)size + AV_INPUT_BUFFER_PADDING_SIZE)))
+		return merr(err, errlen, AVERROR(ENOMEM), "extradata");
+	memcpy(par->extradata, x, (size_t)size);
+	par->extradata_size = size;
+	c->origin = c->start;
+	c->tail_start = AV_NOPTS_VALUE;
+	return msplice_begin(c->sp, c->start, c->end, err, errlen);
+}
+
+/* The ranges of an accurate copy, as clip times. */
+static void acc_result(const struct copy *c, struct media_result *res)
+{
+	res->nreenc = c->nreenc;
+	for (int i = 0; i < c->nreenc; i++)
+		for (int k = 0; k < 2; k++)
+			res->reenc_ms[i][k] = llround(mfile_seconds(&c->f, c->reenc[i][k], c->f.vtb) * 1000);
+	if (c->head_end < c->end) {
+		int64_t to = c->tail_start != AV_NOPTS_VALUE ? c->tail_start : c->end;
+		if (c->data_end != AV_NOPTS_VALUE && c->data_end < to)
+			to = c->data_end;
+		res->copied_ms[0] = llround(mfile_seconds(&c->f, c->head_end, c->f.vtb) * 1000);
+		res->copied_ms[1] = llround(mfile_seconds(&c->f, to, c->f.vtb) * 1000);
+	}
+}
+
+/* One copy: accurate or not. 0, ACC_FALLBACK (err says why) or -1. */
+static int copy_once(const char *path, long long start_ms, long long end_ms,
+    const struct profile_settings *sp, int accurate, const char *out, struct media_result *res,
     char *err, size_t errlen)
 {
 	struct copy c = {.kf = AV_NOPTS_VALUE, .data_end = AV_NOPTS_VALUE, .out = out};
-	struct profile_settings s;
+	struct profile_settings s = *sp;
 	int r = -1, e;
-	profile_settings(p, &s);
 	memset(res, 0, sizeof *res);
 	if (mfile_open(&c.f, path, err, errlen) < 0 ||
 	    mfile_check_range(&c.f, start_ms, end_ms, err, errlen) < 0)
@@ -333,6 +555,9 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 	}
 	if (copy_streams(&c, s.format, err, errlen) < 0)
 		goto out;
+	if (accurate && (r = acc_setup(&c, err, errlen)) != 0)
+		goto out;
+	r = -1;
 	if (!(c.frame = av_frame_alloc())) {
 		merr(err, errlen, AVERROR(ENOMEM), "allocating");
 		goto out;
@@ -340,8 +565,9 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 	char why[256];
 	if (media_decoder(&c.f, c.f.vi, 1, &c.dec, why, sizeof why) < 0)
 		avcodec_free_context(&c.dec);
-	if (copy_run(&c, start_ms, end_ms, &s, err, errlen) < 0)
+	if ((r = copy_run(&c, start_ms, end_ms, &s, err, errlen)) != 0)
 		goto out;
+	r = -1;
 	if ((e = av_write_trailer(c.oc)) < 0 || (e = avio_closep(&c.oc->pb)) < 0) {
 		merr(err, errlen, e, "%s: finishing", out);
 		goto out;
@@ -356,6 +582,8 @@ int media_copy(const char *path, long long start_ms, long long end_ms,
 	res->width = rot == 90 || rot == 270 ? h : w;
 	res->height = rot == 90 || rot == 270 ? w : h;
 	res->start_ms = llround(mfile_seconds(&c.f, c.origin, c.f.vtb) * 1000);
+	if (c.sp)
+		acc_result(&c, res);
 	if ((res->duration_ms = media_file_duration(out, err, errlen)) < 0)
 		goto out;
 	r = 0;
@@ -363,6 +591,9 @@ out:
 	mlog_enter(NULL);
 	drop_held(&c);
 	free(c.held);
+	gop_write(&c, 0, err, 0);
+	free(c.gop);
+	msplice_free(c.sp);
 	free(c.map);
 	av_frame_free(&c.frame);
 	avcodec_free_context(&c.dec);
@@ -373,4 +604,18 @@ out:
 	}
 	mfile_close(&c.f);
 	return r;
+}
+
+int media_copy(const char *path, long long start_ms, long long end_ms,
+    const struct profile *p, const char *out, struct media_result *res,
+    char *err, size_t errlen)
+{
+	struct profile_settings s;
+	profile_settings(p, &s);
+	int r = copy_once(path, start_ms, end_ms, &s, s.accurate, out, res, err, errlen);
+	if (r != ACC_FALLBACK)
+		return r;
+	/* never a broken file: the copy the source allows, said so */
+	mwarn("%s: %s: a keyframe copy instead", path, err);
+	return copy_once(path, start_ms, end_ms, &s, 0, out, res, err, errlen);
 }

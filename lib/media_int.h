@@ -122,9 +122,36 @@ int media_copy(const char *src, long long start_ms, long long end_ms,
     const struct profile *p, const char *out, struct media_result *res,
     char *err, size_t errlen);
 
+/* The re-encoded ends of an accurate copy (media_splice.c). */
+struct msplice;
+/* For the video of f: 0, 1 when it cannot be spliced (err says why: the
+ * caller falls back), -1 with err. *out is then to be freed all the same. */
+int msplice_new(struct mfile *f, struct msplice **out, char *err, size_t errlen);
+/* What the output's video stream must carry as extradata. */
+const uint8_t *msplice_extradata(const struct msplice *s, int *size);
+/* Whether a source packet holds an IDR picture (a splice may follow it). */
+int msplice_is_idr(const struct msplice *s, const AVPacket *pkt);
+/* A new range: the frames decoded from here with timestamps in [lo, hi)
+ * (vtb) are encoded. 0 or -1. */
+int msplice_begin(struct msplice *s, int64_t lo, int64_t hi, char *err, size_t errlen);
+/* A source packet, in decode order. 0 or -1. */
+int msplice_packet(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen);
+/* The range's end: drains decoder and encoder. 0 or -1. */
+int msplice_finish(struct msplice *s, char *err, size_t errlen);
+/* Frames encoded in the range so far. */
+long long msplice_frames(const struct msplice *s);
+/* The next encoded packet (pts in vtb, the caller's to free), or NULL. */
+AVPacket *msplice_take(struct msplice *s);
+void msplice_free(struct msplice *s);
+
 /* A file name for libavformat: "file:" in front, so that a name with a
  * colon ("a:b.mp4", ".x:y.tmp") is never taken for a protocol. Free it. */
 char *media_url(const char *path);
+
+/* Appends a new reference to p to the array *a of *n (room for *cap). 0,
+ * or -1 with err. */
+int media_pkt_push(AVPacket ***a, size_t *n, size_t *cap, const AVPacket *p,
+    char *err, size_t errlen);
 
 /* "what: av_err2str(e)" into err; returns -1. */
 int merr(char *err, size_t errlen, int e, const char *fmt, ...)

@@ -38,6 +38,19 @@ int merr(char *err, size_t errlen, int e, const char *fmt, ...)
 	return -1;
 }
 
+int media_pkt_push(AVPacket ***a, size_t *n, size_t *cap, const AVPacket *p,
+    char *err, size_t errlen)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		*a = xrealloc(*a, *cap * sizeof **a);
+	}
+	if (!((*a)[*n] = av_packet_clone(p)))
+		return merr(err, errlen, AVERROR(ENOMEM), "packet");
+	(*n)++;
+	return 0;
+}
+
 static volatile sig_atomic_t interrupted;
 
 void media_interrupt(void)

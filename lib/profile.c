@@ -61,7 +61,7 @@ static const char *fields_preview[] = {"kind", "description", "container", "code
 	"seconds", NULL};
 static const char *fields_image[] = {"kind", "description", "format", "width",
 	"height", "at", "quality", NULL};
-static const char *fields_copy[] = {"kind", "description", "container", NULL};
+static const char *fields_copy[] = {"kind", "description", "container", "accurate", NULL};
 
 static int in_list(const char *word, const char *list)
 {
@@ -114,6 +114,19 @@ static int get_num(json_object *spec, const char *k, double lo, double hi, doubl
 		return -1;
 	}
 	*out = d;
+	return 0;
+}
+
+static int get_bool(json_object *spec, const char *k, int *out, char *err, size_t errlen)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(spec, k, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		snprintf(err, errlen, "%s: must be true or false", k);
+		return -1;
+	}
+	*out = json_object_get_boolean(v);
 	return 0;
 }
 
@@ -391,7 +404,7 @@ static int parse(json_object *spec, struct profile_settings *s, const char **ext
 		return -1;
 	}
 	if (s->kind == PROFILE_COPY)
-		return 0;
+		return get_bool(spec, "accurate", &s->accurate, err, errlen);
 	if (parse_video(spec, c, s, err, errlen) < 0)
 		return -1;
 	if (s->kind == PROFILE_VIDEO)
@@ -435,6 +448,13 @@ void profile_settings(const struct profile *p, struct profile_settings *s)
 	char err[256];
 	if (parse(p->spec, s, &ext, &mime, err, sizeof err) < 0)
 		mdie(EXIT_USAGE, "profile %s: %s", p->name, err); /* validated at load */
+}
+
+int profile_accurate(const struct profile *p)
+{
+	json_object *v;
+	return p->kind == PROFILE_COPY && json_object_object_get_ex(p->spec, "accurate", &v) &&
+	    json_object_get_boolean(v);
 }
 
 void profile_free(struct profile *p)

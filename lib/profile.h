@@ -23,6 +23,7 @@ extern int profile_check_encoders;
 struct profile_settings {
 	enum profile_kind kind;
 	const char *format;        /* libavformat muxer: mp4, webm, matroska */
+	int accurate;              /* copy: re-encode the partial GOPs at the ends */
 	/* video and preview */
 	const char *vencoder;      /* libx264, libvpx-vp9, libsvtav1, ... */
 	int crf;                   /* -1: use the bitrate */
@@ -41,6 +42,10 @@ struct profile_settings {
 	double at;                 /* position in the clip, 0..1 */
 	int quality;               /* 1..100 */
 };
+
+/* Whether a copy profile asks for an accurate copy (without loading the
+ * settings). */
+int profile_accurate(const struct profile *p);
 
 /* The settings of a profile that profile_parse accepted. */
 void profile_settings(const struct profile *p, struct profile_settings *s);

@@ -31,7 +31,7 @@ static struct {
 	const char *workdir;
 	const struct profile **profiles;
 	size_t nprofiles;
-	int quiet, tty;
+	int quiet, tty, verbose;
 	mode_t mode;                  /* of renditions: 0666 less the umask */
 	pthread_mutex_t mu;           /* stdout, stderr lines, the queue, counters */
 	pthread_cond_t cv;
@@ -371,6 +371,32 @@ static char *prepare(struct rend *r)
 	return NULL;
 }
 
+/* An accurate copy's record names the ranges it re-encoded; -v prints its
+ * splice points. */
+static void add_splices(json_object *o, const struct cutjob *j, const struct rend *r)
+{
+	const struct media_result *m = &r->res;
+	json_object *a = json_object_new_array();
+	char line[256] = "";
+	for (int i = 0; i < m->nreenc; i++) {
+		json_object *pair = json_object_new_array();
+		json_object_array_add(pair, time_to_json(m->reenc_ms[i][0]));
+		json_object_array_add(pair, time_to_json(m->reenc_ms[i][1]));
+		json_object_array_add(a, pair);
+		snprintf(line + strlen(line), sizeof line - strlen(line), "%sre-encoded %.3f-%.3f s",
+		    i ? ", " : "", m->reenc_ms[i][0] / 1000.0, m->reenc_ms[i][1] / 1000.0);
+	}
+	json_object_object_add(o, "reencoded", a);
+	if (!g.verbose)
+		return;
+	if (m->copied_ms[1] > m->copied_ms[0])
+		snprintf(line + strlen(line), sizeof line - strlen(line), "%scopied %.3f-%.3f s",
+		    m->nreenc ? ", " : "", m->copied_ms[0] / 1000.0, m->copied_ms[1] / 1000.0);
+	pthread_mutex_lock(&g.mu);
+	mwarn("%s: clip %s, %s: %s", j->src, j->clip, r->p->name, line[0] ? line : "nothing to splice");
+	pthread_mutex_unlock(&g.mu);
+}
+
 /* Puts a made rendition under its name, with its record beside it. */
 static char *commit(struct cutjob *j, struct rend *r)
 {
@@ -405,6 +431,8 @@ static char *commit(struct cutjob *j, struct rend *r)
 		json_object_object_add(o, "duration", time_to_json(r->res.duration_ms));
 	if (p->kind == PROFILE_COPY)
 		json_object_object_add(o, "start", time_to_json(r->res.start_ms));
+	if (p->kind == PROFILE_COPY && profile_accurate(p))
+		add_splices(o, j, r);
 	/* the record beside the file spares a later run the decode; if it
 	 * cannot be written, a later run makes the rendition again */
 	size_t len;
@@ -760,7 +788,7 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'p': plist = optarg; break;
 		case 'q': g.quiet = 1; break;
-		case 'v': verbose = 1; break;
+		case 'v': verbose = g.verbose = 1; break;
 		case 'w': wd = optarg; break;
 		default: usage();
 		}

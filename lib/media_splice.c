@@ -1,0 +1,501 @@
+/* The re-encoded ends of an accurate copy (media_copy.c): the partial GOP
+ * at the head (and at the tail) decoded and encoded again with the
+ * source's codec, profile, level, pixel format and colour tags, so that it
+ * splices onto the source's own packets. H.264 only: libx264 is told a
+ * parameter-set id the source does not use, and the output's decoder
+ * configuration carries both the source's parameter sets and ours, so the
+ * copied packets stay byte for byte what they were. */
+#include "media_int.h"
+#include "util.h"
+
+#include <libavutil/opt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPLICE_CRF "17"   /* a re-encode of decoded pictures: near transparent */
+
+struct msplice {
+	struct mfile *f;
+	AVCodecContext *dec, *enc;
+	AVFrame *frame;
+	int annexb;                /* the source's packets have start codes (MPEG-TS) */
+	int ps_id;                 /* the SPS and PPS id our encoder uses */
+	uint8_t *extradata;        /* the output stream's */
+	int extradata_size;
+	uint8_t *encps;            /* the first encoder's parameter sets, as it gave them */
+	int encps_size;
+	int64_t lo, hi;            /* frames taken, vtb */
+	int64_t taken;             /* frames encoded since msplice_begin */
+	int used;                  /* ranges begun */
+	AVPacket **q;              /* encoded, not yet taken */
+	size_t nq, cap, qhead;
+};
+
+/* --- NAL units: walking the three framings libav gives us --- */
+
+struct nal {
+	const uint8_t *p;
+	size_t n;
+};
+
+/* The next NAL unit of buf (annexb: start codes, else 4-byte big-endian
+ * sizes), from *pos. 1 found, 0 at the end. */
+static int next_nal(const uint8_t *buf, size_t len, int annexb, size_t *pos, struct nal *out)
+{
+	size_t i = *pos;
+	if (!annexb) {
+		if (i + 4 > len)
+			return 0;
+		size_t n = (size_t)buf[i] << 24 | (size_t)buf[i + 1] << 16 | (size_t)buf[i + 2] << 8 | buf[i + 3];
+		if (n == 0 || n > len - i - 4)
+			return 0;
+		*out = (struct nal){buf + i + 4, n};
+		*pos = i + 4 + n;
+		return 1;
+	}
+	while (i + 3 <= len && !(buf[i] == 0 && buf[i + 1] == 0 && buf[i + 2] == 1))
+		i++;
+	if (i + 3 > len)
+		return 0;
+	size_t s = i + 3, e = s;
+	while (e + 3 <= len && !(buf[e] == 0 && buf[e + 1] == 0 && (buf[e + 2] == 1 ||
+	    (buf[e + 2] == 0 && e + 4 <= len && buf[e + 3] == 1))))
+		e++;
+	if (e + 3 > len)
+		e = len;
+	*out = (struct nal){buf + s, e - s};
+	*pos = e;
+	return out->n > 0;
+}
+
+static int is_annexb(const uint8_t *p, size_t n)
+{
+	return n >= 3 && p[0] == 0 && p[1] == 0 && (p[2] == 1 || (n >= 4 && p[2] == 0 && p[3] == 1));
+}
+
+int msplice_is_idr(const struct msplice *s, const AVPacket *pkt)
+{
+	size_t pos = 0;
+	struct nal u;
+	while (next_nal(pkt->data, (size_t)pkt->size, s->annexb, &pos, &u))
+		if ((u.p[0] & 0x1f) == 5)
+			return 1;
+	return 0;
+}
+
+/* An unsigned Exp-Golomb number at bit *bit of p (n bytes); -1 when it
+ * runs out. Only for the ids at the front of an SPS or PPS. */
+static long read_ue(const uint8_t *p, size_t n, size_t *bit)
+{
+	int zeros = 0;
+	while (*bit < 8 * n && !(p[*bit / 8] >> (7 - *bit % 8) & 1)) {
+		zeros++;
+		(*bit)++;
+	}
+	if (zeros > 20 || *bit + (size_t)zeros + 1 > 8 * n)
+		return -1;
+	(*bit)++;
+	long v = 1;
+	for (int k = 0; k < zeros; k++, (*bit)++)
+		v = v << 1 | (p[*bit / 8] >> (7 - *bit % 8) & 1);
+	return v - 1;
+}
+
+/* The highest SPS or PPS id in a parameter-set NAL unit, else -1. */
+static long ps_id(const struct nal *u)
+{
+	int type = u->p[0] & 0x1f;
+	size_t bit = 0;
+	if (type == 7 && u->n > 4)
+		return read_ue(u->p + 4, u->n - 4, &bit);
+	if (type != 8 || u->n < 2)
+		return -1;
+	long pps = read_ue(u->p + 1, u->n - 1, &bit);
+	long sps = pps < 0 ? -1 : read_ue(u->p + 1, u->n - 1, &bit);
+	return sps < 0 ? -1 : pps > sps ? pps : sps;
+}
+
+/* --- the source's decoder configuration --- */
+
+/* The SPS and PPS of an avcC record, in order, and where its tail (the
+ * High profile fields) starts. -1 when it is not one. */
+static int avcc_units(const uint8_t *p, size_t n, struct nal *sps, int *nsps, struct nal *pps,
+    int *npps, size_t *tail)
+{
+	if (n < 7 || p[0] != 1)
+		return -1;
+	size_t i = 6;
+	*nsps = p[5] & 0x1f;
+	for (int k = 0; k < *nsps; k++) {
+		if (i + 2 > n)
+			return -1;
+		size_t l = (size_t)p[i] << 8 | p[i + 1];
+		if (l == 0 || i + 2 + l > n)
+			return -1;
+		sps[k] = (struct nal){p + i + 2, l};
+		i += 2 + l;
+	}
+	if (i >= n)
+		return -1;
+	*npps = p[i++];
+	if (*npps > 64)
+		return -1;
+	for (int k = 0; k < *npps; k++) {
+		if (i + 2 > n)
+			return -1;
+		size_t l = (size_t)p[i] << 8 | p[i + 1];
+		if (l == 0 || i + 2 + l > n)
+			return -1;
+		pps[k] = (struct nal){p + i + 2, l};
+		i += 2 + l;
+	}
+	*tail = i;
+	return 0;
+}
+
+static void put16(uint8_t **w, size_t v)
+{
+	*(*w)++ = (uint8_t)(v >> 8);
+	*(*w)++ = (uint8_t)v;
+}
+
+/* The NAL units of an encoder's extradata, by type. */
+static int split_ps(const uint8_t *p, size_t n, struct nal *sps, int *nsps, struct nal *pps, int *npps)
+{
+	size_t tail;
+	if (avcc_units(p, n, sps, nsps, pps, npps, &tail) == 0)
+		return 0;
+	int annexb = is_annexb(p, n);
+	size_t pos = 0;
+	struct nal u;
+	*nsps = *npps = 0;
+	while (next_nal(p, n, annexb, &pos, &u)) {
+		int type = u.p[0] & 0x1f;
+		if (type == 7 && *nsps < 32)
+			sps[(*nsps)++] = u;
+		else if (type == 8 && *npps < 64)
+			pps[(*npps)++] = u;
+	}
+	return *nsps && *npps ? 0 : -1;
+}
+
+/* The output's avcC: the source's record with our SPS and PPS added. */
+static int merge_avcc(struct msplice *s, const uint8_t *src, size_t srclen, char *err, size_t errlen)
+{
+	struct nal ss[32], sp[64], es[32], ep[64];
+	int nss, nsp, nes, nep;
+	size_t tail;
+	if (avcc_units(src, srclen, ss, &nss, sp, &nsp, &tail) < 0 ||
+	    split_ps(s->encps, (size_t)s->encps_size, es, &nes, ep, &nep) < 0)
+		return merr(err, errlen, 0, "cannot read the H.264 parameter sets");
+	if (nss + nes > 31 || nsp + nep > 255)
+		return merr(err, errlen, 0, "too many H.264 parameter sets");
+	size_t size = srclen + 4 * (size_t)(nes + nep) + (size_t)s->encps_size + AV_INPUT_BUFFER_PADDING_SIZE;
+	uint8_t *out = av_mallocz(size), *w = out;
+	if (!out)
+		return merr(err, errlen, AVERROR(ENOMEM), "extradata");
+	memcpy(w, src, 5);
+	w += 5;
+	*w++ = (uint8_t)(0xe0 | (nss + nes));
+	for (int k = 0; k < nss + nes; k++) {
+		const struct nal *u = k < nss ? &ss[k] : &es[k - nss];
+		put16(&w, u->n);
+		memcpy(w, u->p, u->n);
+		w += u->n;
+	}
+	*w++ = (uint8_t)(nsp + nep);
+	for (int k = 0; k < nsp + nep; k++) {
+		const struct nal *u = k < nsp ? &sp[k] : &ep[k - nsp];
+		put16(&w, u->n);
+		memcpy(w, u->p, u->n);
+		w += u->n;
+	}
+	memcpy(w, src + tail, srclen - tail);
+	w += srclen - tail;
+	s->extradata = out;
+	s->extradata_size = (int)(w - out);
+	return 0;
+}
+
+/* The output's Annex B extradata (the muxer turns it into avcC and the
+ * packets into sized NAL units): the source's, then ours. */
+static int merge_annexb(struct msplice *s, const uint8_t *src, size_t srclen, char *err, size_t errlen)
+{
+	size_t size = srclen + (size_t)s->encps_size;
+	uint8_t *out = av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE);
+	if (!out)
+		return merr(err, errlen, AVERROR(ENOMEM), "extradata");
+	memcpy(out, src, srclen);
+	memcpy(out + srclen, s->encps, (size_t)s->encps_size);
+	s->extradata = out;
+	s->extradata_size = (int)size;
+	return 0;
+}
+
+/* An id no SPS or PPS of the source uses, from its extradata; -1 when
+ * there is none to be had. */
+static int free_ps_id(const uint8_t *p, size_t n, int annexb)
+{
+	struct nal sps[32], pps[64];
+	int nsps = 0, npps = 0;
+	size_t tail;
+	if (!annexb) {
+		if (avcc_units(p, n, sps, &nsps, pps, &npps, &tail) < 0)
+			return -1;
+	} else if (split_ps(p, n, sps, &nsps, pps, &npps) < 0) {
+		return -1;
+	}
+	long top = -1;
+	for (int k = 0; k < nsps + npps; k++) {
+		long id = ps_id(k < nsps ? &sps[k] : &pps[k - nsps]);
+		if (id < 0)
+			return -1;
+		if (id > top)
+			top = id;
+	}
+	return top + 1 <= 31 ? (int)(top + 1) : -1;
+}
+
+/* --- the encoder --- */
+
+static const char *x264_profile(int profile)
+{
+	switch (profile & ~FF_PROFILE_H264_CONSTRAINED) {
+	case FF_PROFILE_H264_BASELINE: return "baseline";
+	case FF_PROFILE_H264_MAIN: return "main";
+	case FF_PROFILE_H264_HIGH: return "high";
+	case FF_PROFILE_H264_HIGH_10: return "high10";
+	case FF_PROFILE_H264_HIGH_422: return "high422";
+	case FF_PROFILE_H264_HIGH_444_PREDICTIVE: return "high444";
+	default: return NULL;
+	}
+}
+
+/* An encoder set up as the source was encoded. 0, or -1 with err. */
+static int open_encoder(struct msplice *s, AVCodecContext **out, char *err, size_t errlen)
+{
+	const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+	const AVStream *st = s->f->ic->streams[s->f->vi];
+	const AVCodecParameters *par = st->codecpar;
+	if (!codec)
+		return merr(err, errlen, 0, "no libx264 encoder");
+	AVCodecContext *e = *out = avcodec_alloc_context3(codec);
+	if (!e)
+		return merr(err, errlen, AVERROR(ENOMEM), "encoder");
+	e->width = par->width;
+	e->height = par->height;
+	e->pix_fmt = s->dec->pix_fmt;
+	e->sample_aspect_ratio = par->sample_aspect_ratio;
+	e->color_range = par->color_range;
+	e->color_primaries = par->color_primaries;
+	e->color_trc = par->color_trc;
+	e->colorspace = par->color_space;
+	e->chroma_sample_location = par->chroma_location;
+	e->time_base = s->f->vtb;
+	e->framerate = av_guess_frame_rate(s->f->ic, (AVStream *)st, NULL);
+	e->level = par->level > 0 ? par->level : FF_LEVEL_UNKNOWN;
+	/* no B-frames: decode order is presentation order, so the splice's
+	 * timestamps can be put just before the copied packets' */
+	e->max_b_frames = 0;
+	e->gop_size = 1 << 20;
+	e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	e->opaque = &s->f->log;
+	AVDictionary *o = NULL;
+	char params[64];
+	snprintf(params, sizeof params, "sps-id=%d:annexb=%d", s->ps_id, s->annexb);
+	av_dict_set(&o, "x264-params", params, 0);
+	av_dict_set(&o, "preset", "veryfast", 0);
+	av_dict_set(&o, "crf", SPLICE_CRF, 0);
+	const char *prof = x264_profile(par->profile);
+	if (prof)
+		av_dict_set(&o, "profile", prof, 0);
+	int r = avcodec_open2(e, codec, &o);
+	av_dict_free(&o);
+	if (r < 0)
+		return merr(err, errlen, r, "opening libx264 as the source was encoded");
+	if (!e->extradata_size)
+		return merr(err, errlen, 0, "libx264 gave no parameter sets");
+	return 0;
+}
+
+/* --- the splice --- */
+
+/* Why the source cannot be spliced, else NULL. */
+static const char *cannot(const struct mfile *f)
+{
+	const AVCodecParameters *par = f->ic->streams[f->vi]->codecpar;
+	if (par->codec_id != AV_CODEC_ID_H264)
+		return avcodec_get_name(par->codec_id);
+	if (par->field_order != AV_FIELD_UNKNOWN && par->field_order != AV_FIELD_PROGRESSIVE)
+		return "interlaced H.264";
+	if (!x264_profile(par->profile))
+		return "this H.264 profile";
+	if (!par->extradata_size)
+		return "H.264 without parameter sets in the header";
+	if (par->extradata[0] == 1 && (par->extradata_size < 5 || (par->extradata[4] & 3) != 3))
+		return "H.264 with short NAL sizes";
+	return NULL;
+}
+
+int msplice_new(struct mfile *f, struct msplice **out, char *err, size_t errlen)
+{
+	const AVCodecParameters *par = f->ic->streams[f->vi]->codecpar;
+	const char *no = cannot(f);
+	*out = NULL;
+	if (no) {
+		merr(err, errlen, 0, "no accurate copy of %s", no);
+		return 1;
+	}
+	struct msplice *s = *out = xcalloc(1, sizeof *s);
+	s->f = f;
+	s->annexb = par->extradata[0] != 1;
+	s->ps_id = free_ps_id(par->extradata, (size_t)par->extradata_size, s->annexb);
+	if (s->ps_id < 0) {
+		merr(err, errlen, 0, "no accurate copy: cannot read the ids of the H.264 parameter sets");
+		return 1;
+	}
+	if (!(s->frame = av_frame_alloc()))
+		return merr(err, errlen, AVERROR(ENOMEM), "frame");
+	/* a source this libavcodec cannot decode, or libx264 encode as it
+	 * was (10-bit, 4:2:2 ...), is copied as it can be */
+	char why[200];
+	if (media_decoder(f, f->vi, 0, &s->dec, why, sizeof why) < 0 ||
+	    open_encoder(s, &s->enc, why, sizeof why) < 0) {
+		merr(err, errlen, 0, "no accurate copy: %s", why);
+		return 1;
+	}
+	s->encps_size = s->enc->extradata_size;
+	if (!(s->encps = av_memdup(s->enc->extradata, (size_t)s->encps_size)))
+		return merr(err, errlen, AVERROR(ENOMEM), "extradata");
+	return s->annexb ? merge_annexb(s, par->extradata, (size_t)par->extradata_size, err, errlen)
+	    : merge_avcc(s, par->extradata, (size_t)par->extradata_size, err, errlen);
+}
+
+const uint8_t *msplice_extradata(const struct msplice *s, int *size)
+{
+	*size = s->extradata_size;
+	return s->extradata;
+}
+
+static void drop_queue(struct msplice *s)
+{
+	for (size_t i = s->qhead; i < s->nq; i++)
+		av_packet_free(&s->q[i]);
+	s->nq = s->qhead = 0;
+}
+
+int msplice_begin(struct msplice *s, int64_t lo, int64_t hi, char *err, size_t errlen)
+{
+	drop_queue(s);
+	s->lo = lo;
+	s->hi = hi;
+	s->taken = 0;
+	avcodec_flush_buffers(s->dec);
+	if (!s->used++)
+		return 0; /* the first encoder, unused yet */
+	avcodec_free_context(&s->enc);
+	if (open_encoder(s, &s->enc, err, errlen) < 0)
+		return -1;
+	/* the output's header names the first encoder's parameter sets */
+	if (s->enc->extradata_size != s->encps_size ||
+	    memcmp(s->enc->extradata, s->encps, (size_t)s->encps_size) != 0)
+		return merr(err, errlen, 0, "libx264 gave other parameter sets for the tail");
+	return 0;
+}
+
+static int queue(struct msplice *s, AVPacket *p, char *err, size_t errlen)
+{
+	return media_pkt_push(&s->q, &s->nq, &s->cap, p, err, errlen);
+}
+
+/* Sends a frame (NULL: the end) and queues what comes out. */
+static int encode(struct msplice *s, AVFrame *fr, char *err, size_t errlen)
+{
+	int e = avcodec_send_frame(s->enc, fr);
+	if (e < 0)
+		return merr(err, errlen, e, "encoding the splice");
+	AVPacket *p = av_packet_alloc();
+	if (!p)
+		return merr(err, errlen, AVERROR(ENOMEM), "packet");
+	int r = 0;
+	while ((e = avcodec_receive_packet(s->enc, p)) >= 0) {
+		r = queue(s, p, err, errlen);
+		av_packet_unref(p);
+		if (r < 0)
+			break;
+	}
+	av_packet_free(&p);
+	if (r == 0 && e != AVERROR(EAGAIN) && e != AVERROR_EOF)
+		r = merr(err, errlen, e, "encoding the splice");
+	return r;
+}
+
+/* Sends a packet (NULL drains) to the decoder; the frames in [lo, hi) go
+ * to the encoder. */
+static int decode(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen)
+{
+	int e = avcodec_send_packet(s->dec, pkt);
+	if (e < 0 && e != AVERROR_EOF && e != AVERROR_INVALIDDATA)
+		return merr(err, errlen, e, "decoding the splice");
+	for (;;) {
+		e = avcodec_receive_frame(s->dec, s->frame);
+		if (e == AVERROR(EAGAIN) || e == AVERROR_EOF)
+			return 0;
+		if (e == AVERROR_INVALIDDATA)
+			continue;
+		if (e < 0)
+			return merr(err, errlen, e, "decoding the splice");
+		int64_t ts = s->frame->best_effort_timestamp;
+		int r = 0;
+		if (ts != AV_NOPTS_VALUE && ts >= s->lo && ts < s->hi) {
+			atomic_store(&s->f->log.preroll, 0);
+			s->frame->pts = ts;
+			s->frame->pict_type = AV_PICTURE_TYPE_NONE;
+			s->taken++;
+			r = encode(s, s->frame, err, errlen);
+		}
+		av_frame_unref(s->frame);
+		if (r < 0)
+			return -1;
+	}
+}
+
+int msplice_packet(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen)
+{
+	return decode(s, pkt, err, errlen);
+}
+
+int msplice_finish(struct msplice *s, char *err, size_t errlen)
+{
+	if (decode(s, NULL, err, errlen) < 0)
+		return -1;
+	return s->taken ? encode(s, NULL, err, errlen) : 0;
+}
+
+long long msplice_frames(const struct msplice *s)
+{
+	return s->taken;
+}
+
+AVPacket *msplice_take(struct msplice *s)
+{
+	if (s->qhead == s->nq) {
+		s->qhead = s->nq = 0;
+		return NULL;
+	}
+	return s->q[s->qhead++];
+}
+
+void msplice_free(struct msplice *s)
+{
+	if (!s)
+		return;
+	drop_queue(s);
+	free(s->q);
+	av_frame_free(&s->frame);
+	avcodec_free_context(&s->dec);
+	avcodec_free_context(&s->enc);
+	av_free(s->extradata);
+	av_free(s->encps);
+	free(s);
+}
