@@ -116,7 +116,13 @@ checks() {
 		is "$(jq -r 'select(.renditions[0].url) | .clip' "$W/demo/published.ndjson" | sort)" "$(demo_clips)" \
 		    "$1: every clip of the demo is published, with its URLs"
 		is "$(sqlite3 "$W/frontyard/metastore.sqlite" 'SELECT id FROM clips ORDER BY id')" "$(demo_clips)" \
-		    "$1: the metastore holds them" ;;
+		    "$1: the metastore holds them"
+		# example 2 prints one clip's URLs, example 4 its files' keys
+		_files=$(jq -s '[.[] | select(.clip == "temple-gate") | .renditions[]] | length' "$W/demo/published.ndjson")
+		ok "$1: the URLs of temple-gate's $_files files" \
+		    test "${_files:-0}" -gt 0 -a "$(grep -c '/temple-gate/' "$W/out.2")" = "$_files"
+		ok "$1: the clips tagged with a place, and temple-gate's files" \
+		    test "$(grep -c '^temple-' "$W/out.3")" -ge 1 -a "$(grep -c 'temple-gate/' "$W/out.3")" -ge 1 ;;
 	esac
 }
 
