@@ -1,5 +1,5 @@
 /* Loading backyard.medusa.json. */
-#include "backyard.h"
+#include "config.h"
 #include "atomic.h"
 #include "ndjson.h"
 #include "profile.h"

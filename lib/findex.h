@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 #include "rule.h"
 
 struct findex;

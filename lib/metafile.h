@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 
 /* A video's sidecar or a folder's folder file. */

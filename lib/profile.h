@@ -3,7 +3,7 @@
 #define MEDUSA_PROFILE_H
 
 #include <stddef.h>
-#include "backyard.h"
+#include "config.h"
 
 /* Validates spec as a profile named name and fills p (name, kind, spec,
  * canonical, ext, mime). Every field is checked, and so is that the

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 
 struct meta_file {

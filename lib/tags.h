@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 
 /* The definition of the tag NAME among the N of a tag set, or NULL.
  * config_tag() is this for a config's tag set; tags.c looks up here so

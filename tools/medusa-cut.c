@@ -1,7 +1,7 @@
 /* medusa-cut: clip records in, the same records with their renditions out;
  * each clip into each profile, one decode per clip (medusa-cut(1)). */
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "media.h"
 #include "profile.h"

@@ -3,7 +3,7 @@
  * meta_format. Checks beyond "no crash": what meta_format writes parses
  * back, strictly, to an equal document (medusa-meta writes it to disk). */
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "ndjson.h"
 #include "sidecar.h"

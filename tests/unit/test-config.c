@@ -2,7 +2,7 @@
  * and the regression inputs that tests/fuzz found (each names its target). */
 #include "tap.h"
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "ndjson.h"
 #include "sidecar.h"

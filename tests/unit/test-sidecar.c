@@ -1,6 +1,6 @@
 #include "tap.h"
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "ndjson.h"
 #include "sidecar.h"
 #include "tags.h"

@@ -1,6 +1,6 @@
 #include "tap.h"
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "tags.h"
 #include "util.h"

@@ -1,7 +1,7 @@
-/* backyard.h: finding the backyard root and loading its config,
+/* config.h: finding the backyard root and loading its config,
  * backyard.medusa.json (medusa-files(5)). */
-#ifndef MEDUSA_BACKYARD_H
-#define MEDUSA_BACKYARD_H
+#ifndef MEDUSA_CONFIG_H
+#define MEDUSA_CONFIG_H
 
 #include <stddef.h>
 #include <json-c/json.h>
