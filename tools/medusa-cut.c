@@ -823,8 +823,7 @@ int main(int argc, char **argv)
 	mode_t mask = umask(0);
 	umask(mask);
 	g.mode = 0666 & ~mask;
-	profile_check_encoders = 1;
-	config_open(dir, &g.cfg);
+	config_open_flags(dir, CONFIG_ENCODERS, &g.cfg);
 	select_profiles(plist);
 	if (out) {
 		int r = single(out, argv);

@@ -24,7 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	char *p = path_join(tmpl, BACKYARD_CONFIG);
 	if (atomic_write(p, config_example, strlen(config_example), 0644) < 0 ||
-	    config_load(tmpl, &cfg) < 0)
+	    config_load(tmpl, 0, &cfg) < 0)
 		abort();
 	unlink(p);
 	rmdir(tmpl);

@@ -27,7 +27,7 @@ static const char *load(const char *root, const char *text)
 	fflush(stderr);
 	if (!freopen(errfile, "w", stderr))
 		mdie(1, "%s: cannot open", errfile);
-	int r = config_load(root, &cfg);
+	int r = config_load(root, 0, &cfg);
 	fflush(stderr);
 	FILE *rd = fopen(errfile, "r");
 	err[0] = '\0';
