@@ -1,6 +1,6 @@
 /* metastore.c: the SQLite metastore (schema in metastore.h and
  * medusa-files(5)). */
-#include "metastore.h"
+#include "metastore_int.h"
 #include "hash.h"
 #include "ndjson.h"
 #include "util.h"
@@ -135,7 +135,7 @@ static int damaged(int code)
 #define DAMAGED_HINT "the metastore is damaged: restore it from a backup, or move it away " \
 	"and publish again (medusa-reconcile makes a new one)"
 
-static int dberr(struct metastore *ms, const char *what)
+int metastore_sql_error(struct metastore *ms, const char *what)
 {
 	if (damaged(sqlite3_extended_errcode(ms->db)))
 		mwarn("%s: %s: %s: " DAMAGED_HINT, ms->path, what, sqlite3_errmsg(ms->db));
@@ -144,19 +144,23 @@ static int dberr(struct metastore *ms, const char *what)
 	return -1;
 }
 
-static sqlite3_stmt *stmt(struct metastore *ms, int i)
+sqlite3_stmt *metastore_sql_stmt(struct metastore *ms, sqlite3_stmt **q, const char *s)
 {
-	if (!ms->q[i] && sqlite3_prepare_v3(ms->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-	    &ms->q[i], NULL) != SQLITE_OK) {
-		dberr(ms, "prepare");
+	if (!*q && sqlite3_prepare_v3(ms->db, s, -1, SQLITE_PREPARE_PERSISTENT, q, NULL) != SQLITE_OK) {
+		metastore_sql_error(ms, "prepare");
 		return NULL;
 	}
-	sqlite3_reset(ms->q[i]);
-	sqlite3_clear_bindings(ms->q[i]);
-	return ms->q[i];
+	sqlite3_reset(*q);
+	sqlite3_clear_bindings(*q);
+	return *q;
 }
 
-static int exec(struct metastore *ms, const char *s)
+static sqlite3_stmt *stmt(struct metastore *ms, int i)
+{
+	return metastore_sql_stmt(ms, &ms->q[i], sql[i]);
+}
+
+int metastore_sql_exec(struct metastore *ms, const char *s)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(ms->db, s, NULL, NULL, &msg) != SQLITE_OK) {
@@ -171,33 +175,33 @@ static int user_version(struct metastore *ms, int *v)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(ms->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		return dberr(ms, "reading the schema version");
+		return metastore_sql_error(ms, "reading the schema version");
 	int r = sqlite3_step(s);
 	*v = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
 	sqlite3_finalize(s);
-	return r == SQLITE_ROW ? 0 : dberr(ms, "reading the schema version");
+	return r == SQLITE_ROW ? 0 : metastore_sql_error(ms, "reading the schema version");
 }
 
-static int migrate(struct metastore *ms, char *why, size_t n)
+static int migrate(struct metastore *ms, char *err, size_t errlen)
 {
 	int v;
 	if (user_version(ms, &v) < 0) {
-		snprintf(why, n, "%s: not a readable SQLite database", ms->path);
+		snprintf(err, errlen, "%s: not a readable SQLite database", ms->path);
 		return -1;
 	}
 	if (v > (int)NMIGRATIONS) {
-		snprintf(why, n, "%s: schema version %d is newer than this medusa knows (%d)",
+		snprintf(err, errlen, "%s: schema version %d is newer than this medusa knows (%d)",
 		    ms->path, v, (int)NMIGRATIONS);
 		return -1;
 	}
 	if (v == (int)NMIGRATIONS)
 		return 0;
 	if (ms->readonly) {
-		snprintf(why, n, "%s: schema version %d, needs %d: run medusa-publish once",
+		snprintf(err, errlen, "%s: schema version %d, needs %d: run medusa-publish once",
 		    ms->path, v, (int)NMIGRATIONS);
 		return -1;
 	}
-	if (exec(ms, "BEGIN IMMEDIATE") < 0)
+	if (metastore_sql_exec(ms, "BEGIN IMMEDIATE") < 0)
 		goto fail;
 	/* another process may have migrated while we waited for the lock */
 	if (user_version(ms, &v) < 0)
@@ -205,27 +209,27 @@ static int migrate(struct metastore *ms, char *why, size_t n)
 	for (; v < (int)NMIGRATIONS; v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-		if (exec(ms, migrations[v]) < 0 || exec(ms, pragma) < 0)
+		if (metastore_sql_exec(ms, migrations[v]) < 0 || metastore_sql_exec(ms, pragma) < 0)
 			goto fail_tx;
 	}
-	if (exec(ms, "COMMIT") < 0)
+	if (metastore_sql_exec(ms, "COMMIT") < 0)
 		goto fail_tx;
 	return 0;
 fail_tx:
-	exec(ms, "ROLLBACK");
+	metastore_sql_exec(ms, "ROLLBACK");
 fail:
-	snprintf(why, n, "%s: cannot create or migrate the schema", ms->path);
+	snprintf(err, errlen, "%s: cannot create or migrate the schema", ms->path);
 	return -1;
 }
 
-struct metastore *metastore_open(const char *path, int flags, char *why, size_t n)
+struct metastore *metastore_open(const char *path, int flags, char *err, size_t errlen)
 {
 	struct metastore *ms = xcalloc(1, sizeof *ms);
 	ms->path = xstrdup(path);
 	ms->readonly = !!(flags & MS_READONLY);
 	int oflags = ms->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &ms->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(why, n, "%s: %s", path, ms->db ? sqlite3_errmsg(ms->db) : "out of memory");
+		snprintf(err, errlen, "%s: %s", path, ms->db ? sqlite3_errmsg(ms->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ms->db, 1);
@@ -233,14 +237,16 @@ struct metastore *metastore_open(const char *path, int flags, char *why, size_t 
 	sqlite3_busy_timeout(ms->db, 30000);
 	if (!ms->readonly) {
 		/* WAL: readers (the frontyard server) never block a publish; FULL:
-		 * a commit is on disk before publish removes the files it replaced */
-		if (exec(ms, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-		    " PRAGMA foreign_keys = ON") < 0) {
-			snprintf(why, n, "%s: cannot open the metastore (not a SQLite database?)", path);
+		 * a commit is on disk before publish removes the files it replaced;
+		 * a snapshot keeps a rollback journal, to be read where it lies */
+		if (metastore_sql_exec(ms, flags & MS_ROLLBACK ?
+		    "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON" :
+		    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON") < 0) {
+			snprintf(err, errlen, "%s: cannot open the metastore (not a SQLite database?)", path);
 			goto fail;
 		}
 	}
-	if (migrate(ms, why, n) < 0)
+	if (migrate(ms, err, errlen) < 0)
 		goto fail;
 	return ms;
 fail:
@@ -260,11 +266,11 @@ void metastore_close(struct metastore *ms)
 	free(ms);
 }
 
-sqlite3 *metastore_db(struct metastore *ms) { return ms->db; }
+sqlite3 *metastore_sqlite(struct metastore *ms) { return ms->db; }
 const char *metastore_path(const struct metastore *ms) { return ms->path; }
 
-int metastore_begin(struct metastore *ms) { return exec(ms, "BEGIN IMMEDIATE"); }
-int metastore_commit(struct metastore *ms) { return exec(ms, "COMMIT"); }
+int metastore_begin(struct metastore *ms) { return metastore_sql_exec(ms, "BEGIN IMMEDIATE"); }
+int metastore_commit(struct metastore *ms) { return metastore_sql_exec(ms, "COMMIT"); }
 
 int metastore_read_begin(struct metastore *ms)
 {
@@ -281,7 +287,7 @@ void metastore_read_end(struct metastore *ms)
 void metastore_rollback(struct metastore *ms)
 {
 	if (!sqlite3_get_autocommit(ms->db))
-		exec(ms, "ROLLBACK");
+		metastore_sql_exec(ms, "ROLLBACK");
 }
 
 static void add_num(json_object *o, const char *k, double v)
@@ -353,7 +359,7 @@ int metastore_clip_row(struct metastore *ms, const char *id, long long *row, cha
 		return 1;
 	}
 	sqlite3_reset(s);
-	return r == SQLITE_DONE ? 0 : dberr(ms, "reading a clip");
+	return r == SQLITE_DONE ? 0 : metastore_sql_error(ms, "reading a clip");
 }
 
 int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, size_t n)
@@ -361,11 +367,11 @@ int metastore_clip_fingerprint(struct metastore *ms, const char *id, char *fp, s
 	return metastore_clip_row(ms, id, NULL, fp, n);
 }
 
-static int step_done(struct metastore *ms, sqlite3_stmt *s, const char *what)
+int metastore_sql_done(struct metastore *ms, sqlite3_stmt *s, const char *what)
 {
 	int r = sqlite3_step(s);
 	sqlite3_reset(s);
-	return r == SQLITE_DONE ? 0 : dberr(ms, what);
+	return r == SQLITE_DONE ? 0 : metastore_sql_error(ms, what);
 }
 
 /* Shortest text that reads back as the same double, as a user would type
@@ -422,7 +428,7 @@ static int put_tag(struct metastore *ms, sqlite3_int64 clip, const char *name, j
 		sqlite3_bind_double(s, 4, num);
 	else
 		sqlite3_bind_null(s, 4);
-	return step_done(ms, s, "writing a tag");
+	return metastore_sql_done(ms, s, "writing a tag");
 }
 
 /* Removes the renditions and tag rows of clip row n: explicitly, so that a
@@ -438,7 +444,7 @@ static int drop_children(struct metastore *ms, sqlite3_int64 n, const char *doin
 		sqlite3_bind_int64(s, 1, n);
 		char what[64];
 		snprintf(what, sizeof what, "%s %s", doing, i == 0 ? "renditions" : "tags");
-		if (step_done(ms, s, what) < 0)
+		if (metastore_sql_done(ms, s, what) < 0)
 			return -1;
 	}
 	return 0;
@@ -467,10 +473,11 @@ long long metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long
 		sqlite3_bind_blob(s, 10, c->rechash, (int)c->rechash_len, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return dberr(ms, "writing a clip");
+		return metastore_sql_error(ms, "writing a clip");
 	}
 	sqlite3_int64 n = sqlite3_column_int64(s, 0);
-	if (step_done(ms, s, "writing a clip") < 0 || (!c->fresh && drop_children(ms, n, "writing") < 0))
+	if (metastore_sql_done(ms, s, "writing a clip") < 0 ||
+	    (!c->fresh && drop_children(ms, n, "writing") < 0))
 		return -1;
 	for (size_t i = 0; i < c->nr; i++) {
 		const struct ms_rendition *r = &c->r[i];
@@ -493,7 +500,7 @@ long long metastore_put_clip(struct metastore *ms, const struct ms_clip *c, long
 			sqlite3_bind_double(s, 12, r->duration);
 		if (r->start >= 0)
 			sqlite3_bind_double(s, 13, r->start);
-		if (step_done(ms, s, "writing a rendition") < 0)
+		if (metastore_sql_done(ms, s, "writing a rendition") < 0)
 			return -1;
 	}
 	json_object_object_foreach(c->tags, name, v) {
@@ -512,18 +519,16 @@ int metastore_delete_clip(struct metastore *ms, const char *id)
 	int r = sqlite3_step(s);
 	if (r != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return r == SQLITE_DONE ? 0 : dberr(ms, "deleting a clip");
+		return r == SQLITE_DONE ? 0 : metastore_sql_error(ms, "deleting a clip");
 	}
 	sqlite3_int64 n = sqlite3_column_int64(s, 0);
-	if (step_done(ms, s, "deleting a clip") < 0 || drop_children(ms, n, "deleting") < 0)
+	if (metastore_sql_done(ms, s, "deleting a clip") < 0 || drop_children(ms, n, "deleting") < 0)
 		return -1;
 	return 1;
 }
 
-/* Steps a bound query, calling each(arg, text of column 0) per row; -1 on
- * error, or the first non-zero return of each. */
-static int each_text(struct metastore *ms, sqlite3_stmt *s, int (*each)(void *arg, const char *text),
-    void *arg, const char *what)
+int metastore_sql_each(struct metastore *ms, sqlite3_stmt *s,
+    int (*each)(void *arg, const char *text), void *arg, const char *what)
 {
 	int r, ret = 0;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
@@ -531,7 +536,7 @@ static int each_text(struct metastore *ms, sqlite3_stmt *s, int (*each)(void *ar
 			break;
 	sqlite3_reset(s);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return dberr(ms, what);
+		return metastore_sql_error(ms, what);
 	return ret;
 }
 
@@ -542,7 +547,7 @@ int metastore_clip_keys(struct metastore *ms, const char *id,
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	return each_text(ms, s, each, arg, "reading rendition keys");
+	return metastore_sql_each(ms, s, each, arg, "reading rendition keys");
 }
 
 int metastore_generation(struct metastore *ms, long long *gen, long long *updated)
@@ -552,7 +557,7 @@ int metastore_generation(struct metastore *ms, long long *gen, long long *update
 		return -1;
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return dberr(ms, "reading the generation");
+		return metastore_sql_error(ms, "reading the generation");
 	}
 	if (gen)
 		*gen = sqlite3_column_int64(s, 0);
@@ -569,7 +574,7 @@ int metastore_set_generation(struct metastore *ms, long long gen, long long now)
 		return -1;
 	sqlite3_bind_int64(s, 1, gen);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(ms, s, "writing the generation");
+	return metastore_sql_done(ms, s, "writing the generation");
 }
 
 long long metastore_count(struct metastore *ms)
@@ -581,7 +586,7 @@ long long metastore_count(struct metastore *ms)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
 	else
-		dberr(ms, "counting clips");
+		metastore_sql_error(ms, "counting clips");
 	sqlite3_reset(s);
 	return n;
 }
@@ -589,7 +594,7 @@ long long metastore_count(struct metastore *ms)
 int metastore_each_id(struct metastore *ms, int (*each)(void *arg, const char *id), void *arg)
 {
 	sqlite3_stmt *s = stmt(ms, Q_IDS);
-	return s ? each_text(ms, s, each, arg, "listing clips") : -1;
+	return s ? metastore_sql_each(ms, s, each, arg, "listing clips") : -1;
 }
 
 static json_object *clip_head(sqlite3_stmt *s)
@@ -649,7 +654,7 @@ json_object *metastore_clip_json(struct metastore *ms, const char *id, const cha
 	if (r != SQLITE_ROW) {
 		sqlite3_reset(s);
 		if (r != SQLITE_DONE) {
-			dberr(ms, "reading a clip");
+			metastore_sql_error(ms, "reading a clip");
 			errno = EIO;
 		} else {
 			errno = 0;
@@ -670,7 +675,7 @@ json_object *metastore_clip_json(struct metastore *ms, const char *id, const cha
 		add_rendition(c, q, 0, base_url);
 	sqlite3_reset(q);
 	if (r != SQLITE_DONE) {
-		dberr(ms, "reading renditions");
+		metastore_sql_error(ms, "reading renditions");
 		json_object_put(c);
 		errno = EIO;
 		return NULL;
@@ -708,7 +713,7 @@ int metastore_each_clip(struct metastore *ms, const char *base_url,
 	json_object_put(cur);
 	sqlite3_reset(s);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return dberr(ms, "listing clips");
+		return metastore_sql_error(ms, "listing clips");
 	return ret;
 }
 
@@ -738,7 +743,7 @@ int metastore_find_record(struct metastore *ms, const char *id, const void *rech
 			free(k->id);
 			free(k->video);
 		}
-		return dberr(ms, "finding a record");
+		return metastore_sql_error(ms, "finding a record");
 	}
 	return found ? (ret ? ret : 1) : 0;
 }
@@ -750,7 +755,7 @@ int metastore_set_rechash(struct metastore *ms, const char *id, const void *rech
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, rechash, (int)len, SQLITE_STATIC);
-	return step_done(ms, s, "writing a record hash");
+	return metastore_sql_done(ms, s, "writing a record hash");
 }
 
 int metastore_garbage_add(struct metastore *ms, const char *key, long long since)
@@ -760,13 +765,13 @@ int metastore_garbage_add(struct metastore *ms, const char *key, long long since
 		return -1;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, since);
-	return step_done(ms, s, "listing an unused file");
+	return metastore_sql_done(ms, s, "listing an unused file");
 }
 
 int metastore_garbage_unref(struct metastore *ms)
 {
 	sqlite3_stmt *s = stmt(ms, Q_UNGARBAGE);
-	return s ? step_done(ms, s, "keeping a file used again") : -1;
+	return s ? metastore_sql_done(ms, s, "keeping a file used again") : -1;
 }
 
 int metastore_garbage_due(struct metastore *ms, long long before,
@@ -776,7 +781,7 @@ int metastore_garbage_due(struct metastore *ms, long long before,
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, before);
-	return each_text(ms, s, each, arg, "reading unused files");
+	return metastore_sql_each(ms, s, each, arg, "reading unused files");
 }
 
 int metastore_garbage_gone(struct metastore *ms, const char *key)
@@ -785,16 +790,16 @@ int metastore_garbage_gone(struct metastore *ms, const char *key)
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	return step_done(ms, s, "forgetting a removed file");
+	return metastore_sql_done(ms, s, "forgetting a removed file");
 }
 
-int metastore_peek_generation(const char *path, long long *gen, char *why, size_t n)
+int metastore_peek_generation(const char *path, long long *gen, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
 	int rc = -1, r;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(why, n, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
 	sqlite3_extended_result_codes(db, 1);
@@ -804,11 +809,11 @@ int metastore_peek_generation(const char *path, long long *gen, char *why, size_
 		*gen = sqlite3_column_int64(s, 0);
 		rc = 0;
 	} else if (r == SQLITE_DONE) {
-		snprintf(why, n, "%s: not a medusa metastore (no generation)", path);
+		snprintf(err, errlen, "%s: not a medusa metastore (no generation)", path);
 	} else if (damaged(sqlite3_extended_errcode(db))) {
-		snprintf(why, n, "%s: %s: " DAMAGED_HINT, path, sqlite3_errmsg(db));
+		snprintf(err, errlen, "%s: %s: " DAMAGED_HINT, path, sqlite3_errmsg(db));
 	} else {
-		snprintf(why, n, "%s: not a medusa metastore (%s)", path, sqlite3_errmsg(db));
+		snprintf(err, errlen, "%s: not a medusa metastore (%s)", path, sqlite3_errmsg(db));
 	}
 out:
 	sqlite3_finalize(s);

@@ -24,7 +24,6 @@
 #define MEDUSA_METASTORE_H
 
 #include <stddef.h>
-#include <sqlite3.h>
 #include <json-c/json.h>
 
 #define METASTORE_SCHEMA 2
@@ -33,14 +32,14 @@ struct metastore;
 
 enum {
 	MS_READONLY = 1,        /* readers (serve, sync): never writes, never migrates */
+	MS_ROLLBACK = 2,        /* a writer of a snapshot: a rollback journal, not WAL, so
+	                           that the file is whole without a -wal beside it */
 };
 
 /* Opens (creating and migrating unless MS_READONLY) the metastore at path.
- * NULL with why filled ("PATH: reason") on error. */
-struct metastore *metastore_open(const char *path, int flags, char *why, size_t n);
+ * NULL with err filled ("PATH: reason") on error. */
+struct metastore *metastore_open(const char *path, int flags, char *err, size_t errlen);
 void metastore_close(struct metastore *ms);
-/* The SQLite handle, for read queries on the documented schema. */
-sqlite3 *metastore_db(struct metastore *ms);
 const char *metastore_path(const struct metastore *ms);
 
 /* Write transactions (BEGIN IMMEDIATE: the write lock is taken at once, so
@@ -117,9 +116,9 @@ int metastore_garbage_due(struct metastore *ms, long long before,
 int metastore_garbage_gone(struct metastore *ms, const char *key);
 
 /* The generation of the metastore at path, read without opening it for
- * use (no migration, no lock): 0, or -1 with why saying whether it is no
+ * use (no migration, no lock): 0, or -1 with err saying whether it is no
  * metastore or a damaged one. */
-int metastore_peek_generation(const char *path, long long *gen, char *why, size_t n);
+int metastore_peek_generation(const char *path, long long *gen, char *err, size_t errlen);
 
 /* The generation and its time (unix seconds). 0 or -1. */
 int metastore_generation(struct metastore *ms, long long *gen, long long *updated);

@@ -3,7 +3,11 @@
 #include "metastore_file.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /* What this file reads of the metastore schema (medusa-files(5)). */
 #define SQL_GENERATION "SELECT value FROM meta WHERE key = 'generation'"
@@ -21,26 +25,37 @@ static sqlite3 *db_open(const char *path, int flags)
 	return d;
 }
 
+/* The file opened read-only and sql prepared on it: the statement, with
+ * the connection in *d (close both), or NULL after a message. */
+static sqlite3_stmt *query(const char *metastore, const char *sql, sqlite3 **d)
+{
+	sqlite3_stmt *st = NULL;
+	if (!(*d = db_open(metastore, SQLITE_OPEN_READONLY)))
+		return NULL;
+	if (sqlite3_prepare_v2(*d, sql, -1, &st, NULL) != SQLITE_OK) {
+		mwarn("%s: not a medusa metastore: %s", metastore, sqlite3_errmsg(*d));
+		sqlite3_close(*d);
+		*d = NULL;
+	}
+	return st;
+}
+
 int metastore_file_generation(const char *metastore, long long *generation)
 {
-	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
-	sqlite3_stmt *st = NULL;
+	sqlite3 *d;
+	sqlite3_stmt *st = query(metastore, SQL_GENERATION, &d);
 	int rc = -1;
-	if (!d)
+	if (!st)
 		return -1;
-	if (sqlite3_prepare_v2(d, SQL_GENERATION, -1, &st, NULL) != SQLITE_OK) {
-		mwarn("%s: not a medusa metastore: %s", metastore, sqlite3_errmsg(d));
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*generation = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (r == SQLITE_DONE) {
+		*generation = 0;
+		rc = 0;
 	} else {
-		int r = sqlite3_step(st);
-		if (r == SQLITE_ROW) {
-			*generation = sqlite3_column_int64(st, 0);
-			rc = 0;
-		} else if (r == SQLITE_DONE) {
-			*generation = 0;
-			rc = 0;
-		} else {
-			mwarn("%s: %s", metastore, sqlite3_errmsg(d));
-		}
+		mwarn("%s: %s", metastore, sqlite3_errmsg(d));
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(d);
@@ -51,16 +66,11 @@ int metastore_file_each_key(const char *metastore,
     int (*each)(void *arg, const char *key, long long bytes, const char *hash, const char *mime),
     void *arg)
 {
-	sqlite3 *d = db_open(metastore, SQLITE_OPEN_READONLY);
-	sqlite3_stmt *st = NULL;
+	sqlite3 *d;
+	sqlite3_stmt *st = query(metastore, SQL_KEYS, &d);
 	int rc = 0, r;
-	if (!d)
+	if (!st)
 		return -1;
-	if (sqlite3_prepare_v2(d, SQL_KEYS, -1, &st, NULL) != SQLITE_OK) {
-		mwarn("%s: not a medusa metastore: %s", metastore, sqlite3_errmsg(d));
-		sqlite3_close(d);
-		return -1;
-	}
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
 		if (each(arg, k, sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
@@ -107,4 +117,19 @@ int metastore_file_snapshot(const char *metastore, const char *out)
 	}
 	sqlite3_close(d);
 	return rc;
+}
+
+/* The header says so: bytes 18 and 19 are 1 for rollback, 2 for WAL. */
+int metastore_file_is_snapshot(const char *path)
+{
+	unsigned char h[100];
+	char *wal = xasprintf("%s-wal", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	if (fd >= 0 && read(fd, h, sizeof h) == (ssize_t)sizeof h &&
+	    !memcmp(h, "SQLite format 3", 16) && h[18] == 1 && h[19] == 1 && access(wal, F_OK) < 0)
+		r = 1;
+	if (fd >= 0)
+		close(fd);
+	free(wal);
+	return r;
 }

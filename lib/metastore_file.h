@@ -19,4 +19,9 @@ int metastore_file_each_key(const char *path,
  * exist), in rollback journal mode so that it can be read where it lies. */
 int metastore_file_snapshot(const char *path, const char *out);
 
+/* Whether path is a database in rollback-journal mode with no WAL beside
+ * it: a snapshot, which nobody writes (the metastore itself is in WAL
+ * mode). (No message: 0 for a file that is not there or no database.) */
+int metastore_file_is_snapshot(const char *path);
+
 #endif

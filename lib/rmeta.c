@@ -34,8 +34,7 @@ static int valid_key(void *arg, const char *key, long long bytes, const char *ha
 	return w->each(w->arg, key, bytes, hash, mime);
 }
 
-/* Calls each(arg, key, bytes, hash, mime) for every valid referenced key. */
-static int db_keys(const char *metastore,
+int rmeta_each_key(const char *metastore,
     int (*each)(void *arg, const char *key, long long bytes, const char *hash, const char *mime),
     void *arg)
 {
@@ -58,7 +57,7 @@ static int print_key(void *arg, const char *key, long long bytes, const char *ha
 
 int rmeta_keys(const char *metastore, FILE *out)
 {
-	return db_keys(metastore, print_key, out);
+	return rmeta_each_key(metastore, print_key, out);
 }
 
 static int write_key_line(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
@@ -308,159 +307,190 @@ out:
 	return o;
 }
 
-/* Whether path is a database in rollback-journal mode with no WAL beside
- * it: a snapshot, which nobody writes (the metastore itself is in WAL
- * mode). The header says so: bytes 18 and 19 are 1 for rollback, 2 for WAL. */
-static int is_snapshot(const char *path)
+/* What a push works with (push_free frees it). */
+struct push {
+	struct store *s;
+	const char *metastore;
+	char *dir, *snap, *manifest, *genfile, *skey, *mkey;
+	char hash[HASH_HEX_LEN + 1];
+	json_object *old;               /* the remote generation object, or NULL */
+	long long gen, rgen, bytes;     /* local and remote generation, snapshot size */
+};
+
+static void push_free(struct push *P)
 {
-	unsigned char h[100];
-	char *wal = xasprintf("%s-wal", path);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-	if (fd >= 0 && read(fd, h, sizeof h) == (ssize_t)sizeof h &&
-	    !memcmp(h, "SQLite format 3", 16) && h[18] == 1 && h[19] == 1 && access(wal, F_OK) < 0)
-		r = 1;
-	if (fd >= 0)
-		close(fd);
-	free(wal);
-	return r;
+	json_object_put(P->old);
+	free(P->skey);
+	free(P->mkey);
+	free(P->snap);
+	free(P->manifest);
+	free(P->genfile);
+	work_dir_remove(P->dir, work_files);
 }
 
-int rmeta_push(struct store *s, const char *metastore, int keep, int force, int dry)
+/* The remote generation object into P->old: NULL when there is none,
+ * rebuilt from the snapshots when it is unreadable. 1 when the remote has
+ * this generation already and what it names is there (printed: nothing
+ * to do), 0 to go on, -1 on error. */
+static int push_remote(struct push *P, int force)
 {
-	char *dir = work_dir(), *snap = NULL, *manifest = NULL, *genfile = NULL;
-	char hash[HASH_HEX_LEN + 1], *skey = NULL, *mkey = NULL, *text = NULL;
-	json_object *old = NULL, *obj = NULL, *hist = NULL;
-	long long gen = 0, rgen = 0;
-	struct stat sb;
-	int missing, rc = -1;
 	char broken[256];
-	FILE *f;
-	if (!dir)
+	int missing;
+	P->old = get_genobj(P->s, P->dir, &missing, broken, sizeof broken);
+	if (!P->old && !missing && !*broken)
 		return -1;
-	snap = path_join(dir, "snapshot.sqlite");
-	manifest = path_join(dir, "manifest");
-	genfile = path_join(dir, "generation");
-	/* the generation first: when the remote has it, nothing is copied */
-	if (metastore_file_generation(metastore, &gen) < 0)
-		goto out;
-	old = get_genobj(s, dir, &missing, broken, sizeof broken);
-	if (!old && !missing && !*broken)
-		goto out;
-	if (old && genobj_generation(old) == gen && !force) {
+	if (P->old && genobj_generation(P->old) == P->gen && !force) {
 		/* already there: upload nothing, leave the switch alone, but
 		 * only when what it names is there */
 		long long size;
-		int st = store_stat(s, jstr(old, "snapshot"), &size, NULL, 0);
+		int st = store_stat(P->s, jstr(P->old, "snapshot"), &size, NULL, 0);
 		if (st < 0)
-			goto out;
-		if (st == 1) {
-			if (ndjson_write(stdout, old) == 0)
-				rc = 0;
-			goto out;
-		}
-		snprintf(broken, sizeof broken, "it names %s, which is not there", jstr(old, "snapshot"));
-		json_object_put(old);
-		old = NULL;
+			return -1;
+		if (st == 1)
+			return ndjson_write(stdout, P->old) == 0 ? 1 : -1;
+		snprintf(broken, sizeof broken, "it names %s, which is not there", jstr(P->old, "snapshot"));
+		json_object_put(P->old);
+		P->old = NULL;
 	}
 	if (*broken) {
 		/* its generation is unknown: what the snapshots say instead */
 		size_t found = 0;
-		if (!(old = rebuild_genobj(s, &found)) && found == (size_t)-1)
-			goto out;
+		if (!(P->old = rebuild_genobj(P->s, &found)) && found == (size_t)-1)
+			return -1;
 		mwarn("%s: %s is unreadable (%s): rebuilding it from the %zu snapshot%s under %s",
-		    s->url, RMETA_GENERATION_KEY, broken, found, found == 1 ? "" : "s", RMETA_SNAPSHOT_DIR);
+		    P->s->url, RMETA_GENERATION_KEY, broken, found, found == 1 ? "" : "s", RMETA_SNAPSHOT_DIR);
 	}
+	return 0;
+}
+
+/* The snapshot that goes up in P->snap, with its generation, hash, size
+ * and keys; never one older than the remote's (unless forced). 0 or -1. */
+static int push_snapshot(struct push *P, int force)
+{
+	struct stat sb;
 	/* a snapshot already (rollback journal, as rmeta_snapshot makes them)
 	 * goes up as it is; a live metastore is copied consistently first */
-	if (is_snapshot(metastore)) {
-		free(snap);
-		snap = xstrdup(metastore);
-	} else if (rmeta_snapshot(metastore, snap, &gen) < 0) {
-		goto out;
+	if (metastore_file_is_snapshot(P->metastore)) {
+		free(P->snap);
+		P->snap = xstrdup(P->metastore);
+	} else if (rmeta_snapshot(P->metastore, P->snap, &P->gen) < 0) {
+		return -1;
 	}
-	rgen = old ? genobj_generation(old) : 0;
-	if (old && rgen > gen && !force) {
+	P->rgen = P->old ? genobj_generation(P->old) : 0;
+	if (P->old && P->rgen > P->gen && !force) {
 		mwarn("%s: the remote generation %lld is newer than %lld in %s: refusing to go back "
-		    "(another publisher? -f to force)", s->url, rgen, gen, metastore);
-		goto out;
+		    "(another publisher? -f to force)", P->s->url, P->rgen, P->gen, P->metastore);
+		return -1;
 	}
-	if (hash_file_hex(snap, hash) < 0 || stat(snap, &sb) < 0) {
-		mwarnerr("%s", snap);
-		goto out;
+	if (hash_file_hex(P->snap, P->hash) < 0 || stat(P->snap, &sb) < 0) {
+		mwarnerr("%s", P->snap);
+		return -1;
 	}
-	skey = xasprintf(RMETA_SNAPSHOT_DIR "%lld-%.16s.sqlite", gen, hash);
-	mkey = xasprintf(RMETA_SNAPSHOT_DIR "%lld-%.16s.keys", gen, hash);
+	P->bytes = (long long)sb.st_size;
+	P->skey = xasprintf(RMETA_SNAPSHOT_DIR "%lld-%.16s.sqlite", P->gen, P->hash);
+	P->mkey = xasprintf(RMETA_SNAPSHOT_DIR "%lld-%.16s.keys", P->gen, P->hash);
+	return 0;
+}
 
-	obj = json_object_new_object();
-	json_object_object_add(obj, "generation", json_object_new_int64(gen));
-	json_object_object_add(obj, "snapshot", json_object_new_string(skey));
-	json_object_object_add(obj, "hash", json_object_new_string(hash));
-	json_object_object_add(obj, "bytes", json_object_new_int64((long long)sb.st_size));
-	json_object_object_add(obj, "keys", json_object_new_string(mkey));
+/* The previous generations the new object keeps (keep at most): the one
+ * it replaces first, then its history. */
+static json_object *push_history(const struct push *P, int keep)
+{
+	json_object *hist = json_object_new_array(), *oh, *old = P->old;
+	if (!old || keep <= 0)
+		return hist;
+	/* a rebuilt one may name the snapshot going up now: not twice */
+	if (strcmp(jstr(old, "snapshot"), P->skey)) {
+		json_object *prev = json_object_new_object();
+		json_object_object_add(prev, "generation", json_object_new_int64(P->rgen));
+		json_object_object_add(prev, "snapshot", json_object_new_string(jstr(old, "snapshot")));
+		if (jstr(old, "keys"))
+			json_object_object_add(prev, "keys", json_object_new_string(jstr(old, "keys")));
+		json_object_array_add(hist, prev);
+	}
+	if (json_object_object_get_ex(old, "history", &oh) && json_object_is_type(oh, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(oh) &&
+		    json_object_array_length(hist) < (size_t)keep; i++) {
+			json_object *h = json_object_array_get_idx(oh, i);
+			if (!jstr(h, "snapshot") || strcmp(jstr(h, "snapshot"), P->skey))
+				json_object_array_add(hist, json_object_get(h));
+		}
+	return hist;
+}
+
+/* The new generation object (RMETA_GENERATION_KEY in rmeta.h). */
+static json_object *push_genobj(const struct push *P, int keep)
+{
+	json_object *obj = json_object_new_object();
+	json_object_object_add(obj, "generation", json_object_new_int64(P->gen));
+	json_object_object_add(obj, "snapshot", json_object_new_string(P->skey));
+	json_object_object_add(obj, "hash", json_object_new_string(P->hash));
+	json_object_object_add(obj, "bytes", json_object_new_int64(P->bytes));
+	json_object_object_add(obj, "keys", json_object_new_string(P->mkey));
 	json_object_object_add(obj, "time", json_object_new_int64((long long)time(NULL)));
-	hist = json_object_new_array();
-	if (old && keep > 0) {
-		json_object *oh;
-		/* a rebuilt one may name the snapshot going up now: not twice */
-		if (strcmp(jstr(old, "snapshot"), skey)) {
-			json_object *prev = json_object_new_object();
-			json_object_object_add(prev, "generation", json_object_new_int64(rgen));
-			json_object_object_add(prev, "snapshot", json_object_new_string(jstr(old, "snapshot")));
-			if (jstr(old, "keys"))
-				json_object_object_add(prev, "keys", json_object_new_string(jstr(old, "keys")));
-			json_object_array_add(hist, prev);
-		}
-		if (json_object_object_get_ex(old, "history", &oh) && json_object_is_type(oh, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(oh) &&
-			    json_object_array_length(hist) < (size_t)keep; i++) {
-				json_object *h = json_object_array_get_idx(oh, i);
-				if (!jstr(h, "snapshot") || strcmp(jstr(h, "snapshot"), skey))
-					json_object_array_add(hist, json_object_get(h));
-			}
+	json_object_object_add(obj, "history", push_history(P, keep));
+	return obj;
+}
+
+/* -n: what would go up, printed. */
+static int push_plan(const struct push *P)
+{
+	json_object *plan = json_object_new_object();
+	json_object_object_add(plan, "upload", json_object_new_string(P->skey));
+	json_object_object_add(plan, "bytes", json_object_new_int64(P->bytes));
+	json_object_object_add(plan, "generation", json_object_new_int64(P->gen));
+	int rc = ndjson_write(stdout, plan);
+	json_object_put(plan);
+	return rc;
+}
+
+/* The manifest and snapshot first; the switch (obj) last, then printed. */
+static int push_upload(struct push *P, json_object *obj)
+{
+	FILE *f = fopen(P->manifest, "w");
+	if (!f) {
+		mwarnerr("%s", P->manifest);
+		return -1;
 	}
-	json_object_object_add(obj, "history", hist);
-	if (dry) {
-		json_object *plan = json_object_new_object();
-		json_object_object_add(plan, "upload", json_object_new_string(skey));
-		json_object_object_add(plan, "bytes", json_object_new_int64((long long)sb.st_size));
-		json_object_object_add(plan, "generation", json_object_new_int64(gen));
-		rc = ndjson_write(stdout, plan);
-		json_object_put(plan);
-		goto out;
+	int k = rmeta_each_key(P->snap, write_key_line, f);
+	if (fclose(f) != 0 || k < 0) {
+		mwarn("%s: cannot write the key manifest", P->manifest);
+		return -1;
 	}
-	if (!(f = fopen(manifest, "w"))) {
-		mwarnerr("%s", manifest);
-		goto out;
+	if (store_put_file(P->s, P->mkey, P->manifest, "text/plain", NULL, 0) < 0 ||
+	    store_put_file(P->s, P->skey, P->snap, "application/vnd.sqlite3", P->hash, 0) < 0)
+		return -1;
+	const char *text = json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (atomic_write(P->genfile, text, strlen(text), 0644) < 0) {
+		mwarnerr("%s", P->genfile);
+		return -1;
 	}
-	{
-		int k = db_keys(snap, write_key_line, f);
-		if (fclose(f) != 0 || k < 0) {
-			mwarn("%s: cannot write the key manifest", manifest);
-			goto out;
-		}
+	if (store_put_file(P->s, RMETA_GENERATION_KEY, P->genfile, "application/json", NULL, 0) < 0)
+		return -1;
+	return ndjson_write(stdout, obj);
+}
+
+int rmeta_push(struct store *s, const char *metastore, int keep, int force, int dry)
+{
+	struct push P = {.s = s, .metastore = metastore};
+	json_object *obj = NULL;
+	int rc = -1, st;
+	if (!(P.dir = work_dir()))
+		return -1;
+	P.snap = path_join(P.dir, "snapshot.sqlite");
+	P.manifest = path_join(P.dir, "manifest");
+	P.genfile = path_join(P.dir, "generation");
+	/* the generation first: when the remote has it, nothing is copied */
+	st = metastore_file_generation(metastore, &P.gen) < 0 ? -1 : push_remote(&P, force);
+	if (st != 0) {
+		rc = st > 0 ? 0 : -1;
+	} else if (push_snapshot(&P, force) == 0) {
+		obj = push_genobj(&P, keep);
+		rc = dry ? push_plan(&P) : push_upload(&P, obj);
 	}
-	/* the manifest and snapshot first; the switch last */
-	if (store_put_file(s, mkey, manifest, "text/plain", NULL, 0) < 0 ||
-	    store_put_file(s, skey, snap, "application/vnd.sqlite3", hash, 0) < 0)
-		goto out;
-	text = xstrdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (atomic_write(genfile, text, strlen(text), 0644) < 0) {
-		mwarnerr("%s", genfile);
-		goto out;
-	}
-	if (store_put_file(s, RMETA_GENERATION_KEY, genfile, "application/json", NULL, 0) < 0)
-		goto out;
-	rc = ndjson_write(stdout, obj);
-out:
-	json_object_put(old);
 	json_object_put(obj);
-	free(text);
-	free(skey);
-	free(mkey);
-	free(snap);
-	free(manifest);
-	free(genfile);
-	work_dir_remove(dir, work_files);
+	push_free(&P);
 	return rc;
 }
 
@@ -730,12 +760,62 @@ static int same_snapshot(const char *local, const char *skey)
 	return same;
 }
 
+/* The snapshot skey downloaded to dl and checked against its generation
+ * object (hash want, generation rgen); local is kept otherwise. 0 or -1. */
+static int fetch_check(struct source *src, const char *skey, const char *want, long long rgen,
+    const char *dl, const char *local)
+{
+	char hash[HASH_HEX_LEN + 1];
+	long long sgen = -1;
+	switch (src_get(src, skey, dl)) {
+	case 1: break;
+	case 0: mwarn("%s/%s: no such key: keeping %s", src->name, skey, local); /* fall through */
+	default: return -1;
+	}
+	if (hash_file_hex(dl, hash) < 0) {
+		mwarnerr("%s", dl);
+		return -1;
+	}
+	if (strcmp(hash, want)) {
+		mwarn("%s: %s: hash mismatch (%.16s..., want %.16s...): keeping %s", src->name, skey, hash,
+		    want, local);
+		return -1;
+	}
+	if (metastore_file_generation(dl, &sgen) < 0 || sgen != rgen) {
+		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", src->name, skey, sgen, rgen, local);
+		return -1;
+	}
+	return 0;
+}
+
+/* The checked download dl becomes local, with the record of which
+ * snapshot it is. 0 or -1. */
+static int fetch_install(const char *dl, const char *local, const char *skey)
+{
+	/* the record goes first: a copy never claims a snapshot it is not */
+	char *p = from_path(local), *d;
+	unlink(p);
+	if (rename(dl, local) < 0) {
+		mwarnerr("%s", local);
+		free(p);
+		return -1;
+	}
+	if (atomic_write(p, skey, strlen(skey), 0644) < 0)
+		mwarnerr("%s", p);
+	free(p);
+	d = path_dirname(local);
+	if (fsync_dir(d) < 0)
+		mwarnerr("%s", d);
+	free(d);
+	return 0;
+}
+
 static int fetch(struct source *src, const char *local, long long *generation)
 {
-	char *dir = work_dir(), *dl = NULL, hash[HASH_HEX_LEN + 1], broken[256];
+	char *dir = work_dir(), *dl = NULL, broken[256];
 	const char *want, *skey;
 	json_object *o = NULL;
-	long long lgen = -1, rgen, sgen = -1;
+	long long lgen = -1, rgen;
 	int missing, rc = -1;
 	if (!dir)
 		return -1;
@@ -768,43 +848,8 @@ static int fetch(struct source *src, const char *local, long long *generation)
 		goto out;
 	}
 	dl = xasprintf("%s.download", local);
-	switch (src_get(src, skey, dl)) {
-	case 1: break;
-	case 0: mwarn("%s/%s: no such key: keeping %s", src->name, skey, local); /* fall through */
-	default: goto out;
-	}
-	if (hash_file_hex(dl, hash) < 0) {
-		mwarnerr("%s", dl);
+	if (fetch_check(src, skey, want, rgen, dl, local) < 0 || fetch_install(dl, local, skey) < 0)
 		goto out;
-	}
-	if (strcmp(hash, want)) {
-		mwarn("%s: %s: hash mismatch (%.16s..., want %.16s...): keeping %s", src->name, skey, hash,
-		    want, local);
-		goto out;
-	}
-	if (metastore_file_generation(dl, &sgen) < 0 || sgen != rgen) {
-		mwarn("%s: %s: holds generation %lld, not %lld: keeping %s", src->name, skey, sgen, rgen, local);
-		goto out;
-	}
-	{
-		/* the record goes first: a copy never claims a snapshot it is not */
-		char *p = from_path(local);
-		unlink(p);
-		if (rename(dl, local) < 0) {
-			mwarnerr("%s", local);
-			free(p);
-			goto out;
-		}
-		if (atomic_write(p, skey, strlen(skey), 0644) < 0)
-			mwarnerr("%s", p);
-		free(p);
-	}
-	{
-		char *d = path_dirname(local);
-		if (fsync_dir(d) < 0)
-			mwarnerr("%s", d);
-		free(d);
-	}
 	if (generation)
 		*generation = rgen;
 	rc = 1;
@@ -854,111 +899,5 @@ int rmeta_fetch_url(const char *remote, const char *local, long long *generation
 	}
 	rc = fetch(&src, local, generation);
 	store_close(src.st);
-	return rc;
-}
-
-/* The keys a metastore references, sorted, with what the remote holds. */
-struct want {
-	char **key, **hash, **mime;
-	long long *bytes, *have;
-	size_t n, cap;
-};
-
-static int want_add(void *arg, const char *key, long long bytes, const char *hash, const char *mime)
-{
-	struct want *w = arg;
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 1024;
-		w->key = xrealloc(w->key, w->cap * sizeof *w->key);
-		w->hash = xrealloc(w->hash, w->cap * sizeof *w->hash);
-		w->mime = xrealloc(w->mime, w->cap * sizeof *w->mime);
-		w->bytes = xrealloc(w->bytes, w->cap * sizeof *w->bytes);
-		w->have = xrealloc(w->have, w->cap * sizeof *w->have);
-	}
-	w->key[w->n] = xstrdup(key);
-	w->hash[w->n] = hash ? xstrdup(hash) : NULL;
-	w->mime[w->n] = mime ? xstrdup(mime) : NULL;
-	w->bytes[w->n] = bytes;
-	w->have[w->n++] = -1;
-	return 0;
-}
-
-static void want_free(struct want *w)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->key[i]);
-		free(w->hash[i]);
-		free(w->mime[i]);
-	}
-	free(w->key);
-	free(w->hash);
-	free(w->mime);
-	free(w->bytes);
-	free(w->have);
-}
-
-struct listwalk {
-	struct want *w;
-	FILE *listing;
-};
-
-static int list_each(void *arg, const char *key, long long size)
-{
-	struct listwalk *lw = arg;
-	/* (no key wanted, e.g. every clip private: no array to search) */
-	char **hit = lw->w->n ? bsearch(&key, lw->w->key, lw->w->n, sizeof *lw->w->key, cmpstr) : NULL;
-	if (hit)
-		lw->w->have[hit - lw->w->key] = size;
-	if (!lw->listing)
-		return 0;
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "key", json_object_new_string(key));
-	json_object_object_add(o, "size", json_object_new_int64(size));
-	int rc = ndjson_write(lw->listing, o);
-	json_object_put(o);
-	return rc < 0 ? -1 : 0;
-}
-
-int rmeta_missing(struct store *s, const char *metastore, const char *root, FILE *listing,
-    FILE *out)
-{
-	struct want w = {0};
-	struct listwalk lw = {&w, listing};
-	int rc = -1;
-	/* the manifest is in key order (db_keys sorts): bsearch works on it */
-	if (db_keys(metastore, want_add, &w) < 0)
-		goto done;
-	if (store_list(s, "", list_each, &lw) != 0) {
-		mwarn("%s: cannot list it", s->url);
-		goto done;
-	}
-	if (listing && fflush(listing) == EOF) {
-		mwarnerr("the listing");
-		goto done;
-	}
-	rc = 0;
-	for (size_t i = 0; i < w.n; i++) {
-		if (w.have[i] == w.bytes[i])
-			continue;
-		char *file = path_join(root, w.key[i]);
-		struct stat st;
-		if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
-			mwarn("%s: referenced by %s but missing from %s", file, metastore, root);
-			rc = -1;
-		} else {
-			json_object *o = json_object_new_object();
-			json_object_object_add(o, "key", json_object_new_string(w.key[i]));
-			json_object_object_add(o, "file", json_object_new_string(file));
-			json_object_object_add(o, "mime", w.mime[i] ? json_object_new_string(w.mime[i]) : NULL);
-			json_object_object_add(o, "hash", w.hash[i] ? json_object_new_string(w.hash[i]) : NULL);
-			json_object_object_add(o, "bytes", json_object_new_int64(w.bytes[i]));
-			if (ndjson_write(out, o) < 0)
-				rc = -1;
-			json_object_put(o);
-		}
-		free(file);
-	}
-done:
-	want_free(&w);
 	return rc;
 }

@@ -22,6 +22,13 @@ struct store;
 #define RMETA_SNAPSHOT_DIR "meta/snapshots/"
 #define RMETA_CLEAN_KEY "meta/clean"
 
+/* Calls each(arg, key, bytes, hash, mime) for every valid storage key the
+ * metastore file references, in key order (an invalid one is skipped with
+ * a warning); a negative return of each stops it. 0 or -1. */
+int rmeta_each_key(const char *metastore,
+    int (*each)(void *arg, const char *key, long long bytes, const char *hash, const char *mime),
+    void *arg);
+
 /* Prints the storage keys the metastore references, one record a line:
  * {"key":K,"bytes":N,"hash":H,"mime":M}, in key order. */
 int rmeta_keys(const char *metastore, FILE *out);

@@ -115,19 +115,19 @@ static void add_untyped(struct rule_group *g, const char *value)
 		group_add(g, RULE_BOOLEAN, "false");
 }
 
-/* The value as the tag's type reads it. 0 or -1 with why (the tag's message). */
+/* The value as the tag's type reads it. 0 or -1 with err (the tag's message). */
 static int add_typed(struct rule_group *g, const struct tagdef *t, const char *value,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	json_object *v;
 	if (t->type == TAG_LIST) {
 		/* a list filter names one of its items */
 		if (!utf8_valid(value)) {
-			snprintf(why, n, "the value is not valid UTF-8");
+			snprintf(err, errlen, "the value is not valid UTF-8");
 			return -1;
 		}
 		v = json_object_new_string(value);
-	} else if (!(v = tag_value_from_string(t, value, why, n))) {
+	} else if (!(v = tag_value_from_string(t, value, err, errlen))) {
 		return -1;
 	}
 	enum rule_class cls;
@@ -141,18 +141,18 @@ static int add_typed(struct rule_group *g, const struct tagdef *t, const char *v
 }
 
 int rule_add(struct rule *r, const struct config *cfg, const char *tag, const char *value,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	const struct tagdef *t = cfg ? config_tag(cfg, tag) : NULL;
 	char w[512];
 	if (cfg && !t) {
 		char *s = utf8_sanitize(tag);
-		snprintf(why, n, "%s: no such tag", s);
+		snprintf(err, errlen, "%s: no such tag", s);
 		free(s);
 		return -1;
 	}
 	if (!*tag) {
-		snprintf(why, n, "a filter needs a tag name (TAG=VALUE)");
+		snprintf(err, errlen, "a filter needs a tag name (TAG=VALUE)");
 		return -1;
 	}
 	struct rule_group *g = group_of(r, tag);
@@ -162,14 +162,14 @@ int rule_add(struct rule *r, const struct config *cfg, const char *tag, const ch
 	}
 	if (add_typed(g, t, value, w, sizeof w) < 0) {
 		char *s = utf8_sanitize(tag);
-		snprintf(why, n, "%s=%s: %s", s, utf8_valid(value) ? value : "?", w);
+		snprintf(err, errlen, "%s=%s: %s", s, utf8_valid(value) ? value : "?", w);
 		free(s);
 		return -1;
 	}
 	return 0;
 }
 
-struct rule *rule_parse(const char *text, const struct config *cfg, char *why, size_t n)
+struct rule *rule_parse(const char *text, const struct config *cfg, char *err, size_t errlen)
 {
 	struct rule *r = rule_new();
 	const char *q = text;
@@ -180,10 +180,10 @@ struct rule *rule_parse(const char *text, const struct config *cfg, char *why, s
 		int bad = 0;
 		for (const char *const *p = not_rules; *p && !bad; p++)
 			if (strcmp(k, *p) == 0) {
-				snprintf(why, n, "%s: a rule holds tag filters only (TAG=VALUE&...)", k);
+				snprintf(err, errlen, "%s: a rule holds tag filters only (TAG=VALUE&...)", k);
 				bad = 1;
 			}
-		if (!bad && rule_add(r, cfg, k, v, why, n) < 0)
+		if (!bad && rule_add(r, cfg, k, v, err, errlen) < 0)
 			bad = 1;
 		free(k);
 		free(v);
@@ -193,7 +193,7 @@ struct rule *rule_parse(const char *text, const struct config *cfg, char *why, s
 		}
 	}
 	if (st < 0) {
-		snprintf(why, n, "bad percent-encoding");
+		snprintf(err, errlen, "bad percent-encoding");
 		rule_free(r);
 		return NULL;
 	}
@@ -283,10 +283,11 @@ static int note_outside(void *arg, json_object *clip)
 
 int rule_keep_only(const char *path, const struct rule *r, json_object **excluded)
 {
-	char why[1024];
-	struct metastore *ms = metastore_open(path, 0, why, sizeof why);
+	char err[1024];
+	/* readable where it lies, as rmeta_snapshot leaves a snapshot */
+	struct metastore *ms = metastore_open(path, MS_ROLLBACK, err, sizeof err);
 	if (!ms) {
-		mwarn("%s", why);
+		mwarn("%s", err);
 		return -1;
 	}
 	struct outside o = {r, json_object_new_array()};
@@ -300,11 +301,7 @@ int rule_keep_only(const char *path, const struct rule *r, json_object **exclude
 		}
 	if (metastore_commit(ms) < 0)
 		goto out;
-	/* readable where it lies, as rmeta_snapshot leaves a snapshot */
-	if (sqlite3_exec(metastore_db(ms), "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
-		mwarn("%s: %s", path, sqlite3_errmsg(metastore_db(ms)));
-	else
-		rc = 0;
+	rc = 0;
 out:
 	if (rc < 0)
 		mwarn("%s: cannot leave out the clips outside the rule", path);

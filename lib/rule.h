@@ -41,15 +41,15 @@ struct rule *rule_new(void);
 void rule_free(struct rule *r);
 
 /* Adds the filter tag=value, read by the tag's type in cfg (NULL: no tag
- * set). 0, or -1 with why ("rating: \"abc\" is not an integer", "colour:
+ * set). 0, or -1 with err ("rating: \"abc\" is not an integer", "colour:
  * no such tag"), every name and value in it made valid UTF-8. */
 int rule_add(struct rule *r, const struct config *cfg, const char *tag, const char *value,
-    char *why, size_t n);
+    char *err, size_t errlen);
 
 /* A rule from its text (pairs joined by '&', percent-encoding allowed).
  * Only tag filters: limit, cursor, sort and q are not rules. NULL with
- * why ("where: ..."). An empty text gives an empty rule. */
-struct rule *rule_parse(const char *text, const struct config *cfg, char *why, size_t n);
+ * err ("where: ..."). An empty text gives an empty rule. */
+struct rule *rule_parse(const char *text, const struct config *cfg, char *err, size_t errlen);
 
 /* The publication rule a tool applies: arg (-W) when given, else the
  * config's frontyard.where (cfg may be NULL), else NULL (every clip). A

@@ -1,6 +1,8 @@
 #!/bin/sh
 # mk/sqlite.sh: SQL lives in the metastore (HACKING.md, "Layers"): no
-# source file but lib/metastore*.c includes sqlite3.h or calls sqlite3_*.
+# source file but lib/metastore*.c and their private lib/metastore_int.h
+# includes sqlite3.h or calls sqlite3_* (so no public header hands out a
+# SQLite handle).
 #
 #   sh mk/sqlite.sh KNOWN FILE...
 #
@@ -8,7 +10,7 @@
 # file that no longer mentions SQLite is an error, so the list only
 # shrinks and stays true.
 #
-# Exit 0: only lib/metastore*.c and the known files use SQLite; 1: another
+# Exit 0: only the metastore's files and the known files use SQLite; 1: another
 # file does, or a stale line; 2: usage, a malformed KNOWN or an unreadable
 # file.
 set -eu
@@ -47,7 +49,7 @@ EOF2
 for f; do
 	[ -f "$f" ] && [ -r "$f" ] || die "$f: cannot read"
 	case $f in
-	lib/metastore*.c|*/lib/metastore*.c) continue ;;
+	lib/metastore*.c|*/lib/metastore*.c|lib/metastore_int.h|*/lib/metastore_int.h) continue ;;
 	esac
 	listed=0
 	printf '%s\n' "$list" | sed 's/[[:space:]]*#.*//' | grep -qxF "$f" && listed=1

@@ -128,6 +128,11 @@ fails "a known file that no longer uses SQLite fails" 1 sq known lib/metastore_x
 like "$(lasterr)" "known: tools/t.c: no longer uses SQLite (remove the line)" "it names the line"
 printf 'tools/t.c\n' >"$T/sq/noreason"
 fails "a known file without a reason is refused" 2 sq noreason tools/t.c
+printf '#include <sqlite3.h>\nint f(sqlite3 *d);\n' >"$T/sq/lib/metastore_int.h"
+cp "$T/sq/lib/metastore_int.h" "$T/sq/lib/metastore.h"
+ok "the metastore's private header may use SQLite" sq none lib/metastore_x.c lib/metastore_int.h
+fails "its public header may not" 1 sq none lib/metastore_x.c lib/metastore_int.h lib/metastore.h
+like "$(lasterr)" "^sqlite: lib/metastore.h: 1: SQLite outside lib/metastore" "it names the header"
 cd "$MEDUSA_SRC"
 ok "the tree keeps SQL in the metastore" sh mk/sqlite.sh mk/sqlite.known lib/*.c lib/*.h tools/*.c
 done_testing
