@@ -5,34 +5,13 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
+#include "profile.h"
+#include "tags.h"
 
 #define BACKYARD_CONFIG "backyard.medusa.json"
 #define FOLDER_META "folder.medusa.json"
 #define SIDECAR_SUFFIX ".medusa.json"
 #define META_MAX_BYTES (16u << 20) /* no config or sidecar is larger */
-
-enum tag_type { TAG_STRING, TAG_INTEGER, TAG_NUMBER, TAG_BOOLEAN, TAG_ENUM, TAG_LIST };
-
-struct tagdef {
-	char *name;
-	enum tag_type type;
-	char **values;          /* TAG_ENUM: the allowed values */
-	size_t nvalues;
-	json_object *def;       /* the default value, or NULL */
-	int required;
-};
-
-enum profile_kind { PROFILE_VIDEO, PROFILE_IMAGE, PROFILE_COPY, PROFILE_PREVIEW };
-
-struct profile {
-	char *name;             /* [A-Za-z0-9_-]+, used in file names */
-	enum profile_kind kind;
-	json_object *spec;      /* the profile object as written in the config */
-	char *canonical;        /* canonical JSON of spec: sorted keys, compact */
-	char *ext;              /* file extension without the dot: mp4, jpg, ... */
-	char *mime;             /* video/mp4, image/jpeg, ... */
-	int check_encoders;     /* its encoders were looked up (CONFIG_ENCODERS) */
-};
 
 struct config {
 	char *root;             /* absolute, no trailing slash */

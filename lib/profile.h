@@ -3,7 +3,19 @@
 #define MEDUSA_PROFILE_H
 
 #include <stddef.h>
-#include "config.h"
+#include <json-c/json.h>
+
+enum profile_kind { PROFILE_VIDEO, PROFILE_IMAGE, PROFILE_COPY, PROFILE_PREVIEW };
+
+struct profile {
+	char *name;             /* [A-Za-z0-9_-]+, used in file names */
+	enum profile_kind kind;
+	json_object *spec;      /* the profile object as written in the config */
+	char *canonical;        /* canonical JSON of spec: sorted keys, compact */
+	char *ext;              /* file extension without the dot: mp4, jpg, ... */
+	char *mime;             /* video/mp4, image/jpeg, ... */
+	int check_encoders;     /* its encoders were looked up (CONFIG_ENCODERS) */
+};
 
 /* Validates spec as a profile named name and fills p (name, kind, spec,
  * canonical, ext, mime, check_encoders). Every field is checked; with

@@ -1,3 +1,4 @@
+#include "config.h" /* struct config: the tag set it holds */
 #include "tags.h"
 #include "util.h"
 

@@ -5,7 +5,19 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "config.h"
+
+struct config;
+
+enum tag_type { TAG_STRING, TAG_INTEGER, TAG_NUMBER, TAG_BOOLEAN, TAG_ENUM, TAG_LIST };
+
+struct tagdef {
+	char *name;
+	enum tag_type type;
+	char **values;          /* TAG_ENUM: the allowed values */
+	size_t nvalues;
+	json_object *def;       /* the default value, or NULL */
+	int required;
+};
 
 /* The definition of the tag NAME among the N of a tag set, or NULL.
  * config_tag() is this for a config's tag set; tags.c looks up here so
