@@ -31,54 +31,19 @@ static char *key_path(struct store *s, const char *key)
 	return path_join(s->root, key);
 }
 
-/* mkdir -p for the directories of key below the root (the root exists),
- * deepest first: the renditions of a clip share their folder, so the usual
- * case is one mkdir that finds it there. */
-static int make_dirs(char *p, size_t rootlen)
-{
-	char *slash = strrchr(p, '/');
-	if (!slash || (size_t)(slash - p) <= rootlen)
-		return 0;
-	*slash = '\0';
-	int r = mkdir(p, 0755);
-	if (r < 0 && errno == ENOENT && make_dirs(p, rootlen) == 0)
-		r = mkdir(p, 0755);
-	if (r < 0 && errno == EEXIST)
-		r = 0;
-	if (r < 0)
-		mwarnerr("%s", p);
-	*slash = '/';
-	return r;
-}
-
+/* The folders of key below the root (path_mkdir_p tries the deepest
+ * first: the renditions of a clip share their folder, so the usual case is
+ * one mkdir that finds it there). */
 static int make_parents(struct store *s, const char *key)
 {
 	char *p = key_path(s, key);
-	int r = make_dirs(p, strlen(s->root));
+	char *dir = path_dirname(p);
+	int r = path_mkdir_p(dir);
+	if (r < 0)
+		mwarnerr("%s", dir);
+	free(dir);
 	free(p);
 	return r;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir);
-	for (char *q = p + 1;; q++) {
-		if (*q != '/' && *q != '\0')
-			continue;
-		char c = *q;
-		*q = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-			free(p);
-			errno = e;
-			return -1;
-		}
-		*q = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return 0;
 }
 
 static int dir_open(struct store *s, const char *rest, char *err, size_t errlen)
@@ -100,7 +65,7 @@ static int dir_open(struct store *s, const char *rest, char *err, size_t errlen)
 		abs[--len] = '\0';
 	struct stat st;
 	if (stat(abs, &st) < 0) {
-		if (errno != ENOENT || mkdir_p(abs) < 0 || stat(abs, &st) < 0) {
+		if (errno != ENOENT || path_mkdir_p(abs) < 0 || stat(abs, &st) < 0) {
 			snprintf(err, errlen, "%s: storage directory: %s", abs, strerror(errno));
 			free(abs);
 			return -1;
