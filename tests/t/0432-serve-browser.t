@@ -16,8 +16,16 @@ mkvideo "$by/beach.mp4" 1
 printf '{"clips": [{"id": "pv0001", "start": 0, "end": 1}]}\n' > "$by/beach.mp4.medusa.json"
 # the editor's pages, and one more of the same origin that frames them
 cp -R "$MEDUSA_SRC/web/backyard" "$T/web"
-printf '<!doctype html><title>frame</title><iframe id="f" src="index.html"></iframe><script src="frame.js"></script>\n' > "$T/web/frame.html"
-echo "document.getElementById('f').addEventListener('load', () => { document.body.dataset.loaded = '1'; });" > "$T/web/frame.js"
+# the script makes the frame, so its load event cannot come before the
+# listener (a refused frame may load before a script after it has run)
+printf '<!doctype html><title>frame</title><body><script src="frame.js"></script></body>\n' > "$T/web/frame.html"
+cat > "$T/web/frame.js" <<'JS'
+const f = document.createElement('iframe');
+f.id = 'f';
+f.addEventListener('load', () => { document.body.dataset.loaded = '1'; });
+f.src = 'index.html';
+document.body.append(f);
+JS
 P=$(free_port)
 start_tcpserver "$P" backyard -C "$by" -w "$T/web" -t 5
 
