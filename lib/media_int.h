@@ -129,11 +129,23 @@ struct msplice;
 int msplice_new(struct mfile *f, struct msplice **out, char *err, size_t errlen);
 /* What the output's video stream must carry as extradata. */
 const uint8_t *msplice_extradata(const struct msplice *s, int *size);
+/* Whether a video packet of an H.264 or HEVC stream holds a picture that
+ * the ones after it need none before (an IDR, an HEVC CRA): a copy may
+ * start there. 1 for other codecs. */
+int msplice_clean_start(const AVCodecParameters *par, const AVPacket *pkt);
 /* Whether a source packet holds an IDR picture (a splice may follow it). */
 int msplice_is_idr(const struct msplice *s, const AVPacket *pkt);
+/* HEVC: the last packet of the head gets an end of sequence, so that the
+ * copied keyframe after it starts a new coded video sequence. 0 or -1. */
+int msplice_seal(struct msplice *s, AVPacket *last, char *err, size_t errlen);
+/* HEVC: the first copied keyframe after a head gets the source's
+ * parameter sets in front (the head carried its own). 0 or -1. */
+int msplice_first_copied(struct msplice *s, AVPacket *pkt, char *err, size_t errlen);
 /* A new range: the frames decoded from here with timestamps in [lo, hi)
  * (vtb) are encoded. 0 or -1. */
 int msplice_begin(struct msplice *s, int64_t lo, int64_t hi, char *err, size_t errlen);
+/* The range ends at hi (vtb) if not before. */
+void msplice_end_at(struct msplice *s, int64_t hi);
 /* A source packet, in decode order. 0 or -1. */
 int msplice_packet(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen);
 /* The range's end: drains decoder and encoder. 0 or -1. */

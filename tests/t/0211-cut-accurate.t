@@ -3,8 +3,9 @@
 # asked; the partial GOPs at its ends are encoded again (the record names
 # them), the GOPs between are the source's packets byte for byte; the file
 # decodes without an error. H.264 in MP4, Matroska and MPEG-TS with B-frames
-# on and off, rotated; HEVC and open GOPs fall back to a keyframe copy with
-# a warning naming why.
+# on and off, rotated; HEVC with open GOPs (CRAs and their leading pictures)
+# and closed ones in MP4, Matroska and MPEG-TS; H.264 open GOPs fall back to
+# a keyframe copy with a warning naming why (0213 checks that copy).
 . "${MEDUSA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$MEDUSA_SRC/tests/t/0200-cut.sh"
 SP="python3 $MEDUSA_SRC/tests/t/0211-splice.py"
@@ -25,7 +26,11 @@ x264 -bf 0 nobf.mkv
 x264 -bf 2 -output_ts_offset 1000 off.ts
 x264 -bf 3 -x264-params open-gop=1 open.mp4
 $FF -i bf.mp4 -c copy -metadata:s:v:0 rotate=90 rot.mp4
-$FF -f lavfi -i "$SRC" -c:v libx265 -x265-params log-level=error:keyint=25 hevc.mp4
+x265() { $FF -f lavfi -i "testsrc2=size=160x120:rate=25:duration=3" -f lavfi -i sine=duration=3:beep_factor=4 \
+  -c:v libx265 -c:a aac "$@"; }
+x265 -x265-params log-level=error:keyint=25 hevc.mp4
+x265 -x265-params log-level=error:keyint=25 -output_ts_offset 1000 hevc.ts
+x265 -x265-params log-level=error:keyint=25:open-gop=0 hevcc.mkv
 
 # accurate PROFILE VIDEO S E REENCODED INNER-FROM INNER-TO: the cut is
 # exact at both ends, names the ranges it re-encoded, has the source's
@@ -73,8 +78,21 @@ is "$(rend "$rec" acc width)x$(rend "$rec" acc height)" 120x160 "rotated: the re
 like "$(ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation -of csv=p=0 "$f")" \
   "90" "rotated: the display matrix is kept"
 
+# HEVC, open GOPs: the head covers the leading pictures of the first
+# keyframe copied (a CRA), the tail those of the CRA before the end, which
+# need the GOP before; the first copied keyframe gains the source's
+# parameter sets in-band, so the packets compared start after it
+accurate acc hevc.mp4 0.5 2.6 '[[0.5,1],[1.96,2.6]]' 1.04 1.96
+is "$(vprobe "$f" codec_tag_string)" hev1 "hevc.mp4: the sample entry allows parameter sets in-band"
+accurate acckv hevc.mp4 0.5 2.6 '[[0.5,1],[1.96,2.6]]' 1.04 1.96
+accurate acc hevc.ts 0.5 2.6 '[[0.5,1.023],[1.983,2.6]]' - -
+# closed GOPs (IDR pictures), Matroska; a start on a keyframe: no head,
+# so nothing in-band is added and the copied keyframe is the source's too
+accurate acckv hevcc.mkv 0.5 2.6 '[[0.5,1.023],[2.023,2.6]]' 1.04 2
+accurate acc hevc.mp4 1 2.6 '[[1.96,2.6]]' 1 1.96
+
 # what cannot be spliced is a keyframe copy, said so
-for c in "hevc.mp4 no accurate copy of hevc" "open.mp4 is not an IDR picture (an open GOP)"; do
+for c in "open.mp4 is not an IDR picture (an open GOP)"; do
 	set -- $c
 	v=$1; shift
 	cutone acc $v 1.3 4.3
