@@ -415,7 +415,7 @@ static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t 
 	}
 	if (c->phase == ACC_LEAD) {
 		/* K1's leading pictures: the head's, left out of the copy */
-		if (tv == AV_NOPTS_VALUE || tv < c->kf)
+		if (tv != AV_NOPTS_VALUE && tv < c->kf)
 			return msplice_packet(c->sp, p, err, errlen);
 		if (acc_head_end(c, err, errlen) < 0)
 			return -1;

@@ -419,9 +419,12 @@ static int wrap(AVPacket *pkt, const uint8_t *front, size_t nf, const uint8_t *b
 		av_packet_free(&t);
 		return -1;
 	}
-	memcpy(t->data, front, nf);
-	memcpy(t->data + nf, pkt->data, (size_t)pkt->size);
-	memcpy(t->data + nf + pkt->size, back, nb);
+	if (nf)
+		memcpy(t->data, front, nf);
+	if (pkt->size)
+		memcpy(t->data + nf, pkt->data, (size_t)pkt->size);
+	if (nb)
+		memcpy(t->data + nf + pkt->size, back, nb);
 	av_packet_unref(pkt);
 	av_packet_move_ref(pkt, t);
 	av_packet_free(&t);
