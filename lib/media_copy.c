@@ -30,6 +30,7 @@ struct copy {
 	struct msplice *sp;          /* NULL for a keyframe copy */
 	int phase;                   /* ACC_HEAD, ACC_LEAD, ACC_COPY, ACC_DONE */
 	AVPacket *k1;                /* ACC_LEAD: the first keyframe to copy, held */
+	int64_t open_at;             /* an H.264 keyframe in the head that is no IDR, else AV_NOPTS_VALUE */
 	AVPacket **gop;              /* the GOP that may be the tail, held */
 	size_t ngop, gcap;
 	AVPacket **prev;             /* HEVC: the GOP before it, written (the tail's
@@ -376,13 +377,23 @@ static int acc_tail(struct copy *c, char *err, size_t errlen)
 	return r;
 }
 
+/* A head that went past an H.264 keyframe that is no IDR picture: the
+ * copy cannot start there (the pictures after it may refer to pictures
+ * before it, which the head does not have), so it went on to an IDR. */
+static void open_gop_said(const struct copy *c, int64_t to)
+{
+	if (c->open_at != AV_NOPTS_VALUE)
+		mwarn("%s: the keyframe at %.3f s is not an IDR picture (an open GOP): re-encoded up to %.3f s",
+		    c->f.path, mfile_seconds(&c->f, c->open_at, c->f.vtb), mfile_seconds(&c->f, to, c->f.vtb));
+}
+
 /* The head ends: re-encoded up to the first keyframe copied (k1, whose
  * leading pictures it covered), which is then held as the first GOP's. */
 static int acc_head_end(struct copy *c, char *err, size_t errlen)
 {
 	AVPacket *k = c->k1;
-	int64_t tk = pkt_time(k);
-	int r = splice_out(c, c->start, tk < c->end ? tk : c->end, k, 1, err, errlen);
+	int64_t tk = pkt_time(k), to = tk < c->end ? tk : c->end;
+	int r = splice_out(c, c->start, to, k, 1, err, errlen);
 	if (r == 0 && tk < c->end && msplice_frames(c->sp))
 		r = msplice_first_copied(c->sp, k, err, errlen);
 	c->phase = tk < c->end ? ACC_COPY : ACC_DONE;
@@ -390,7 +401,18 @@ static int acc_head_end(struct copy *c, char *err, size_t errlen)
 	if (r == 0 && c->phase == ACC_COPY)
 		r = gop_hold(c, k, err, errlen);
 	av_packet_free(&c->k1);
+	open_gop_said(c, to);
 	return r;
+}
+
+/* No keyframe to copy from before the end: all of it is the head. */
+static int acc_head_all(struct copy *c, char *err, size_t errlen)
+{
+	c->phase = ACC_DONE;
+	c->vdone = 1;
+	c->head_end = c->end;
+	open_gop_said(c, c->end);
+	return splice_out(c, c->start, c->end, NULL, 1, err, errlen);
 }
 
 /* A video packet of an accurate copy, in decode order: decoded for the
@@ -401,11 +423,17 @@ static int acc_head_end(struct copy *c, char *err, size_t errlen)
 static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t errlen)
 {
 	if (c->phase == ACC_HEAD) {
+		/* from a decode time at or past the end on, nothing shows before it */
+		int64_t dv = p->dts != AV_NOPTS_VALUE ? p->dts : tv;
+		if (dv != AV_NOPTS_VALUE && dv >= c->end)
+			return acc_head_all(c, err, errlen);
 		if (tv == AV_NOPTS_VALUE || tv < c->start || !(p->flags & AV_PKT_FLAG_KEY))
 			return msplice_packet(c->sp, p, err, errlen);
-		if (!msplice_is_idr(c->sp, p))
-			return fallback(err, errlen, "the first keyframe after the start (%.3f s) is not an "
-			    "IDR picture (an open GOP)", mfile_seconds(&c->f, tv, c->f.vtb));
+		if (!msplice_is_idr(c->sp, p)) {
+			if (c->open_at == AV_NOPTS_VALUE)
+				c->open_at = tv;
+			return msplice_packet(c->sp, p, err, errlen);
+		}
 		if (!(c->k1 = av_packet_clone(p)))
 			return merr(err, errlen, AVERROR(ENOMEM), "packet");
 		c->kf = c->head_end = tv;
@@ -426,8 +454,9 @@ static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t 
 	int64_t dv = p->dts != AV_NOPTS_VALUE ? p->dts : tv;
 	if (dv != AV_NOPTS_VALUE && dv >= c->end)
 		return acc_tail(c, err, errlen);
+	/* a GOP ends where the next can be spliced onto: an IDR (IRAP) */
 	if ((p->flags & AV_PKT_FLAG_KEY) && c->ngop && tv != AV_NOPTS_VALUE && tv < c->end &&
-	    gop_write(c, c->ngop, err, errlen) < 0)
+	    msplice_is_idr(c->sp, p) && gop_write(c, c->ngop, err, errlen) < 0)
 		return -1;
 	return gop_hold(c, p, err, errlen);
 }
@@ -435,11 +464,8 @@ static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t 
 /* The file ended: whatever is under way ends the clip. */
 static int acc_eof(struct copy *c, char *err, size_t errlen)
 {
-	if (c->phase == ACC_HEAD) {
-		c->phase = ACC_DONE;
-		c->head_end = c->end;
-		return splice_out(c, c->start, c->end, NULL, 1, err, errlen);
-	}
+	if (c->phase == ACC_HEAD)
+		return acc_head_all(c, err, errlen);
 	if (c->phase == ACC_LEAD && acc_head_end(c, err, errlen) < 0)
 		return -1;
 	return c->phase == ACC_COPY ? acc_tail(c, err, errlen) : 0;
@@ -605,7 +631,7 @@ static int copy_once(const char *path, long long start_ms, long long end_ms,
     const struct profile_settings *sp, int accurate, const char *out, struct media_result *res,
     char *err, size_t errlen)
 {
-	struct copy c = {.kf = AV_NOPTS_VALUE, .data_end = AV_NOPTS_VALUE, .out = out};
+	struct copy c = {.kf = AV_NOPTS_VALUE, .data_end = AV_NOPTS_VALUE, .open_at = AV_NOPTS_VALUE, .out = out};
 	struct profile_settings s = *sp;
 	int r = -1, e;
 	memset(res, 0, sizeof *res);
