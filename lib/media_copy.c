@@ -582,7 +582,11 @@ static int copy_run(struct copy *c, long long start_ms, long long end_ms,
 	if (!c->started && c->kf != AV_NOPTS_VALUE && begin(c, s, err, errlen) < 0)
 		goto out;
 	if (!c->started) {
-		merr(err, errlen, 0, "no keyframe at or before %.3f s", start_ms / 1000.0);
+		if (c->f.ic->streams[c->f.vi]->codecpar->codec_id == AV_CODEC_ID_H264)
+			merr(err, errlen, 0, "no IDR picture at or before %.3f s: a copy from an I-picture "
+			    "that is not one (an open GOP) would not decode without errors", start_ms / 1000.0);
+		else
+			merr(err, errlen, 0, "no keyframe at or before %.3f s", start_ms / 1000.0);
 		goto out;
 	}
 	r = 0;

@@ -13,7 +13,8 @@ mkdir -p "$T/by"
 cat > "$T/by/backyard.medusa.json" <<'JSON'
 {"profiles": {
   "orig": {"kind": "copy"},
-  "kv":   {"kind": "copy", "container": "mkv"}
+  "kv":   {"kind": "copy", "container": "mkv"},
+  "acc":  {"kind": "copy", "accurate": true}
 }}
 JSON
 cd "$T/by"
@@ -49,6 +50,24 @@ keyframe() {
 keyframe orig o.mp4 1.3 2.6 0
 keyframe orig o.ts 1.3 2.6 0.023
 keyframe kv o.mp4 1.3 2.6 0
+# no IDR at all before the start (a cut of o.ts from its I-picture at 1 s):
+# no keyframe copy, said so; an accurate copy decodes from the file's start
+$FF -ss 1.1 -i o.ts -c copy noidr.ts
+ok "noidr.ts has no IDR picture" test "$(nals noidr.ts '5(IDR')" = 0 -a "$(keys noidr.ts)" -gt 0
+cutone orig noidr.ts 1.6 2.2
+is "$st" 1 "noidr.ts: no keyframe copy: exit 1"
+like "$(cat "$T/err")" "^medusa-cut: noidr.ts clip .*: no IDR picture at or before 1.600 s: a copy from an I-picture that is not one" \
+  "noidr.ts: the error says why"
+is "$(rend "$rec" orig file)" "" "noidr.ts: no rendition in the record"
+cutone acc noidr.ts 1.6 2.2
+is "$st" 0 "noidr.ts: an accurate copy is made"
+is "$(rend "$rec" acc reencoded | jq -c .)" "[[1.6,2.2]]" "noidr.ts: all of it re-encoded"
+is "$(ffmpeg -nostdin -v error -i "$f" -f null - 2>&1 | head -3)" "" "noidr.ts: the accurate copy decodes without an error"
+set -- $($SP ends noidr.ts 1.6 2.2 "$f")
+is "$1" "$2" "noidr.ts: every frame of the range, no other"
+ok "noidr.ts: the first frame is the first asked ($3 dB; next $4, previous $5)" \
+  awk -v p="$3" -v n="$4" -v b="$5" 'BEGIN { exit !(p > 35 && n < 30 && b < 30) }'
+
 # HEVC: from the CRA at 1 s, without its RASL pictures
 keyframe orig h.mp4 1.3 2.6 1
 done_testing
