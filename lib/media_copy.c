@@ -17,6 +17,7 @@ struct copy {
 	AVCodecContext *dec;         /* one frame at a time, for really_key */
 	AVFrame *frame;
 	int *map;                    /* input stream -> output stream, or -1 */
+	struct mrecode *arec;        /* audio the container cannot hold, encoded again, or NULL */
 	const char *out;
 	int64_t start, end;          /* the clip, vtb */
 	int64_t kf;                  /* the keyframe the copy starts on, vtb */
@@ -105,9 +106,39 @@ static int write_out(struct copy *c, AVPacket *p, char *err, size_t errlen)
 	return e < 0 ? merr(err, errlen, e, "%s: writing", c->out) : 0;
 }
 
+/* Writes what the audio's encoder gave. */
+static int recode_out(struct copy *c, char *err, size_t errlen)
+{
+	AVPacket *p;
+	int r = 0;
+	while ((p = mrecode_take(c->arec))) {
+		if (r == 0) {
+			AVStream *o = c->oc->streams[c->map[c->f.ai]];
+			av_packet_rescale_ts(p, (AVRational){1, o->codecpar->sample_rate}, o->time_base);
+			p->stream_index = o->index;
+			int e = av_interleaved_write_frame(c->oc, p);
+			if (e < 0)
+				r = merr(err, errlen, e, "%s: writing", c->out);
+		}
+		av_packet_free(&p);
+	}
+	return r;
+}
+
+/* An audio packet to encode again: its samples from the copy's origin to
+ * its end. */
+static int recode_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
+{
+	if (mrecode_packet(c->arec, p, c->origin, c->end, c->f.vtb, err, errlen) < 0)
+		return -1;
+	return recode_out(c, err, errlen);
+}
+
 static int copy_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
 {
 	int si = p->stream_index;
+	if (c->arec && si == c->f.ai)
+		return recode_write(c, p, err, errlen);
 	AVRational tb = c->f.ic->streams[si]->time_base;
 	int64_t t = pkt_time(p);
 	if (si != c->f.vi && t != AV_NOPTS_VALUE && audio_before(c, p, t, c->origin))
@@ -168,6 +199,25 @@ static int begin(struct copy *c, const struct profile_settings *s, char *err, si
 	return 0;
 }
 
+/* Audio the container cannot hold: encoded again as AAC when it can hold
+ * that, else left out; said so. 1 when it is encoded again. */
+static int audio_recode(struct copy *c, int idx, const char *format)
+{
+	const char *name = avcodec_get_name(c->f.ic->streams[idx]->codecpar->codec_id);
+	char why[200] = "";
+	if (avformat_query_codec(c->oc->oformat, AV_CODEC_ID_AAC, FF_COMPLIANCE_NORMAL) == 1 &&
+	    mrecode_new(&c->f, idx, !!(c->oc->oformat->flags & AVFMT_GLOBALHEADER), &c->arec, why,
+	    sizeof why) == 0) {
+		mwarn("%s: %s audio cannot go into %s: encoded again as AAC", c->f.path, name, format);
+		return 1;
+	}
+	mrecode_free(c->arec);
+	c->arec = NULL;
+	mwarn("%s: %s audio cannot go into %s%s%s: the copy has no audio", c->f.path, name, format,
+	    *why ? ", nor encoded again: " : "", why);
+	return 0;
+}
+
 /* Output streams for the video and the default audio track. */
 static int copy_streams(struct copy *c, const char *format, char *err, size_t errlen)
 {
@@ -179,20 +229,22 @@ static int copy_streams(struct copy *c, const char *format, char *err, size_t er
 			continue;
 		AVStream *in = ic->streams[i];
 		enum AVCodecID id = in->codecpar->codec_id;
+		int recode = 0;
 		if (avformat_query_codec(c->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 0) {
 			if ((int)i == c->f.vi)
 				return merr(err, errlen, 0, "%s cannot go into %s without re-encoding",
 				    avcodec_get_name(id), format);
-			mwarn("%s: %s audio cannot go into %s: the copy has no audio", c->f.path,
-			    avcodec_get_name(id), format);
-			continue;
+			if (!(recode = audio_recode(c, (int)i, format)))
+				continue;
 		}
 		AVStream *o = avformat_new_stream(c->oc, NULL);
-		int e = o ? avcodec_parameters_copy(o->codecpar, in->codecpar) : AVERROR(ENOMEM);
+		int e = !o ? AVERROR(ENOMEM) : recode ? mrecode_params(c->arec, o->codecpar, &o->time_base)
+		    : avcodec_parameters_copy(o->codecpar, in->codecpar);
 		if (e < 0)
 			return merr(err, errlen, e, "output stream");
 		o->codecpar->codec_tag = 0;
-		o->time_base = in->time_base;
+		if (!recode)
+			o->time_base = in->time_base;
 		/* keep the rotation: a copy is the same picture */
 		size_t sz;
 		const uint8_t *dm = av_stream_get_side_data(in, AV_PKT_DATA_DISPLAYMATRIX, &sz);
@@ -668,6 +720,8 @@ static int copy_once(const char *path, long long start_ms, long long end_ms,
 	if ((r = copy_run(&c, start_ms, end_ms, &s, err, errlen)) != 0)
 		goto out;
 	r = -1;
+	if (c.arec && (mrecode_finish(c.arec, err, errlen) < 0 || recode_out(&c, err, errlen) < 0))
+		goto out;
 	if ((e = av_write_trailer(c.oc)) < 0 || (e = avio_closep(&c.oc->pb)) < 0) {
 		merr(err, errlen, e, "%s: finishing", out);
 		goto out;
@@ -697,6 +751,7 @@ out:
 	free(c.prev);
 	av_packet_free(&c.k1);
 	msplice_free(c.sp);
+	mrecode_free(c.arec);
 	free(c.map);
 	av_frame_free(&c.frame);
 	avcodec_free_context(&c.dec);

@@ -156,6 +156,49 @@ long long msplice_frames(const struct msplice *s);
 AVPacket *msplice_take(struct msplice *s);
 void msplice_free(struct msplice *s);
 
+/* A queue of packets, empty when zeroed (media_codec.c). */
+struct mpktq {
+	AVPacket **a;
+	size_t n, cap, head;      /* head: the next to take */
+};
+/* Appends a new reference to p. 0, or -1 with err. */
+int mpktq_push(struct mpktq *q, const AVPacket *p, char *err, size_t errlen);
+/* The oldest packet (the caller's to free), or NULL when empty. */
+AVPacket *mpktq_take(struct mpktq *q);
+/* Frees the packets left; mpktq_free the array too. */
+void mpktq_drop(struct mpktq *q);
+void mpktq_free(struct mpktq *q);
+typedef int media_pkt_fn(void *arg, AVPacket *p, char *err, size_t errlen);
+typedef int media_frame_fn(void *arg, AVFrame *fr, char *err, size_t errlen);
+/* Sends fr (NULL: the end) to enc and queues every packet it gives, each
+ * passed to fix first (NULL: none). 0, or -1 with err ("encoding what"). */
+int media_encode_into(AVCodecContext *enc, const AVFrame *fr, struct mpktq *q, media_pkt_fn *fix,
+    void *arg, const char *what, char *err, size_t errlen);
+/* Sends pkt (NULL drains) to dec and passes every frame it gives to each,
+ * in fr (unreferenced after); data that does not decode is skipped. 0, or
+ * -1 with err. */
+int media_decode_each(AVCodecContext *dec, const AVPacket *pkt, AVFrame *fr, media_frame_fn *each,
+    void *arg, const char *what, char *err, size_t errlen);
+
+/* Audio a copy's container cannot hold, encoded again as AAC
+ * (media_recode.c). */
+struct mrecode;
+/* For stream idx of f; global: the container wants the header apart. 0,
+ * or -1 with err; *out is then to be freed all the same. */
+int mrecode_new(struct mfile *f, int idx, int global, struct mrecode **out, char *err, size_t errlen);
+/* The output stream's parameters and time base. 0 or -1 (AVERROR). */
+int mrecode_params(const struct mrecode *r, AVCodecParameters *par, AVRational *tb);
+/* A source packet; the samples in [from, to) (tb) are kept, each at its
+ * distance from from in the output. 0 or -1. */
+int mrecode_packet(struct mrecode *r, const AVPacket *pkt, int64_t from, int64_t to, AVRational tb,
+    char *err, size_t errlen);
+/* The end: drains decoder and encoder. 0 or -1. */
+int mrecode_finish(struct mrecode *r, char *err, size_t errlen);
+/* The next encoded packet (pts in the output time base of mrecode_params,
+ * the caller's to free), or NULL. */
+AVPacket *mrecode_take(struct mrecode *r);
+void mrecode_free(struct mrecode *r);
+
 /* A file name for libavformat: "file:" in front, so that a name with a
  * colon ("a:b.mp4", ".x:y.tmp") is never taken for a protocol. Free it. */
 char *media_url(const char *path);

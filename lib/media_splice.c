@@ -37,8 +37,7 @@ struct msplice {
 	int64_t lo, hi;            /* frames taken, vtb */
 	int64_t taken;             /* frames encoded since msplice_begin */
 	int used;                  /* ranges begun */
-	AVPacket **q;              /* encoded, not yet taken */
-	size_t nq, cap, qhead;
+	struct mpktq q;            /* encoded, not yet taken */
 };
 
 /* --- NAL units: walking the three framings libav gives us --- */
@@ -577,16 +576,9 @@ const uint8_t *msplice_extradata(const struct msplice *s, int *size)
 	return s->extradata;
 }
 
-static void drop_queue(struct msplice *s)
-{
-	for (size_t i = s->qhead; i < s->nq; i++)
-		av_packet_free(&s->q[i]);
-	s->nq = s->qhead = 0;
-}
-
 int msplice_begin(struct msplice *s, int64_t lo, int64_t hi, char *err, size_t errlen)
 {
-	drop_queue(s);
+	mpktq_drop(&s->q);
 	s->lo = lo;
 	s->hi = hi;
 	s->taken = 0;
@@ -609,63 +601,37 @@ void msplice_end_at(struct msplice *s, int64_t hi)
 		s->hi = hi;
 }
 
-static int queue(struct msplice *s, AVPacket *p, char *err, size_t errlen)
+/* libx265's packets framed as the source's, as they come out. */
+static int fix_packet(void *arg, AVPacket *p, char *err, size_t errlen)
 {
-	return media_pkt_push(&s->q, &s->nq, &s->cap, p, err, errlen);
+	struct msplice *s = arg;
+	return s->codec == AV_CODEC_ID_HEVC ? frame_as_source(s, p, err, errlen) : 0;
 }
 
 /* Sends a frame (NULL: the end) and queues what comes out. */
 static int encode(struct msplice *s, AVFrame *fr, char *err, size_t errlen)
 {
-	int e = avcodec_send_frame(s->enc, fr);
-	if (e < 0)
-		return merr(err, errlen, e, "encoding the splice");
-	AVPacket *p = av_packet_alloc();
-	if (!p)
-		return merr(err, errlen, AVERROR(ENOMEM), "packet");
-	int r = 0;
-	while ((e = avcodec_receive_packet(s->enc, p)) >= 0) {
-		r = s->codec == AV_CODEC_ID_HEVC ? frame_as_source(s, p, err, errlen) : 0;
-		if (r == 0)
-			r = queue(s, p, err, errlen);
-		av_packet_unref(p);
-		if (r < 0)
-			break;
-	}
-	av_packet_free(&p);
-	if (r == 0 && e != AVERROR(EAGAIN) && e != AVERROR_EOF)
-		r = merr(err, errlen, e, "encoding the splice");
-	return r;
+	return media_encode_into(s->enc, fr, &s->q, fix_packet, s, "the splice", err, errlen);
 }
 
-/* Sends a packet (NULL drains) to the decoder; the frames in [lo, hi) go
- * to the encoder. */
+/* A decoded frame: encoded when it is in [lo, hi). */
+static int take_frame(void *arg, AVFrame *fr, char *err, size_t errlen)
+{
+	struct msplice *s = arg;
+	int64_t ts = fr->best_effort_timestamp;
+	if (ts == AV_NOPTS_VALUE || ts < s->lo || ts >= s->hi)
+		return 0;
+	atomic_store(&s->f->log.preroll, 0);
+	fr->pts = ts;
+	fr->pict_type = AV_PICTURE_TYPE_NONE;
+	s->taken++;
+	return encode(s, fr, err, errlen);
+}
+
+/* Sends a packet (NULL drains) to the decoder. */
 static int decode(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen)
 {
-	int e = avcodec_send_packet(s->dec, pkt);
-	if (e < 0 && e != AVERROR_EOF && e != AVERROR_INVALIDDATA)
-		return merr(err, errlen, e, "decoding the splice");
-	for (;;) {
-		e = avcodec_receive_frame(s->dec, s->frame);
-		if (e == AVERROR(EAGAIN) || e == AVERROR_EOF)
-			return 0;
-		if (e == AVERROR_INVALIDDATA)
-			continue;
-		if (e < 0)
-			return merr(err, errlen, e, "decoding the splice");
-		int64_t ts = s->frame->best_effort_timestamp;
-		int r = 0;
-		if (ts != AV_NOPTS_VALUE && ts >= s->lo && ts < s->hi) {
-			atomic_store(&s->f->log.preroll, 0);
-			s->frame->pts = ts;
-			s->frame->pict_type = AV_PICTURE_TYPE_NONE;
-			s->taken++;
-			r = encode(s, s->frame, err, errlen);
-		}
-		av_frame_unref(s->frame);
-		if (r < 0)
-			return -1;
-	}
+	return media_decode_each(s->dec, pkt, s->frame, take_frame, s, "the splice", err, errlen);
 }
 
 int msplice_packet(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen)
@@ -687,19 +653,14 @@ long long msplice_frames(const struct msplice *s)
 
 AVPacket *msplice_take(struct msplice *s)
 {
-	if (s->qhead == s->nq) {
-		s->qhead = s->nq = 0;
-		return NULL;
-	}
-	return s->q[s->qhead++];
+	return mpktq_take(&s->q);
 }
 
 void msplice_free(struct msplice *s)
 {
 	if (!s)
 		return;
-	drop_queue(s);
-	free(s->q);
+	mpktq_free(&s->q);
 	av_frame_free(&s->frame);
 	avcodec_free_context(&s->dec);
 	avcodec_free_context(&s->enc);
