@@ -1,5 +1,5 @@
 /* Loading backyard.medusa.json. */
-#include "backyard.h"
+#include "config.h"
 #include "atomic.h"
 #include "ndjson.h"
 #include "profile.h"
@@ -272,7 +272,8 @@ static int load_exts(const struct cerr *c, struct config *cfg, json_object *exts
 	return 0;
 }
 
-static int load_profiles(const struct cerr *c, struct config *cfg, json_object *profiles)
+static int load_profiles(const struct cerr *c, struct config *cfg, json_object *profiles,
+    int flags)
 {
 	if (!profiles)
 		return 0;
@@ -281,7 +282,8 @@ static int load_profiles(const struct cerr *c, struct config *cfg, json_object *
 	cfg->profiles = xcalloc((size_t)json_object_object_length(profiles), sizeof *cfg->profiles);
 	json_object_object_foreach(profiles, name, spec) {
 		char why[512], jp[256];
-		if (profile_parse(name, spec, &cfg->profiles[cfg->nprofiles], why, sizeof why) < 0) {
+		if (profile_parse(name, spec, !!(flags & CONFIG_ENCODERS),
+		    &cfg->profiles[cfg->nprofiles], why, sizeof why) < 0) {
 			/* "field: reason" from profile_parse joins the path */
 			size_t k = strcspn(why, ": ");
 			if (why[k] == ':' && why[k + 1] == ' ' && k > 0) {
@@ -296,7 +298,7 @@ static int load_profiles(const struct cerr *c, struct config *cfg, json_object *
 	return 0;
 }
 
-int config_load(const char *root, struct config *cfg)
+int config_load(const char *root, int flags, struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->root = xstrdup(root);
@@ -336,7 +338,7 @@ int config_load(const char *root, struct config *cfg)
 				return -1;
 		}
 	}
-	if (load_profiles(&c, cfg, json_object_object_get(cfg->json, "profiles")) < 0)
+	if (load_profiles(&c, cfg, json_object_object_get(cfg->json, "profiles"), flags) < 0)
 		return -1;
 	if (load_exts(&c, cfg, json_object_object_get(cfg->json, "extensions")) < 0)
 		return -1;
@@ -372,15 +374,20 @@ void config_free(struct config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 }
 
-void config_open(const char *dir, struct config *cfg)
+void config_open_flags(const char *dir, int flags, struct config *cfg)
 {
 	char *root = backyard_find_root(dir);
 	if (!root)
 		exit(EXIT_USAGE);
-	int r = config_load(root, cfg);
+	int r = config_load(root, flags, cfg);
 	free(root);
 	if (r < 0)
 		exit(EXIT_USAGE);
+}
+
+void config_open(const char *dir, struct config *cfg)
+{
+	config_open_flags(dir, 0, cfg);
 }
 
 const struct tagdef *config_tag(const struct config *cfg, const char *name)

@@ -315,9 +315,9 @@ static int add_clip(void *arg, json_object *clip)
 }
 
 /* The index of the metastore's generation, built in one read transaction
- * (the generation and the clips agree): *out, *len. 0 or -1 with why. */
+ * (the generation and the clips agree): *out, *len. 0 or -1 with err. */
 static int build(const struct fcache *fc, struct metastore *ms, const struct msig *sig,
-    long long *gen, char **out, size_t *len, char *why, size_t n)
+    long long *gen, char **out, size_t *len, char *err, size_t errlen)
 {
 	long long updated = 0;
 	struct findex_builder *b = findex_builder_new(fc->cfg, fc->where);
@@ -325,7 +325,7 @@ static int build(const struct fcache *fc, struct metastore *ms, const struct msi
 	if (metastore_read_begin(ms) < 0 ||
 	    metastore_generation(ms, gen, &updated) < 0 ||
 	    metastore_each_clip(ms, fc->base_url, add_clip, b) != 0) {
-		snprintf(why, n, "%s: cannot read the metastore", fc->metastore);
+		snprintf(err, errlen, "%s: cannot read the metastore", fc->metastore);
 	} else {
 		json_object *head = json_object_new_object();
 		json_object_object_add(head, "generation", json_object_new_int64(*gen));
@@ -346,18 +346,18 @@ static int build(const struct fcache *fc, struct metastore *ms, const struct msi
 }
 
 /* A new index written where others find it (kept in memory only when it
- * cannot be written). NULL with why. */
+ * cannot be written). NULL with err. */
 static struct findex *make(struct fcache *fc, struct metastore *ms, const struct msig *sig,
-    int locked, char *why, size_t n)
+    int locked, char *err, size_t errlen)
 {
 	char *text;
 	size_t len;
 	long long gen;
-	if (build(fc, ms, sig, &gen, &text, &len, why, n) < 0)
+	if (build(fc, ms, sig, &gen, &text, &len, err, errlen) < 0)
 		return NULL;
 	if (locked && atomic_write(fc->path, text, len, 0644) == 0) {
 		free(text);
-		struct findex *fx = findex_open(fc->path, why, n);
+		struct findex *fx = findex_open(fc->path, err, errlen);
 		if (fx)
 			return fx;
 		return NULL;
@@ -365,12 +365,12 @@ static struct findex *make(struct fcache *fc, struct metastore *ms, const struct
 	static int warned;
 	if (!warned++)
 		mwarnerr("%s: cannot write the listing index, keeping it in memory", fc->path);
-	return findex_from_buffer(text, len, why, n);
+	return findex_from_buffer(text, len, err, errlen);
 }
 
 /* Under the cache lock: read the generation, then load or make its index. */
-static struct findex *refresh(struct fcache *fc, const struct msig *sig, int locked, char *why,
-    size_t n)
+static struct findex *refresh(struct fcache *fc, const struct msig *sig, int locked, char *err,
+    size_t errlen)
 {
 	char w[512];
 	long long gen = -1, upd;
@@ -380,19 +380,19 @@ static struct findex *refresh(struct fcache *fc, const struct msig *sig, int loc
 		/* the metastore is away (a sync replacing it): the last index will do */
 		struct findex *fx = fc->fx ? fc->fx : load(fc, -1, sig);
 		if (!fx)
-			snprintf(why, n, "%s", ms ? "cannot read the metastore generation" : w);
+			snprintf(err, errlen, "%s", ms ? "cannot read the metastore generation" : w);
 		return fx;
 	}
 	struct findex *fx = load(fc, gen, sig);
 	if (!fx)
-		fx = make(fc, ms, sig, locked, why, n);
+		fx = make(fc, ms, sig, locked, err, errlen);
 	metastore_close(ms);
 	if (fx && locked)
 		stamp_write(fc, gen, sig);
 	return fx;
 }
 
-struct findex *fcache_current(struct fcache *fc, int force, char *why, size_t n)
+struct findex *fcache_current(struct fcache *fc, int force, char *err, size_t errlen)
 {
 	struct msig now;
 	struct stamp st;
@@ -418,14 +418,14 @@ struct findex *fcache_current(struct fcache *fc, int force, char *why, size_t n)
 			return fx;
 		}
 	}
-	struct findex *fx = refresh(fc, &now, lock >= 0, why, n);
+	struct findex *fx = refresh(fc, &now, lock >= 0, err, errlen);
 	dir_unlock(lock);
 	if (fx) {
 		hold(fc, fx, &now);
 	} else if (fc->fx) {
 		/* a metastore that cannot be read now: what was served stays (and
 		 * the next request tries again) */
-		mwarn("%s", why);
+		mwarn("%s", err);
 		fx = fc->fx;
 	}
 	return fx;

@@ -44,9 +44,9 @@ void fcache_free(struct fcache *fc);
  * metastore's files did not change, else the one on disk or a new one.
  * force: read the generation even when the files look the same (a
  * re-cache). When the metastore cannot be read (a sync replacing it), the
- * last index stays. NULL with why when there is none. Owned by fc, valid
+ * last index stays. NULL with err when there is none. Owned by fc, valid
  * until the next call. */
-struct findex *fcache_current(struct fcache *fc, int force, char *why, size_t n);
+struct findex *fcache_current(struct fcache *fc, int force, char *err, size_t errlen);
 
 /* Makes the cache directory (and its parents). 0 or -1 with errno. */
 int fcache_dir(const char *dir);

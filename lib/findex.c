@@ -104,14 +104,15 @@ static int check(struct findex *fx)
 	return 0;
 }
 
-static struct findex *wrap(char *base, size_t size, int mapped, const char *what, char *why, size_t n)
+static struct findex *wrap(char *base, size_t size, int mapped, const char *what,
+    char *err, size_t errlen)
 {
 	struct findex *fx = xcalloc(1, sizeof *fx);
 	fx->base = base;
 	fx->size = size;
 	fx->mapped = mapped;
 	if (check(fx) < 0) {
-		snprintf(why, n, "%s: not a medusa listing index (it is made again)", what);
+		snprintf(err, errlen, "%s: not a medusa listing index (it is made again)", what);
 		findex_free(fx);
 		errno = EINVAL;
 		return NULL;
@@ -119,17 +120,17 @@ static struct findex *wrap(char *base, size_t size, int mapped, const char *what
 	return fx;
 }
 
-struct findex *findex_open(const char *path, char *why, size_t n)
+struct findex *findex_open(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
 		close(fd);
-		snprintf(why, n, "%s: not a regular file, or empty", path);
+		snprintf(err, errlen, "%s: not a regular file, or empty", path);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -137,16 +138,16 @@ struct findex *findex_open(const char *path, char *why, size_t n)
 	int e = errno;
 	close(fd);
 	if (m == MAP_FAILED) {
-		snprintf(why, n, "%s: %s", path, strerror(e));
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		errno = e;
 		return NULL;
 	}
-	return wrap(m, (size_t)st.st_size, 1, path, why, n);
+	return wrap(m, (size_t)st.st_size, 1, path, err, errlen);
 }
 
-struct findex *findex_from_buffer(char *buf, size_t len, char *why, size_t n)
+struct findex *findex_from_buffer(char *buf, size_t len, char *err, size_t errlen)
 {
-	return wrap(buf, len, 0, "the new listing index", why, n);
+	return wrap(buf, len, 0, "the new listing index", err, errlen);
 }
 
 void findex_free(struct findex *fx)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 #include "rule.h"
 
 struct findex;
@@ -41,11 +41,11 @@ void findex_builder_add(struct findex_builder *b, json_object *clip);
  * header object; the builder adds "total" and "facets" (of every clip). */
 void findex_builder_finish(struct findex_builder *b, json_object *head, char **out, size_t *len);
 
-/* Maps an index file; NULL with errno (ENOENT: absent) and why when it
+/* Maps an index file; NULL with errno (ENOENT: absent) and err when it
  * is no index. */
-struct findex *findex_open(const char *path, char *why, size_t n);
+struct findex *findex_open(const char *path, char *err, size_t errlen);
 /* The same over a buffer (taken; freed by findex_free). */
-struct findex *findex_from_buffer(char *buf, size_t len, char *why, size_t n);
+struct findex *findex_from_buffer(char *buf, size_t len, char *err, size_t errlen);
 void findex_free(struct findex *fx);
 
 /* The header object (owned by the index): "generation", "updated",

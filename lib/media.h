@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 #include <sys/stat.h>
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 
 /* What one rendition came out as. */

@@ -242,7 +242,9 @@ static int on_video(struct cut *c, AVFrame *f, char *err, size_t errlen)
 	for (size_t i = 0; i < c->nouts; i++) {
 		struct lane *l = &c->lanes[i];
 		int t = lane_done(l) ? 2 : mout_takes(l->o, ts);
-		if ((t == 0 || t == 1) && lane_push(l, ITEM_VIDEO, f, ts, f->pkt_duration, err, errlen) < 0)
+		/* the first frame past the end goes too: it ends the one before */
+		if ((t == 0 || t == 1 || (t == 2 && !l->vdone)) &&
+		    lane_push(l, ITEM_VIDEO, f, ts, f->pkt_duration, err, errlen) < 0)
 			return -1;
 		if (t >= 1)
 			l->vdone = 1;

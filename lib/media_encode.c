@@ -40,6 +40,7 @@ struct mout {
 	struct { int64_t pts, dur; } ring[RING];
 	unsigned nring;
 	int vsetup, vdone;
+	long long vpackets;         /* video packets written */
 	/* audio */
 	AVFilterGraph *ag;
 	AVFilterContext *asrc, *asink;
@@ -155,7 +156,7 @@ static void video_desc(const struct mout *o, const AVFrame *f, const char *pixfm
 	AVRational fr = o->src->frame_rate;
 	if (o->s.fps > 0 && o->s.kind != PROFILE_IMAGE &&
 	    (fr.num <= 0 || fr.den <= 0 || av_q2d(fr) > o->s.fps + 0.01))
-		l += snprintf(buf + l, n - l, "fps=%g,", o->s.fps);
+		l += snprintf(buf + l, n - l, "fps=%g:eof_action=pass,", o->s.fps);
 	/* the range too: a full-range source must come out limited (video) */
 	l += snprintf(buf + l, n - l, "scale=%d:%d:flags=bicubic:out_range=%s,setsar=1,", w, h,
 	    strcmp(pixfmt, "yuvj420p") == 0 ? "full" : "limited");
@@ -431,6 +432,7 @@ static int encode(struct mout *o, AVCodecContext *c, AVStream *st, AVFrame *f,
 		if (e < 0)
 			return merr(err, errlen, e, "encoding with %s", c->codec->name);
 		if (c == o->venc) {
+			o->vpackets++;
 			/* the encoder forgets durations; the ring remembers them, so
 			 * the last frame lasts until the clip's end */
 			for (unsigned i = 0; i < RING; i++)
@@ -617,13 +619,16 @@ int mout_has_audio(const struct mout *o)
 	return o->aenc != NULL;
 }
 
+/* Ends the video at last_end: the filters are told where the clip ends,
+ * or an fps filter would round a clip shorter than its frame interval to
+ * no frame at all and cut the last frame of a variable frame rate short. */
 static int finish_video(struct mout *o, char *err, size_t errlen)
 {
 	int e;
 	o->vdone = 1;
 	if (!o->vsetup)
 		return 0;
-	if ((e = av_buffersrc_add_frame(o->vsrc, NULL)) < 0)
+	if ((e = av_buffersrc_close(o->vsrc, o->last_end - o->first, 0)) < 0)
 		return merr(err, errlen, e, "video filters");
 	return drain_video(o, 1, err, errlen);
 }
@@ -650,8 +655,12 @@ int mout_video(struct mout *o, AVFrame *f, int64_t ts, int64_t dur, char *err, s
 	}
 	if (ts < o->start)
 		return 0;
-	if (ts >= o->end)
+	if (ts >= o->end) {
+		/* the frame before this one is shown until the clip's end */
+		if (o->vsetup)
+			o->last_end = o->end;
 		return finish_video(o, err, errlen);
+	}
 	int first = !o->vsetup;
 	if (first) {
 		o->first = o->start;
@@ -695,7 +704,7 @@ int mout_finish(struct mout *o, char *err, size_t errlen)
 	}
 	if (!o->vdone && finish_video(o, err, errlen) < 0)
 		return -1;
-	if (!o->vsetup)
+	if (!o->vsetup || !o->vpackets)
 		return merr(err, errlen, 0, "no video frame in the clip");
 	if (o->aenc) {
 		o->aflushed = 1;

@@ -14,14 +14,14 @@
 #include <sys/stat.h>
 
 json_object *metafile_inherited(const struct config *cfg, const struct metafile *t,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	struct tag_layer *layers = NULL;
 	size_t nl = 0;
 	json_object *owned = NULL, *sources = NULL;
 	/* a folder inherits what a file inside it would, but its own layer */
 	char *probe = t->folder ? xasprintf("%s%s-", t->rel, *t->rel ? "/" : "") : xstrdup(t->rel);
-	int r = meta_video_layers(cfg, probe, NULL, &layers, &nl, &owned, why, n);
+	int r = meta_video_layers(cfg, probe, NULL, &layers, &nl, &owned, err, errlen);
 	free(probe);
 	if (r < 0)
 		return NULL;
@@ -170,14 +170,14 @@ static void keep_published_ids(const struct metafile *t, json_object *doc, json_
 }
 
 /* The clips whose effective tags miss a required tag, as warnings. -1 with
- * why when a folder file above is broken (nothing can be said then). */
+ * err when a folder file above is broken (nothing can be said then). */
 static int clip_warnings(const struct config *cfg, const struct metafile *t, json_object *doc,
-    json_object *warnings, char *why, size_t n)
+    json_object *warnings, char *err, size_t errlen)
 {
 	struct tag_layer *layers;
 	size_t nl;
 	json_object *owned;
-	if (meta_video_layers(cfg, t->rel, doc, &layers, &nl, &owned, why, n) < 0)
+	if (meta_video_layers(cfg, t->rel, doc, &layers, &nl, &owned, err, errlen) < 0)
 		return -1;
 	json_object *clips = json_object_object_get(doc, "clips");
 	size_t nclips = json_object_is_type(clips, json_type_array) ? json_object_array_length(clips) : 0;

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 
 /* A video's sidecar or a folder's folder file. */
@@ -23,9 +23,9 @@ struct metafile {
 
 /* The tags the target inherits: {"TAG":{"value":V,"source":S}} from the
  * defaults and the folder files above it (for a folder, not its own).
- * NULL with why naming a broken folder file. */
+ * NULL with err naming a broken folder file. */
 json_object *metafile_inherited(const struct config *cfg, const struct metafile *t,
-    char *why, size_t n);
+    char *err, size_t errlen);
 
 /* The view of the file: {"etag":E,"meta":DOC,"inherited":{...}}, plus
  * "error" (and "meta":null) when the file cannot be read or parsed, plus

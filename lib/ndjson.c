@@ -17,7 +17,7 @@ struct ndjson_reader {
 };
 
 static unsigned describe_error(const char *text, size_t len, size_t off,
-    enum json_tokener_error jerr, char *why, size_t whylen);
+    enum json_tokener_error jerr, char *err, size_t errlen);
 
 struct ndjson_reader *ndjson_open(FILE *f, const char *name)
 {
@@ -359,7 +359,7 @@ static const char *expected(enum json_tokener_error jerr)
  * of that place. A '}' or ']' that json-c trips on after a comma is a
  * trailing comma: the comma is the mistake, so that is the place named. */
 static unsigned describe_error(const char *text, size_t len, size_t off, enum json_tokener_error jerr,
-    char *why, size_t whylen)
+    char *err, size_t errlen)
 {
 	if (off >= len)
 		off = len ? len - 1 : 0;
@@ -373,7 +373,7 @@ static unsigned describe_error(const char *text, size_t len, size_t off, enum js
 		char on[32] = "";
 		if (bl != cl)
 			snprintf(on, sizeof on, " (line %u)", bl);
-		snprintf(why, whylen, "at column %u, a comma before '%c'%s: expected another %s after it "
+		snprintf(err, errlen, "at column %u, a comma before '%c'%s: expected another %s after it "
 		    "(JSON has no comma after the last %s)", column_of(text, comma), c, on,
 		    c == '}' ? "\"name\": value" : "value", c == '}' ? "member" : "element");
 		return cl;
@@ -385,22 +385,22 @@ static unsigned describe_error(const char *text, size_t len, size_t off, enum js
 		snprintf(found, sizeof found, "the end of the line");
 	else
 		snprintf(found, sizeof found, "byte 0x%02x", (unsigned char)c);
-	snprintf(why, whylen, "at column %u, %s: %s", column_of(text, off), found, expected(jerr));
+	snprintf(err, errlen, "at column %u, %s: %s", column_of(text, off), found, expected(jerr));
 	return line_of(text, off);
 }
 
-json_object *json_parse_strict(const char *text, size_t len, char *why, size_t whylen)
+json_object *json_parse_strict(const char *text, size_t len, char *err, size_t errlen)
 {
 	if (memchr(text, '\0', len)) {
-		snprintf(why, whylen, "line %u: NUL byte", line_of(text, (size_t)((const char *)memchr(text, '\0', len) - text)));
+		snprintf(err, errlen, "line %u: NUL byte", line_of(text, (size_t)((const char *)memchr(text, '\0', len) - text)));
 		return NULL;
 	}
 	if (blank(text, len)) {
-		snprintf(why, whylen, "empty document");
+		snprintf(err, errlen, "empty document");
 		return NULL;
 	}
 	if (len > INT_MAX) { /* json-c takes an int length */
-		snprintf(why, whylen, "document longer than %d bytes", INT_MAX);
+		snprintf(err, errlen, "document longer than %d bytes", INT_MAX);
 		return NULL;
 	}
 	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
@@ -413,32 +413,32 @@ json_object *json_parse_strict(const char *text, size_t len, char *why, size_t w
 	size_t off = tok->char_offset;
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue) {
-		snprintf(why, whylen, "line %u: unexpected end of document", line_of(text, len));
+		snprintf(err, errlen, "line %u: unexpected end of document", line_of(text, len));
 		return NULL;
 	}
 	if (jerr != json_tokener_success) {
 		char w[256];
 		unsigned line = describe_error(text, len, off, jerr, w, sizeof w);
-		snprintf(why, whylen, "line %u: %s", line, w);
+		snprintf(err, errlen, "line %u: %s", line, w);
 		return NULL;
 	}
 	if (off < len && !blank(text + off, len - off)) {
 		json_object_put(o);
-		snprintf(why, whylen, "line %u: at column %u, trailing data after the JSON value",
+		snprintf(err, errlen, "line %u: at column %u, trailing data after the JSON value",
 		    line_of(text, off), column_of(text, off));
 		return NULL;
 	}
 	const char *bad = bad_value(o);
 	if (bad) {
 		json_object_put(o);
-		snprintf(why, whylen, "%s", bad);
+		snprintf(err, errlen, "%s", bad);
 		return NULL;
 	}
 	size_t at;
 	const char *lex = lexical_problem(text, len, &at);
 	if (lex) {
 		json_object_put(o);
-		snprintf(why, whylen, "line %u: at column %u, %s", line_of(text, at), column_of(text, at), lex);
+		snprintf(err, errlen, "line %u: at column %u, %s", line_of(text, at), column_of(text, at), lex);
 		return NULL;
 	}
 	return o;

@@ -47,8 +47,8 @@ int jint64(json_object *o, const char *key, long long *out);
 int jdouble(json_object *o, const char *key, double *out);
 
 /* Parses a whole JSON document (a config, a sidecar, a request body):
- * trailing data is an error, and why gets "line N: reason". NULL on error. */
-json_object *json_parse_strict(const char *text, size_t len, char *why, size_t whylen);
+ * trailing data is an error, and err gets "line N: reason". NULL on error. */
+json_object *json_parse_strict(const char *text, size_t len, char *err, size_t errlen);
 
 /* Canonical JSON: object keys sorted, compact, no slash escapes. Stable
  * across runs, so it can be hashed (rendition versions). Free the result. */

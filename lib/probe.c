@@ -114,39 +114,39 @@ static int rotation_of(const AVStream *st)
 	return (int)deg;
 }
 
-int probe_file(const char *path, struct probe *p, char *why, size_t n)
+int probe_file(const char *path, struct probe *p, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
 	p->duration_ms = -1;
 	if (load() < 0) {
-		snprintf(why, n, "%s", av.error);
+		snprintf(err, errlen, "%s", av.error);
 		return -1;
 	}
 	AVFormatContext *fmt = NULL;
-	char err[AV_ERROR_MAX_STRING_SIZE];
+	char averrbuf[AV_ERROR_MAX_STRING_SIZE];
 	/* a file of the backyard is a file: a playlist or a concat script
 	 * inside it must not make the probe open network URLs */
 	AVDictionary *opts = NULL;
 	if (av.dict_set(&opts, "protocol_whitelist", "file", 0) < 0) {
-		snprintf(why, n, "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	int r = av.open_input(&fmt, path, NULL, &opts);
 	av.dict_free(&opts);
 	if (r < 0) {
-		snprintf(why, n, "%s", averr(r, err, sizeof err));
+		snprintf(err, errlen, "%s", averr(r, averrbuf, sizeof averrbuf));
 		return -1;
 	}
 	r = av.find_stream_info(fmt, NULL);
 	if (r < 0) {
-		snprintf(why, n, "cannot read the streams: %s", averr(r, err, sizeof err));
+		snprintf(err, errlen, "cannot read the streams: %s", averr(r, averrbuf, sizeof averrbuf));
 		av.close_input(&fmt);
 		return -1;
 	}
 	int vi = av.find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
 	int ai = av.find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
 	if (vi < 0) {
-		snprintf(why, n, "no video stream");
+		snprintf(err, errlen, "no video stream");
 		av.close_input(&fmt);
 		return -1;
 	}

@@ -13,8 +13,8 @@ struct probe {
 	int rotation;           /* degrees clockwise to display upright: 0, 90, 180, 270 */
 };
 
-/* Opens path with libavformat and reads its stream info. 0, or -1 with why
+/* Opens path with libavformat and reads its stream info. 0, or -1 with err
  * ("Invalid data found when processing input", "no video stream"). */
-int probe_file(const char *path, struct probe *p, char *why, size_t n);
+int probe_file(const char *path, struct probe *p, char *err, size_t errlen);
 
 #endif

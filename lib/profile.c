@@ -143,12 +143,10 @@ static int get_str(json_object *spec, const char *k, const char **out, char *err
 	return 0;
 }
 
-int profile_check_encoders;
-
 /* Every tool loads the config, but only medusa-cut encodes: looking the
  * encoders up would load libavcodec and its 160 libraries into each process
  * (one per connection under inetd), some 15 ms apiece. So only a tool that
- * sets profile_check_encoders looks them up, in the libavcodec of our
+ * asks (check_encoders, CONFIG_ENCODERS) looks them up, in the libavcodec of our
  * headers' soname, loaded on first use (medusa-cut has it linked anyway). */
 static const AVCodec *find_encoder(const char *name)
 {
@@ -165,17 +163,18 @@ static const AVCodec *find_encoder(const char *name)
 	return lookup ? lookup(name) : NULL;
 }
 
-static int have_encoder(const char *name, enum AVCodecID id)
+/* check: look the encoder up, else take it as there */
+static int have_encoder(int check, const char *name, enum AVCodecID id)
 {
-	if (!profile_check_encoders)
+	if (!check)
 		return 1;
 	const AVCodec *c = find_encoder(name);
 	return c && (id == AV_CODEC_ID_NONE || c->id == id);
 }
 
-static int have_encoder_named(const char *name)
+static int have_encoder_named(int check, const char *name)
 {
-	return have_encoder(name, AV_CODEC_ID_NONE);
+	return have_encoder(check, name, AV_CODEC_ID_NONE);
 }
 
 static int missing_encoder(const char *field, const char *name, char *err, size_t errlen)
@@ -186,8 +185,8 @@ static int missing_encoder(const char *field, const char *name, char *err, size_
 }
 
 /* The video part shared by video and preview. */
-static int parse_video(json_object *spec, const char *container, struct profile_settings *s,
-    char *err, size_t errlen)
+static int parse_video(json_object *spec, int check, const char *container,
+    struct profile_settings *s, char *err, size_t errlen)
 {
 	const char *codec = strcmp(container, "webm") == 0 ? "vp9" : "h264";
 	if (get_str(spec, "codec", &codec, err, errlen) < 0)
@@ -209,15 +208,15 @@ static int parse_video(json_object *spec, const char *container, struct profile_
 	if (get_str(spec, "encoder", &enc, err, errlen) < 0)
 		return -1;
 	if (enc) {
-		if (!have_encoder_named(enc))
+		if (!have_encoder_named(check, enc))
 			return missing_encoder("encoder", enc, err, errlen);
-		if (!have_encoder(enc, vcodecs[ci].id)) {
+		if (!have_encoder(check, enc, vcodecs[ci].id)) {
 			snprintf(err, errlen, "encoder: \"%s\" does not make %s", enc, codec);
 			return -1;
 		}
 	} else {
 		for (size_t i = 0; i < 3 && vcodecs[ci].encoders[i] && !enc; i++)
-			if (have_encoder(vcodecs[ci].encoders[i], vcodecs[ci].id))
+			if (have_encoder(check, vcodecs[ci].encoders[i], vcodecs[ci].id))
 				enc = vcodecs[ci].encoders[i];
 		if (!enc)
 			return missing_encoder("codec", vcodecs[ci].encoders[0], err, errlen);
@@ -267,8 +266,8 @@ static int parse_video(json_object *spec, const char *container, struct profile_
 	return 0;
 }
 
-static int parse_audio(json_object *spec, const char *container, struct profile_settings *s,
-    char *err, size_t errlen)
+static int parse_audio(json_object *spec, int check, const char *container,
+    struct profile_settings *s, char *err, size_t errlen)
 {
 	const char *audio = strcmp(container, "webm") == 0 ? "opus" : "aac";
 	if (get_str(spec, "audio", &audio, err, errlen) < 0)
@@ -294,7 +293,7 @@ static int parse_audio(json_object *spec, const char *container, struct profile_
 		snprintf(err, errlen, "audio: %s cannot go into %s", audio, container);
 		return -1;
 	}
-	if (!have_encoder_named(acodecs[ai].encoder))
+	if (!have_encoder_named(check, acodecs[ai].encoder))
 		return missing_encoder("audio", acodecs[ai].encoder, err, errlen);
 	long br = acodecs[ai].bitrate, ch = 0;
 	if (get_int(spec, "audio_bitrate", 6000, 512000, &br, err, errlen) < 0 ||
@@ -323,7 +322,7 @@ static int check_fields(json_object *spec, const char **fields, const char *kind
 }
 
 /* Parses spec into s (and the extension and mime type); -1 with err. */
-static int parse(json_object *spec, struct profile_settings *s, const char **ext,
+static int parse(json_object *spec, int check, struct profile_settings *s, const char **ext,
     const char **mime, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof *s);
@@ -376,7 +375,7 @@ static int parse(json_object *spec, struct profile_settings *s, const char **ext
 			snprintf(err, errlen, "format: \"%s\" is not one of jpeg, webp", f);
 			return -1;
 		}
-		if (!have_encoder_named(s->iencoder))
+		if (!have_encoder_named(check, s->iencoder))
 			return missing_encoder("format", s->iencoder, err, errlen);
 		long w = 0, h = 0, q = 85;
 		s->at = 0.5;
@@ -405,10 +404,10 @@ static int parse(json_object *spec, struct profile_settings *s, const char **ext
 	}
 	if (s->kind == PROFILE_COPY)
 		return get_bool(spec, "accurate", &s->accurate, err, errlen);
-	if (parse_video(spec, c, s, err, errlen) < 0)
+	if (parse_video(spec, check, c, s, err, errlen) < 0)
 		return -1;
 	if (s->kind == PROFILE_VIDEO)
-		return parse_audio(spec, c, s, err, errlen);
+		return parse_audio(spec, check, c, s, err, errlen);
 	/* a preview is small, short and muted unless told otherwise */
 	double secs = 3;
 	if (get_num(spec, "seconds", 0.5, 60, &secs, err, errlen) < 0)
@@ -421,7 +420,7 @@ static int parse(json_object *spec, struct profile_settings *s, const char **ext
 	return 0;
 }
 
-int profile_parse(const char *name, json_object *spec, struct profile *p,
+int profile_parse(const char *name, json_object *spec, int check_encoders, struct profile *p,
     char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
@@ -431,9 +430,10 @@ int profile_parse(const char *name, json_object *spec, struct profile *p,
 	}
 	struct profile_settings s;
 	const char *ext = NULL, *mime = NULL;
-	if (parse(spec, &s, &ext, &mime, err, errlen) < 0)
+	if (parse(spec, check_encoders, &s, &ext, &mime, err, errlen) < 0)
 		return -1;
 	p->kind = s.kind;
+	p->check_encoders = check_encoders;
 	p->name = xstrdup(name);
 	p->spec = json_object_get(spec);
 	p->canonical = json_canonical(spec);
@@ -446,7 +446,7 @@ void profile_settings(const struct profile *p, struct profile_settings *s)
 {
 	const char *ext, *mime;
 	char err[256];
-	if (parse(p->spec, s, &ext, &mime, err, sizeof err) < 0)
+	if (parse(p->spec, p->check_encoders, s, &ext, &mime, err, sizeof err) < 0)
 		mdie(EXIT_USAGE, "profile %s: %s", p->name, err); /* validated at load */
 }
 

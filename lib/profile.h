@@ -3,20 +3,18 @@
 #define MEDUSA_PROFILE_H
 
 #include <stddef.h>
-#include "backyard.h"
+#include "config.h"
 
 /* Validates spec as a profile named name and fills p (name, kind, spec,
- * canonical, ext, mime). Every field is checked, and so is that the
- * encoders it needs are in this libavcodec (see profile_check_encoders). On error writes
- * "JSON-PATH: reason" relative to the profile into err and returns -1. */
-int profile_parse(const char *name, json_object *spec, struct profile *p,
+ * canonical, ext, mime, check_encoders). Every field is checked; with
+ * check_encoders (a tool that encodes: medusa-cut) so is that the encoders
+ * it needs are in this libavcodec, and the first one present is picked
+ * (profile_settings picks the same); without, libavcodec is never loaded.
+ * On error writes "JSON-PATH: reason" relative to the profile into err and
+ * returns -1. */
+int profile_parse(const char *name, json_object *spec, int check_encoders, struct profile *p,
     char *err, size_t errlen);
 void profile_free(struct profile *p);
-
-/* Set by a tool that encodes (medusa-cut) before it loads the config:
- * profile_parse then checks that each encoder is in this libavcodec and picks
- * the first one present. Other tools leave it 0 and never load libavcodec. */
-extern int profile_check_encoders;
 
 /* A validated profile with its defaults filled in; what the media engine
  * works from. Strings point into static tables or into the profile's spec. */

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 
 enum rule_class { RULE_STRING, RULE_NUMBER, RULE_BOOLEAN };
 

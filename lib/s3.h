@@ -25,11 +25,11 @@
 
 struct s3;
 
-/* A client for bucket. NULL with why filled when the settings are bad. */
-struct s3 *s3_new(const char *bucket, char *why, size_t n);
+/* A client for bucket. NULL with err filled when the settings are bad. */
+struct s3 *s3_new(const char *bucket, char *err, size_t errlen);
 /* A client that reads public objects under base_url (a CDN, a public
  * bucket) without signing: for s3_head, s3_get_fd and s3_get_buffer. */
-struct s3 *s3_new_public(const char *base_url, char *why, size_t n);
+struct s3 *s3_new_public(const char *base_url, char *err, size_t errlen);
 /* Another client with the same settings (for another thread). */
 struct s3 *s3_dup(const struct s3 *c);
 void s3_free(struct s3 *c);

@@ -146,8 +146,8 @@ static int s3_keys(char **akid, char **secret, int *from_file)
 }
 
 /* c->region from the environment or ~/.aws/config, us-east-1 by default.
- * 0, or -1 with why set for a value that is no region name. */
-static int s3_region(struct s3 *c, char *why, size_t n)
+ * 0, or -1 with err set for a value that is no region name. */
+static int s3_region(struct s3 *c, char *err, size_t errlen)
 {
 	c->region = envdup("AWS_REGION");
 	if (!c->region)
@@ -158,15 +158,15 @@ static int s3_region(struct s3 *c, char *why, size_t n)
 		c->region = xstrdup("us-east-1");
 	if (!*c->region ||
 	    strspn(c->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(c->region)) {
-		snprintf(why, n, "AWS_REGION=%s: not a region name", c->region);
+		snprintf(err, errlen, "AWS_REGION=%s: not a region name", c->region);
 		return -1;
 	}
 	return 0;
 }
 
 /* c->base: a custom endpoint path-style, else the AWS one. 0, or -1 with
- * why set for an endpoint that is no http(s) URL. */
-static int s3_base(struct s3 *c, char *why, size_t n)
+ * err set for an endpoint that is no http(s) URL. */
+static int s3_base(struct s3 *c, char *err, size_t errlen)
 {
 	char *endpoint = envdup("AWS_ENDPOINT_URL_S3");
 	if (!endpoint)
@@ -176,7 +176,7 @@ static int s3_base(struct s3 *c, char *why, size_t n)
 		while (l > 0 && endpoint[l - 1] == '/')
 			endpoint[--l] = '\0';
 		if (strncmp(endpoint, "http://", 7) && strncmp(endpoint, "https://", 8)) {
-			snprintf(why, n, "AWS_ENDPOINT_URL=%s: not an http:// or https:// URL", endpoint);
+			snprintf(err, errlen, "AWS_ENDPOINT_URL=%s: not an http:// or https:// URL", endpoint);
 			free(endpoint);
 			return -1;
 		}
@@ -193,33 +193,33 @@ static int s3_base(struct s3 *c, char *why, size_t n)
 	return 0;
 }
 
-struct s3 *s3_new(const char *bucket, char *why, size_t n)
+struct s3 *s3_new(const char *bucket, char *err, size_t errlen)
 {
 	struct s3 *c = NULL;
 	char *akid = NULL, *secret = NULL;
 	int from_file;
 	if (pthread_once(&global_once, global_init) != 0) {
-		snprintf(why, n, "s3://%s: cannot start libcurl", bucket);
+		snprintf(err, errlen, "s3://%s: cannot start libcurl", bucket);
 		return NULL;
 	}
 	if (!bucket_valid(bucket)) {
-		snprintf(why, n, "s3://%s: not a valid bucket name", bucket);
+		snprintf(err, errlen, "s3://%s: not a valid bucket name", bucket);
 		return NULL;
 	}
 	if (s3_keys(&akid, &secret, &from_file) < 0) {
-		snprintf(why, n, "s3://%s: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
+		snprintf(err, errlen, "s3://%s: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
 		    "(or aws_access_key_id and aws_secret_access_key in ~/.aws/credentials)", bucket);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof *c);
 	c->bucket = xstrdup(bucket);
 	c->name = xasprintf("s3://%s", bucket);
-	if (s3_region(c, why, n) < 0 || s3_base(c, why, n) < 0)
+	if (s3_region(c, err, errlen) < 0 || s3_base(c, err, errlen) < 0)
 		goto fail;
 	/* curl takes the key id and secret as user:password; a ':' in the id
 	 * would split them wrongly */
 	if (strchr(akid, ':')) {
-		snprintf(why, n, "AWS_ACCESS_KEY_ID: must not contain ':'");
+		snprintf(err, errlen, "AWS_ACCESS_KEY_ID: must not contain ':'");
 		goto fail;
 	}
 	c->userpwd = xasprintf("%s:%s", akid, secret);
@@ -232,7 +232,7 @@ struct s3 *s3_new(const char *bucket, char *why, size_t n)
 	c->page = (int)envnum("MEDUSA_S3_PAGE", 1000, 1, 1000);
 	c->curl = curl_easy_init();
 	if (!c->curl) {
-		snprintf(why, n, "s3://%s: cannot start libcurl", bucket);
+		snprintf(err, errlen, "s3://%s: cannot start libcurl", bucket);
 		goto fail;
 	}
 	free(akid);
@@ -245,16 +245,16 @@ fail:
 	return NULL;
 }
 
-struct s3 *s3_new_public(const char *base_url, char *why, size_t n)
+struct s3 *s3_new_public(const char *base_url, char *err, size_t errlen)
 {
 	struct s3 *c;
 	size_t l = strlen(base_url);
 	if (pthread_once(&global_once, global_init) != 0) {
-		snprintf(why, n, "%s: cannot start libcurl", base_url);
+		snprintf(err, errlen, "%s: cannot start libcurl", base_url);
 		return NULL;
 	}
 	if (strncmp(base_url, "http://", 7) && strncmp(base_url, "https://", 8)) {
-		snprintf(why, n, "%s: not an http:// or https:// URL", base_url);
+		snprintf(err, errlen, "%s: not an http:// or https:// URL", base_url);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof *c);
@@ -273,7 +273,7 @@ struct s3 *s3_new_public(const char *base_url, char *why, size_t n)
 	c->page = 1000;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
-		snprintf(why, n, "%s: cannot start libcurl", base_url);
+		snprintf(err, errlen, "%s: cannot start libcurl", base_url);
 		s3_free(c);
 		return NULL;
 	}

@@ -65,10 +65,10 @@ void s3_buf_add(struct s3_buf *b, const void *d, size_t n);
 void s3_buf_printf(struct s3_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* s3_xml.c: an XML reply walked with expat; each(arg, path, text, len)
- * for every element with text, path "Root/Child". 0, or -1 with why. */
+ * for every element with text, path "Root/Child". 0, or -1 with err. */
 int s3_xml_walk(const char *doc, size_t len,
     void (*each)(void *arg, const char *path, const char *text, size_t len), void *arg,
-    char *why, size_t n);
+    char *err, size_t errlen);
 /* vals[i] gets the text at paths[i] (NULL-terminated; new strings or
  * NULL); -1 when the reply is no XML. */
 int s3_xml_pick(const struct s3_buf *b, const char *const *paths, char **vals);

@@ -80,15 +80,15 @@ static void x_doctype(void *arg, const XML_Char *name, const XML_Char *sysid,
 	XML_StopParser(w->p, XML_FALSE);
 }
 
-/* Walks an XML reply. 0, or -1 with *why ("line 3: mismatched tag"). */
+/* Walks an XML reply. 0, or -1 with err ("line 3: mismatched tag"). */
 int s3_xml_walk(const char *doc, size_t len,
     void (*each)(void *arg, const char *path, const char *text, size_t len), void *arg,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	struct xwalk w = {.each = each, .arg = arg, .text = {.max = 1 << 20}};
 	int rc = 0;
 	if (len > INT_MAX) {
-		snprintf(why, n, "too large");
+		snprintf(err, errlen, "too large");
 		return -1;
 	}
 	w.p = XML_ParserCreate("UTF-8");
@@ -99,7 +99,7 @@ int s3_xml_walk(const char *doc, size_t len,
 	XML_SetCharacterDataHandler(w.p, x_chars);
 	XML_SetStartDoctypeDeclHandler(w.p, x_doctype);
 	if (XML_Parse(w.p, doc, (int)len, XML_TRUE) != XML_STATUS_OK) {
-		snprintf(why, n, "line %lu: %s", (unsigned long)XML_GetCurrentLineNumber(w.p),
+		snprintf(err, errlen, "line %lu: %s", (unsigned long)XML_GetCurrentLineNumber(w.p),
 		    w.bad ? w.bad : XML_ErrorString(XML_GetErrorCode(w.p)));
 		rc = -1;
 	}

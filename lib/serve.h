@@ -3,7 +3,7 @@
 #ifndef MEDUSA_SERVE_H
 #define MEDUSA_SERVE_H
 
-#include "backyard.h"
+#include "config.h"
 #include "http.h"
 #include "sign.h"
 

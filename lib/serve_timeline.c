@@ -58,11 +58,12 @@ static void remove_tree(const char *dir)
  * done in base/key.tmp and renamed into place whole. A video that cannot be
  * read leaves its message in ERROR_FILE, so that it is not decoded on
  * every request; FFmpeg missing is not the video's fault and is not kept. */
-static int make_entry(const char *base, const char *key, const char *video, char *why, size_t n)
+static int make_entry(const char *base, const char *key, const char *video,
+    char *err, size_t errlen)
 {
 	int lock = dir_lock(base);
 	if (lock < 0) {
-		snprintf(why, n, "%s: cannot lock: %s", base, strerror(errno));
+		snprintf(err, errlen, "%s: cannot lock: %s", base, strerror(errno));
 		return -1;
 	}
 	char *dir = path_join(base, key), *tmp = xasprintf("%s.tmp", dir);
@@ -71,24 +72,24 @@ static int make_entry(const char *base, const char *key, const char *video, char
 		goto out;
 	remove_tree(tmp);
 	if (mkdir(tmp, 0755) < 0) {
-		snprintf(why, n, "%s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		rc = -1;
 		goto out;
 	}
-	if (timeline_make(video, tmp, key, why, n) < 0) {
-		if (strncmp(why, "cannot load FFmpeg", 18) == 0) {
+	if (timeline_make(video, tmp, key, err, errlen) < 0) {
+		if (strncmp(err, "cannot load FFmpeg", 18) == 0) {
 			remove_tree(tmp);
 			rc = -1;
 			goto out;
 		}
 		remove_tree(tmp);
 		char *ef = path_join(tmp, ERROR_FILE);
-		if (mkdir(tmp, 0755) < 0 || atomic_write(ef, why, strlen(why), 0644) < 0)
+		if (mkdir(tmp, 0755) < 0 || atomic_write(ef, err, strlen(err), 0644) < 0)
 			rc = -1;
 		free(ef);
 	}
 	if (rc == 0 && rename(tmp, dir) < 0) {
-		snprintf(why, n, "%s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		rc = -1;
 	}
 	if (rc == 0)

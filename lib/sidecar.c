@@ -14,12 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int vfail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int vfail(char *why, size_t n, const char *fmt, ...)
+static int vfail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int vfail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(why, n, fmt, ap);
+	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -66,7 +67,7 @@ static int etag_of_file(const char *path, char etag[ETAG_LEN + 1])
 	return 0;
 }
 
-int meta_read(const char *path, struct meta_file *m, char *why, size_t n)
+int meta_read(const char *path, struct meta_file *m, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
 	m->path = xstrdup(path);
@@ -83,7 +84,7 @@ int meta_read(const char *path, struct meta_file *m, char *why, size_t n)
 		/* one too large to read can still be replaced with its etag */
 		if (e == EFBIG && etag_of_file(path, m->etag) < 0)
 			m->etag[0] = '\0';
-		return vfail(why, n, "%s", e == EFBIG ? "file too large (over 16 MiB)" :
+		return vfail(err, errlen, "%s", e == EFBIG ? "file too large (over 16 MiB)" :
 		    e == ENODEV ? "not a regular file" : strerror(e));
 	}
 	m->exists = 1;
@@ -92,11 +93,11 @@ int meta_read(const char *path, struct meta_file *m, char *why, size_t n)
 	m->doc = json_parse_strict(text, len, w, sizeof w);
 	free(text);
 	if (!m->doc)
-		return vfail(why, n, "malformed JSON: %s", w);
+		return vfail(err, errlen, "malformed JSON: %s", w);
 	if (!json_object_is_type(m->doc, json_type_object)) {
 		json_object_put(m->doc);
 		m->doc = NULL;
-		return vfail(why, n, "malformed: the document must be a JSON object");
+		return vfail(err, errlen, "malformed: the document must be a JSON object");
 	}
 	return 0;
 }
@@ -110,26 +111,26 @@ void meta_file_free(struct meta_file *m)
 
 /* Tags as written in a file: jp is the JSON path of the object. */
 static int check_tags(const struct config *cfg, json_object *tags, const char *jp,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	if (!tags)
 		return 0;
 	if (!json_object_is_type(tags, json_type_object))
-		return vfail(why, n, "%s: must be an object of tag: value", jp);
+		return vfail(err, errlen, "%s: must be an object of tag: value", jp);
 	json_object_object_foreach(tags, k, v) {
 		const struct tagdef *t = config_tag(cfg, k);
 		if (!t)
-			return vfail(why, n, "%s.%s: unknown tag \"%s\" (not in %s)", jp, k, k,
+			return vfail(err, errlen, "%s.%s: unknown tag \"%s\" (not in %s)", jp, k, k,
 			    BACKYARD_CONFIG);
 		char w[256];
 		if (v && tag_value_check(t, v, w, sizeof w) < 0)
-			return vfail(why, n, "%s.%s: %s", jp, k, w);
+			return vfail(err, errlen, "%s.%s: %s", jp, k, w);
 	}
 	return 0;
 }
 
 static int check_fields(json_object *o, const char *jp, const char *const *allowed,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	json_object_object_foreach(o, k, v) {
 		(void)v;
@@ -138,93 +139,93 @@ static int check_fields(json_object *o, const char *jp, const char *const *allow
 			if (strcmp(k, *a) == 0)
 				break;
 		if (!*a)
-			return vfail(why, n, "%s%s%s: unknown field", jp, *jp ? "." : "", k);
+			return vfail(err, errlen, "%s%s%s: unknown field", jp, *jp ? "." : "", k);
 	}
 	return 0;
 }
 
 static int clip_time(json_object *clip, const char *key, const char *jp, long long *ms,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	json_object *v;
 	const char *w;
 	if (!json_object_object_get_ex(clip, key, &v) || !v)
-		return vfail(why, n, "%s.%s: required", jp, key);
+		return vfail(err, errlen, "%s.%s: required", jp, key);
 	if (time_parse_json(v, ms, &w) < 0)
-		return vfail(why, n, "%s.%s: %s", jp, key, w);
+		return vfail(err, errlen, "%s.%s: %s", jp, key, w);
 	return 0;
 }
 
 /* One clip of a sidecar; ids maps the ids seen so far to their index. */
 static int check_clip(const struct config *cfg, json_object *c, size_t i, json_object *ids,
-    long long duration_ms, char *why, size_t n)
+    long long duration_ms, char *err, size_t errlen)
 {
 	static const char *const clipf[] = {"id", "start", "end", "tags", NULL};
 	char jp[48];
 	snprintf(jp, sizeof jp, "clips[%zu]", i);
 	if (!json_object_is_type(c, json_type_object))
-		return vfail(why, n, "%s: must be an object", jp);
-	if (check_fields(c, jp, clipf, why, n) < 0)
+		return vfail(err, errlen, "%s: must be an object", jp);
+	if (check_fields(c, jp, clipf, err, errlen) < 0)
 		return -1;
 	json_object *id, *seen;
 	if (json_object_object_get_ex(c, "id", &id) && id) {
 		if (!json_object_is_type(id, json_type_string) ||
 		    !clip_id_valid(json_object_get_string(id)))
-			return vfail(why, n, "%s.id: must be 1 to 64 of A-Z a-z 0-9 _ -", jp);
+			return vfail(err, errlen, "%s.id: must be 1 to 64 of A-Z a-z 0-9 _ -", jp);
 		const char *s = json_object_get_string(id);
 		if (json_object_object_get_ex(ids, s, &seen))
-			return vfail(why, n, "%s.id: \"%s\" is already the id of clips[%d]",
+			return vfail(err, errlen, "%s.id: \"%s\" is already the id of clips[%d]",
 			    jp, s, json_object_get_int(seen));
 		json_object_object_add(ids, s, json_object_new_int((int)i));
 	}
 	long long start, end;
-	if (clip_time(c, "start", jp, &start, why, n) < 0 ||
-	    clip_time(c, "end", jp, &end, why, n) < 0)
+	if (clip_time(c, "start", jp, &start, err, errlen) < 0 ||
+	    clip_time(c, "end", jp, &end, err, errlen) < 0)
 		return -1;
 	char b1[32], b2[32];
 	if (end <= start)
-		return vfail(why, n, "%s.end: %s is not after the start %s", jp,
+		return vfail(err, errlen, "%s.end: %s is not after the start %s", jp,
 		    time_format(end, b1, sizeof b1), time_format(start, b2, sizeof b2));
 	if (duration_ms >= 0 && end > duration_ms)
-		return vfail(why, n, "%s.end: %s is past the end of the video (%s)", jp,
+		return vfail(err, errlen, "%s.end: %s is past the end of the video (%s)", jp,
 		    time_format(end, b1, sizeof b1), time_format(duration_ms, b2, sizeof b2));
 	char tjp[64];
 	snprintf(tjp, sizeof tjp, "%s.tags", jp);
-	return check_tags(cfg, json_object_object_get(c, "tags"), tjp, why, n);
+	return check_tags(cfg, json_object_object_get(c, "tags"), tjp, err, errlen);
 }
 
 int sidecar_validate(const struct config *cfg, json_object *doc, long long duration_ms,
-    char *why, size_t n)
+    char *err, size_t errlen)
 {
 	static const char *const top[] = {"tags", "clips", NULL};
 	if (!json_object_is_type(doc, json_type_object))
-		return vfail(why, n, "the sidecar must be a JSON object");
-	if (check_fields(doc, "", top, why, n) < 0)
+		return vfail(err, errlen, "the sidecar must be a JSON object");
+	if (check_fields(doc, "", top, err, errlen) < 0)
 		return -1;
-	if (check_tags(cfg, json_object_object_get(doc, "tags"), "tags", why, n) < 0)
+	if (check_tags(cfg, json_object_object_get(doc, "tags"), "tags", err, errlen) < 0)
 		return -1;
 	json_object *clips;
 	if (!json_object_object_get_ex(doc, "clips", &clips) || !clips)
 		return 0;
 	if (!json_object_is_type(clips, json_type_array))
-		return vfail(why, n, "clips: must be an array of clips");
+		return vfail(err, errlen, "clips: must be an array of clips");
 	size_t nclips = json_object_array_length(clips);
 	json_object *ids = json_object_new_object();
 	int r = 0;
 	for (size_t i = 0; i < nclips && r == 0; i++)
-		r = check_clip(cfg, json_object_array_get_idx(clips, i), i, ids, duration_ms, why, n);
+		r = check_clip(cfg, json_object_array_get_idx(clips, i), i, ids, duration_ms, err, errlen);
 	json_object_put(ids);
 	return r;
 }
 
-int folder_validate(const struct config *cfg, json_object *doc, char *why, size_t n)
+int folder_validate(const struct config *cfg, json_object *doc, char *err, size_t errlen)
 {
 	static const char *const top[] = {"tags", NULL};
 	if (!json_object_is_type(doc, json_type_object))
-		return vfail(why, n, "the folder file must be a JSON object");
-	if (check_fields(doc, "", top, why, n) < 0)
+		return vfail(err, errlen, "the folder file must be a JSON object");
+	if (check_fields(doc, "", top, err, errlen) < 0)
 		return -1;
-	return check_tags(cfg, json_object_object_get(doc, "tags"), "tags", why, n);
+	return check_tags(cfg, json_object_object_get(doc, "tags"), "tags", err, errlen);
 }
 
 void sidecar_assign_ids(json_object *doc, const char *video_rel, int derived)
@@ -452,7 +453,7 @@ static int link_inside(const char *root, const char *path)
 }
 
 int meta_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
-    struct tag_layer **layers, size_t *nlayers, json_object **owned, char *why, size_t n)
+    struct tag_layer **layers, size_t *nlayers, json_object **owned, char *err, size_t errlen)
 {
 	/* one layer per folder level, the video, and room for the clip */
 	size_t depth = 1;
@@ -485,7 +486,7 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 				r = folder_validate(cfg, m.doc, w, sizeof w);
 		}
 		if (r < 0) {
-			vfail(why, n, "%s%s%s: %s", dir, *dir ? "/" : "", FOLDER_META, w);
+			vfail(err, errlen, "%s%s%s: %s", dir, *dir ? "/" : "", FOLDER_META, w);
 			meta_file_free(&m);
 			free(fpath);
 			free(dir);
@@ -527,12 +528,12 @@ next:
 }
 
 int sidecar_check_effective(const struct config *cfg, const char *video_rel,
-    json_object *doc, char *why, size_t n)
+    json_object *doc, char *err, size_t errlen)
 {
 	struct tag_layer *layers;
 	size_t nl;
 	json_object *owned;
-	if (meta_video_layers(cfg, video_rel, doc, &layers, &nl, &owned, why, n) < 0)
+	if (meta_video_layers(cfg, video_rel, doc, &layers, &nl, &owned, err, errlen) < 0)
 		return -2;
 	json_object *clips = json_object_object_get(doc, "clips");
 	size_t nclips = json_object_is_type(clips, json_type_array) ? json_object_array_length(clips) : 0;
@@ -546,9 +547,9 @@ int sidecar_check_effective(const struct config *cfg, const char *video_rel,
 		if (tags_check_complete(cfg, eff, w, sizeof w) < 0) {
 			const char *id = jstr(c, "id");
 			if (id)
-				vfail(why, n, "clips[%zu] (id %s): %s", i, id, w);
+				vfail(err, errlen, "clips[%zu] (id %s): %s", i, id, w);
 			else
-				vfail(why, n, "clips[%zu]: %s", i, w);
+				vfail(err, errlen, "clips[%zu]: %s", i, w);
 			r = -1;
 		}
 		json_object_put(eff);

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 
 struct meta_file {
@@ -18,19 +18,19 @@ struct meta_file {
 };
 
 /* Reads a sidecar or folder file. A missing file is not an error (exists=0).
- * Malformed JSON: -1 with why ("line 3: unexpected character"); m->etag is
+ * Malformed JSON: -1 with err ("line 3: unexpected character"); m->etag is
  * still set, so a broken file can be replaced with its etag. */
-int meta_read(const char *path, struct meta_file *m, char *why, size_t n);
+int meta_read(const char *path, struct meta_file *m, char *err, size_t errlen);
 void meta_file_free(struct meta_file *m);
 
 /* Validates a sidecar against the tag set: "tags" partial, each clip with
  * valid id (if any), start and end (times), end > start, end within
  * duration_ms when that is >= 0, clip tags partial, unknown fields refused.
- * why names the JSON path ("clips[1].end: before start"). 0 or -1. */
+ * err names the JSON path ("clips[1].end: before start"). 0 or -1. */
 int sidecar_validate(const struct config *cfg, json_object *doc, long long duration_ms,
-    char *why, size_t n);
+    char *err, size_t errlen);
 /* Validates a folder file: {"tags": {...}} only. */
-int folder_validate(const struct config *cfg, json_object *doc, char *why, size_t n);
+int folder_validate(const struct config *cfg, json_object *doc, char *err, size_t errlen);
 
 /* Gives every clip without an id one: derived from the video path and its
  * times when derived is set (hand-written clips), random otherwise (clips
@@ -58,17 +58,17 @@ char *sidecar_path(const char *video_abs);
  * into *owned, which the caller frees with json_object_put; *layers is the
  * caller's to free() and has room for one more layer after *nlayers (the
  * clip's). A folder file that cannot be read, parsed or validated: -1 with
- * why naming the file relative to the root ("a/folder.medusa.json: ..."). */
+ * err naming the file relative to the root ("a/folder.medusa.json: ..."). */
 struct tag_layer;
 int meta_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
-    struct tag_layer **layers, size_t *nlayers, json_object **owned, char *why, size_t n);
+    struct tag_layer **layers, size_t *nlayers, json_object **owned, char *err, size_t errlen);
 
 /* Checks that every clip of a validated sidecar has complete effective
  * tags (every required tag has a value from the clip, the video, its folders
- * or a default). -1 with why ("clips[0] (id k3v9q2): tag \"kind\":
+ * or a default). -1 with err ("clips[0] (id k3v9q2): tag \"kind\":
  * required, and no value is set"); -2 when a folder file above is broken
- * (why names it as meta_video_layers does). */
+ * (err names it as meta_video_layers does). */
 int sidecar_check_effective(const struct config *cfg, const char *video_rel,
-    json_object *doc, char *why, size_t n);
+    json_object *doc, char *err, size_t errlen);
 
 #endif

@@ -14,7 +14,7 @@
 #define KEY_FILE_MAX 1024
 
 static int write_key(const char *path, const char *comment, const unsigned char *key, size_t klen,
-    mode_t mode, char *why, size_t n)
+    mode_t mode, char *err, size_t errlen)
 {
 	char b64[sodium_base64_ENCODED_LEN(SIGN_SK_BYTES, sodium_base64_VARIANT_ORIGINAL)];
 	sodium_bin2base64(b64, sizeof b64, key, klen, sodium_base64_VARIANT_ORIGINAL);
@@ -25,18 +25,18 @@ static int write_key(const char *path, const char *comment, const unsigned char 
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	int rc = -1;
 	if (fd < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* the umask must not widen or narrow what we asked for */
 	if (fchmod(fd, mode) < 0 || write(fd, text, (size_t)len) != len || fsync(fd) < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
 		goto out;
 	}
 	if (close(fd) < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(path);
 		goto out;
 	}
@@ -46,23 +46,23 @@ out:
 	return rc;
 }
 
-int sign_keygen(const char *dir, char *why, size_t n)
+int sign_keygen(const char *dir, char *err, size_t errlen)
 {
 	unsigned char pk[SIGN_PK_BYTES], sk[SIGN_SK_BYTES];
 	char *skp = path_join(dir, SIGN_SECRET_FILE), *pkp = path_join(dir, SIGN_PUBLIC_FILE);
 	int rc = -1;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		snprintf(why, n, "%s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (access(skp, F_OK) == 0 || access(pkp, F_OK) == 0) {
-		snprintf(why, n, "%s: a key pair is already there (remove it first)", dir);
+		snprintf(err, errlen, "%s: a key pair is already there (remove it first)", dir);
 		goto out;
 	}
 	crypto_sign_keypair(pk, sk);
-	if (write_key(skp, "medusa recache secret key", sk, sizeof sk, 0600, why, n) < 0)
+	if (write_key(skp, "medusa recache secret key", sk, sizeof sk, 0600, err, errlen) < 0)
 		goto out;
-	if (write_key(pkp, "medusa recache public key", pk, sizeof pk, 0644, why, n) < 0) {
+	if (write_key(pkp, "medusa recache public key", pk, sizeof pk, 0644, err, errlen) < 0) {
 		unlink(skp);
 		goto out;
 	}
@@ -75,33 +75,33 @@ out:
 }
 
 /* Reads the base64 line of a key file into key (klen bytes exactly). */
-static int load_key(const char *path, int secret, unsigned char *key, size_t klen, char *why,
-    size_t n)
+static int load_key(const char *path, int secret, unsigned char *key, size_t klen, char *err,
+    size_t errlen)
 {
 	char text[KEY_FILE_MAX + 1];
 	int rc = -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, n, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
 	if (secret && (st.st_mode & 077)) {
-		snprintf(why, n, "%s: secret key readable by others (mode %03o): chmod 600 it",
+		snprintf(err, errlen, "%s: secret key readable by others (mode %03o): chmod 600 it",
 		    path, (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
 	ssize_t len = read(fd, text, KEY_FILE_MAX);
 	if (len < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	text[len] = '\0';
@@ -115,7 +115,7 @@ static int load_key(const char *path, int secret, unsigned char *key, size_t kle
 	unsigned char buf[SIGN_SK_BYTES + 1];
 	if (sodium_base642bin(buf, sizeof buf, line, strlen(line), NULL, &got, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || got != klen) {
-		snprintf(why, n, "%s: not a medusa recache %s key", path, secret ? "secret" : "public");
+		snprintf(err, errlen, "%s: not a medusa recache %s key", path, secret ? "secret" : "public");
 		sodium_memzero(buf, sizeof buf);
 		goto out;
 	}
@@ -128,14 +128,14 @@ out:
 	return rc;
 }
 
-int sign_load_secret(const char *path, unsigned char sk[SIGN_SK_BYTES], char *why, size_t n)
+int sign_load_secret(const char *path, unsigned char sk[SIGN_SK_BYTES], char *err, size_t errlen)
 {
-	return load_key(path, 1, sk, SIGN_SK_BYTES, why, n);
+	return load_key(path, 1, sk, SIGN_SK_BYTES, err, errlen);
 }
 
-int sign_load_public(const char *path, unsigned char pk[SIGN_PK_BYTES], char *why, size_t n)
+int sign_load_public(const char *path, unsigned char pk[SIGN_PK_BYTES], char *err, size_t errlen)
 {
-	return load_key(path, 0, pk, SIGN_PK_BYTES, why, n);
+	return load_key(path, 0, pk, SIGN_PK_BYTES, err, errlen);
 }
 
 char *sign_recache(const unsigned char sk[SIGN_SK_BYTES], long long generation, long long now,
@@ -154,42 +154,42 @@ char *sign_recache(const unsigned char sk[SIGN_SK_BYTES], long long generation, 
 }
 
 int sign_check_recache(const unsigned char pk[SIGN_PK_BYTES], const char *body, size_t len,
-    const char *sig, long long now, long long *generation, char *why, size_t n)
+    const char *sig, long long now, long long *generation, char *err, size_t errlen)
 {
 	unsigned char s[crypto_sign_BYTES];
 	size_t got = 0;
 	if (!sig || !*sig) {
-		snprintf(why, n, "missing %s header", SIGN_HEADER);
+		snprintf(err, errlen, "missing %s header", SIGN_HEADER);
 		return 401;
 	}
 	if (sodium_base642bin(s, sizeof s, sig, strlen(sig), NULL, &got, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || got != sizeof s) {
-		snprintf(why, n, "%s is not a base64 Ed25519 signature", SIGN_HEADER);
+		snprintf(err, errlen, "%s is not a base64 Ed25519 signature", SIGN_HEADER);
 		return 401;
 	}
 	if (crypto_sign_verify_detached(s, (const unsigned char *)body, len, pk) != 0) {
-		snprintf(why, n, "bad signature");
+		snprintf(err, errlen, "bad signature");
 		return 403;
 	}
 	char perr[128];
 	json_object *o = json_parse_strict(body, len, perr, sizeof perr);
 	long long ts;
 	if (!o || !json_object_is_type(o, json_type_object) || jint64(o, "timestamp", &ts) < 0) {
-		snprintf(why, n, "not a re-cache request (want {\"generation\",\"timestamp\",\"nonce\"})");
+		snprintf(err, errlen, "not a re-cache request (want {\"generation\",\"timestamp\",\"nonce\"})");
 		json_object_put(o);
 		return 400;
 	}
 	json_object *g = NULL;
 	long long gen = -1;
 	if (json_object_object_get_ex(o, "generation", &g) && g && jint64(o, "generation", &gen) < 0) {
-		snprintf(why, n, "generation: not an integer");
+		snprintf(err, errlen, "generation: not an integer");
 		json_object_put(o);
 		return 400;
 	}
 	json_object_put(o);
 	if (ts < now - SIGN_SKEW || ts > now + SIGN_SKEW) {
 		/* no difference computed: ts may be anything a signer chose (INT64_MIN) */
-		snprintf(why, n, "timestamp %lld is more than %d s from the server's clock (%lld)",
+		snprintf(err, errlen, "timestamp %lld is more than %d s from the server's clock (%lld)",
 		    ts, SIGN_SKEW, now);
 		return 403;
 	}

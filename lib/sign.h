@@ -16,14 +16,14 @@
 #define SIGN_PUBLIC_FILE "recache.pub"
 
 /* Makes a key pair in dir (created when missing): dir/recache.key (mode 0600) and dir/recache.pub.
- * Refuses to overwrite either. 0, or -1 with why. */
-int sign_keygen(const char *dir, char *why, size_t n);
+ * Refuses to overwrite either. 0, or -1 with err. */
+int sign_keygen(const char *dir, char *err, size_t errlen);
 
 /* Loads a key file (an optional "untrusted comment:" line, then base64).
  * The secret key file must not be readable by group or others. 0 or -1
- * with why. Wipe sk with sodium_memzero when done. */
-int sign_load_secret(const char *path, unsigned char sk[SIGN_SK_BYTES], char *why, size_t n);
-int sign_load_public(const char *path, unsigned char pk[SIGN_PK_BYTES], char *why, size_t n);
+ * with err. Wipe sk with sodium_memzero when done. */
+int sign_load_secret(const char *path, unsigned char sk[SIGN_SK_BYTES], char *err, size_t errlen);
+int sign_load_public(const char *path, unsigned char pk[SIGN_PK_BYTES], char *err, size_t errlen);
 
 /* A signed re-cache request for generation (< 0: null) at time now: the
  * body (free it) and its signature in sig (base64, NUL-terminated). */
@@ -33,10 +33,10 @@ char *sign_recache(const unsigned char sk[SIGN_SK_BYTES], long long generation, 
 
 /* Checks a re-cache request. 0 when the signature holds and the timestamp
  * is within SIGN_SKEW of now (*generation: the announced one or -1);
- * otherwise the HTTP status to answer with why: 401 no or unreadable
+ * otherwise the HTTP status to answer with err: 401 no or unreadable
  * signature, 403 a signature that does not verify or a stale timestamp,
  * 400 a signed body that is not a re-cache request. */
 int sign_check_recache(const unsigned char pk[SIGN_PK_BYTES], const char *body, size_t len,
-    const char *sig, long long now, long long *generation, char *why, size_t n);
+    const char *sig, long long now, long long *generation, char *err, size_t errlen);
 
 #endif

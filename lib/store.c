@@ -33,29 +33,29 @@ static const struct store_ops *backend_of(const char *url, const char **rest)
 	return &store_dir_ops;
 }
 
-struct store *store_open(const char *url, char *why, size_t n)
+struct store *store_open(const char *url, char *err, size_t errlen)
 {
 	const char *rest = NULL;
 	if (!url || !*url) {
-		snprintf(why, n, "empty storage URL");
+		snprintf(err, errlen, "empty storage URL");
 		return NULL;
 	}
 	const struct store_ops *ops = backend_of(url, &rest);
 	if (!ops) {
-		snprintf(why, n, "%s: unknown storage scheme (use file:DIR, a directory, "
+		snprintf(err, errlen, "%s: unknown storage scheme (use file:DIR, a directory, "
 		    "or s3://bucket/prefix)", url);
 		return NULL;
 	}
 	if (!*rest) {
-		snprintf(why, n, "%s: no directory or bucket in the storage URL", url);
+		snprintf(err, errlen, "%s: no directory or bucket in the storage URL", url);
 		return NULL;
 	}
 	struct store *s = xcalloc(1, sizeof *s);
 	s->ops = ops;
 	s->url = xstrdup(url);
-	if (!ops->open || ops->open(s, rest, why, n) < 0) {
+	if (!ops->open || ops->open(s, rest, err, errlen) < 0) {
 		if (!ops->open)
-			snprintf(why, n, "%s: %s storage is not available", url, ops->scheme);
+			snprintf(err, errlen, "%s: %s storage is not available", url, ops->scheme);
 		free(s->url);
 		free(s->root);
 		free(s);

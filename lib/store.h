@@ -14,7 +14,7 @@ struct store;
 
 struct store_ops {
 	const char *scheme;
-	int (*open)(struct store *s, const char *rest, char *why, size_t n);
+	int (*open)(struct store *s, const char *rest, char *err, size_t errlen);
 	int (*put_file)(struct store *s, const char *key, const char *path, const char *mime,
 	    const char *hash, int may_move);
 	int (*stat)(struct store *s, const char *key, long long *size, char *hash, size_t hashlen);
@@ -32,8 +32,8 @@ struct store {
 	void *priv;             /* backend state */
 };
 
-/* Opens a store by URL. NULL with why filled on error. */
-struct store *store_open(const char *url, char *why, size_t n);
+/* Opens a store by URL. NULL with err filled on error. */
+struct store *store_open(const char *url, char *err, size_t errlen);
 void store_close(struct store *s);
 
 /* Puts a local file under key, with its mime type and BLAKE2b hash (hex)

@@ -81,7 +81,7 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int dir_open(struct store *s, const char *rest, char *why, size_t n)
+static int dir_open(struct store *s, const char *rest, char *err, size_t errlen)
 {
 	char *abs;
 	if (rest[0] == '/') {
@@ -89,7 +89,7 @@ static int dir_open(struct store *s, const char *rest, char *why, size_t n)
 	} else {
 		char *cwd = getcwd(NULL, 0);
 		if (!cwd) {
-			snprintf(why, n, "cannot resolve the working directory: %s", strerror(errno));
+			snprintf(err, errlen, "cannot resolve the working directory: %s", strerror(errno));
 			return -1;
 		}
 		abs = path_join(cwd, rest);
@@ -101,19 +101,19 @@ static int dir_open(struct store *s, const char *rest, char *why, size_t n)
 	struct stat st;
 	if (stat(abs, &st) < 0) {
 		if (errno != ENOENT || mkdir_p(abs) < 0 || stat(abs, &st) < 0) {
-			snprintf(why, n, "%s: storage directory: %s", abs, strerror(errno));
+			snprintf(err, errlen, "%s: storage directory: %s", abs, strerror(errno));
 			free(abs);
 			return -1;
 		}
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, n, "%s: storage: not a directory", abs);
+		snprintf(err, errlen, "%s: storage: not a directory", abs);
 		free(abs);
 		return -1;
 	}
 	int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(why, n, "%s: storage directory: %s", abs, strerror(errno));
+		snprintf(err, errlen, "%s: storage directory: %s", abs, strerror(errno));
 		free(abs);
 		return -1;
 	}

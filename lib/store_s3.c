@@ -22,7 +22,7 @@ struct s3store {
 	int check;    /* HEAD before a PUT (MEDUSA_S3_CHECK=0: the caller listed) */
 };
 
-static int s3s_open(struct store *s, const char *rest, char *why, size_t n)
+static int s3s_open(struct store *s, const char *rest, char *err, size_t errlen)
 {
 	struct s3store *p;
 	const char *slash;
@@ -40,7 +40,7 @@ static int s3s_open(struct store *s, const char *rest, char *why, size_t n)
 	if (!bucket)
 		mdie(EXIT_USAGE, "out of memory");
 	p = xcalloc(1, sizeof *p);
-	p->c = s3_new(bucket, why, n);
+	p->c = s3_new(bucket, err, errlen);
 	free(bucket);
 	if (!p->c) {
 		free(p);
@@ -61,7 +61,7 @@ static int s3s_open(struct store *s, const char *rest, char *why, size_t n)
 		if (!pre)
 			mdie(EXIT_USAGE, "out of memory");
 		if (!store_key_valid(pre)) {
-			snprintf(why, n, "%s: not a valid prefix: %s", s->url, pre);
+			snprintf(err, errlen, "%s: not a valid prefix: %s", s->url, pre);
 			free(pre);
 			s3_free(p->c);
 			free(p);

@@ -23,110 +23,110 @@ const struct tagdef *tag_find(const struct tagdef *tags, size_t n, const char *n
 	return NULL;
 }
 
-int tag_value_check(const struct tagdef *t, json_object *v, char *why, size_t n)
+int tag_value_check(const struct tagdef *t, json_object *v, char *err, size_t errlen)
 {
 	if (json_object_is_type(v, json_type_string) && !text_ok(v)) {
-		snprintf(why, n, "must be UTF-8 text without NUL characters");
+		snprintf(err, errlen, "must be UTF-8 text without NUL characters");
 		return -1;
 	}
 	switch (t->type) {
 	case TAG_STRING:
 		if (!json_object_is_type(v, json_type_string)) {
-			snprintf(why, n, "must be a string");
+			snprintf(err, errlen, "must be a string");
 			return -1;
 		}
 		return 0;
 	case TAG_INTEGER:
 		if (!json_object_is_type(v, json_type_int)) {
-			snprintf(why, n, "must be an integer");
+			snprintf(err, errlen, "must be an integer");
 			return -1;
 		}
 		return 0;
 	case TAG_NUMBER:
 		if (!(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) ||
 		    !isfinite(json_object_get_double(v))) {
-			snprintf(why, n, "must be a number");
+			snprintf(err, errlen, "must be a number");
 			return -1;
 		}
 		return 0;
 	case TAG_BOOLEAN:
 		if (!json_object_is_type(v, json_type_boolean)) {
-			snprintf(why, n, "must be true or false");
+			snprintf(err, errlen, "must be true or false");
 			return -1;
 		}
 		return 0;
 	case TAG_ENUM: {
 		if (!json_object_is_type(v, json_type_string)) {
-			snprintf(why, n, "must be one of the enum's strings");
+			snprintf(err, errlen, "must be one of the enum's strings");
 			return -1;
 		}
 		const char *s = json_object_get_string(v);
 		for (size_t i = 0; i < t->nvalues; i++)
 			if (strcmp(s, t->values[i]) == 0)
 				return 0;
-		size_t off = (size_t)snprintf(why, n, "\"%s\" is not one of ", s);
-		for (size_t i = 0; i < t->nvalues && off < n; i++)
-			off += (size_t)snprintf(why + off, n - off, "%s%s", i ? ", " : "", t->values[i]);
+		size_t off = (size_t)snprintf(err, errlen, "\"%s\" is not one of ", s);
+		for (size_t i = 0; i < t->nvalues && off < errlen; i++)
+			off += (size_t)snprintf(err + off, errlen - off, "%s%s", i ? ", " : "", t->values[i]);
 		return -1;
 	}
 	case TAG_LIST: {
 		if (!json_object_is_type(v, json_type_array)) {
-			snprintf(why, n, "must be a list of strings");
+			snprintf(err, errlen, "must be a list of strings");
 			return -1;
 		}
 		size_t len = json_object_array_length(v);
 		for (size_t i = 0; i < len; i++) {
 			json_object *item = json_object_array_get_idx(v, i);
 			if (!json_object_is_type(item, json_type_string)) {
-				snprintf(why, n, "item %zu must be a string", i);
+				snprintf(err, errlen, "item %zu must be a string", i);
 				return -1;
 			}
 			if (!text_ok(item)) {
-				snprintf(why, n, "item %zu must be UTF-8 text without NUL characters", i);
+				snprintf(err, errlen, "item %zu must be UTF-8 text without NUL characters", i);
 				return -1;
 			}
 		}
 		return 0;
 	}
 	}
-	snprintf(why, n, "unknown tag type");
+	snprintf(err, errlen, "unknown tag type");
 	return -1;
 }
 
-int tags_check_partial(const struct config *cfg, json_object *tags, char *why, size_t n)
+int tags_check_partial(const struct config *cfg, json_object *tags, char *err, size_t errlen)
 {
 	if (!tags)
 		return 0;
 	if (!json_object_is_type(tags, json_type_object)) {
-		snprintf(why, n, "tags must be an object");
+		snprintf(err, errlen, "tags must be an object");
 		return -1;
 	}
 	json_object_object_foreach(tags, k, v) {
 		const struct tagdef *t = tag_find(cfg->tags, cfg->ntags, k);
 		if (!t) {
-			snprintf(why, n, "unknown tag \"%s\"", k);
+			snprintf(err, errlen, "unknown tag \"%s\"", k);
 			return -1;
 		}
 		if (!v)
 			continue; /* null: inherit */
 		char w[256];
 		if (tag_value_check(t, v, w, sizeof w) < 0) {
-			snprintf(why, n, "tag \"%s\": %s", k, w);
+			snprintf(err, errlen, "tag \"%s\": %s", k, w);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-int tags_check_complete(const struct config *cfg, json_object *tags, char *why, size_t n)
+int tags_check_complete(const struct config *cfg, json_object *tags, char *err, size_t errlen)
 {
-	if (tags_check_partial(cfg, tags, why, n) < 0)
+	if (tags_check_partial(cfg, tags, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < cfg->ntags; i++) {
 		const struct tagdef *t = &cfg->tags[i];
 		json_object *v = NULL;
 		if (t->required && (!tags || !json_object_object_get_ex(tags, t->name, &v) || !v)) {
-			snprintf(why, n, "tag \"%s\": required, and no value is set", t->name);
+			snprintf(err, errlen, "tag \"%s\": required, and no value is set", t->name);
 			return -1;
 		}
 	}
@@ -214,18 +214,18 @@ static char *trimmed(const char *s, size_t len)
 	return r;
 }
 
-json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *why, size_t n)
+json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *err, size_t errlen)
 {
 	char *end;
 	if (!utf8_valid(s)) {
-		snprintf(why, n, "the value is not valid UTF-8");
+		snprintf(err, errlen, "the value is not valid UTF-8");
 		return NULL;
 	}
 	switch (t->type) {
 	case TAG_STRING:
 	case TAG_ENUM: {
 		json_object *v = json_object_new_string(s);
-		if (tag_value_check(t, v, why, n) < 0) {
+		if (tag_value_check(t, v, err, errlen) < 0) {
 			json_object_put(v);
 			return NULL;
 		}
@@ -235,11 +235,11 @@ json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *
 		errno = 0;
 		long long i = strtoll(s, &end, 10);
 		if (!decimal_chars(s) || *end) {
-			snprintf(why, n, "\"%s\" is not an integer", s);
+			snprintf(err, errlen, "\"%s\" is not an integer", s);
 			return NULL;
 		}
 		if (errno) {
-			snprintf(why, n, "\"%s\" is out of range for an integer", s);
+			snprintf(err, errlen, "\"%s\" is out of range for an integer", s);
 			return NULL;
 		}
 		return json_object_new_int64(i);
@@ -248,7 +248,7 @@ json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *
 		errno = 0;
 		double d = strtod(s, &end);
 		if (!decimal_chars(s) || *end || errno || !isfinite(d)) {
-			snprintf(why, n, "\"%s\" is not a number", s);
+			snprintf(err, errlen, "\"%s\" is not a number", s);
 			return NULL;
 		}
 		return shortest_double(d);
@@ -258,7 +258,7 @@ json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *
 			return json_object_new_boolean(1);
 		if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "0") == 0)
 			return json_object_new_boolean(0);
-		snprintf(why, n, "\"%s\" is not true or false", s);
+		snprintf(err, errlen, "\"%s\" is not true or false", s);
 		return NULL;
 	case TAG_LIST: {
 		json_object *a = json_object_new_array();
@@ -276,6 +276,6 @@ json_object *tag_value_from_string(const struct tagdef *t, const char *s, char *
 		return a;
 	}
 	}
-	snprintf(why, n, "unknown tag type");
+	snprintf(err, errlen, "unknown tag type");
 	return NULL;
 }

@@ -104,8 +104,8 @@ struct tl {
 	unsigned char *peaks;
 	size_t npeaks, cappeaks;
 	double rate;            /* peaks per second */
-	char *why;
-	size_t whylen;
+	char *err;
+	size_t errlen;
 };
 
 static int fail(struct tl *t, int e, const char *what)
@@ -113,7 +113,7 @@ static int fail(struct tl *t, int e, const char *what)
 	char buf[AV_ERROR_MAX_STRING_SIZE] = "";
 	if (e < 0 && av.av_strerror(e, buf, sizeof buf) < 0)
 		snprintf(buf, sizeof buf, "error %d", e);
-	snprintf(t->why, t->whylen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+	snprintf(t->err, t->errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
 	return -1;
 }
 
@@ -440,7 +440,7 @@ static int write_sheet(struct tl *t, const char *file)
 	    (e = av.avcodec_receive_packet(ec, pkt)) < 0)
 		goto out;
 	if (atomic_write(file, pkt->data, (size_t)pkt->size, 0644) < 0) {
-		snprintf(t->why, t->whylen, "%s: %s", file, strerror(errno));
+		snprintf(t->err, t->errlen, "%s: %s", file, strerror(errno));
 		e = 0;
 		goto out;
 	}
@@ -467,7 +467,7 @@ static int write_json(struct tl *t, const char *dir, const char *name, json_obje
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	int rc = atomic_write(file, s, strlen(s), 0644);
 	if (rc < 0)
-		snprintf(t->why, t->whylen, "%s: %s", file, strerror(errno));
+		snprintf(t->err, t->errlen, "%s: %s", file, strerror(errno));
 	free(file);
 	json_object_put(o);
 	return rc;
@@ -508,17 +508,17 @@ static int write_all(struct tl *t, const char *dir, const char *version)
 	return write_json(t, dir, TIMELINE_SCENES, o);
 }
 
-int timeline_make(const char *path, const char *dir, const char *version, char *why, size_t n)
+int timeline_make(const char *path, const char *dir, const char *version, char *err, size_t errlen)
 {
-	struct tl t = {.vi = -1, .ai = -1, .why = why, .whylen = n};
+	struct tl t = {.vi = -1, .ai = -1, .err = err, .errlen = errlen};
 	struct probe p;
 	int rc = -1;
 	if (load() < 0) {
-		snprintf(why, n, "%s", av.error);
+		snprintf(err, errlen, "%s", av.error);
 		return -1;
 	}
 	/* the probe knows the rotation and the length */
-	if (probe_file(path, &p, why, n) < 0)
+	if (probe_file(path, &p, err, errlen) < 0)
 		return -1;
 	t.rotation = p.rotation;
 	t.duration = p.duration_ms > 0 ? p.duration_ms / 1000.0 : 0;

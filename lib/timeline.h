@@ -17,9 +17,9 @@
 /* Decodes the video at path once and writes the four files into dir (an
  * existing, empty directory). Times are seconds from the start of the
  * file, as clip times are (medusa-cut counts from the same place), and
- * each tile's time is the time of the frame it shows. 0, or -1 with why
+ * each tile's time is the time of the frame it shows. 0, or -1 with err
  * ("no video stream", "cannot load FFmpeg: ..."); the files may then be
  * partly written. version goes into filmstrip.json as "version". */
-int timeline_make(const char *path, const char *dir, const char *version, char *why, size_t n);
+int timeline_make(const char *path, const char *dir, const char *version, char *err, size_t errlen);
 
 #endif

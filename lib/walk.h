@@ -5,7 +5,7 @@
 #define MEDUSA_WALK_H
 
 #include <sys/stat.h>
-#include "backyard.h"
+#include "config.h"
 
 struct walk_item {
 	const char *path;        /* relative to the root ("a/b.mp4") */

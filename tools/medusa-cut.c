@@ -1,7 +1,7 @@
 /* medusa-cut: clip records in, the same records with their renditions out;
  * each clip into each profile, one decode per clip (medusa-cut(1)). */
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "media.h"
 #include "profile.h"
@@ -471,45 +471,60 @@ static int copies_fail_alone(const struct cutjob *j, struct rend **tr, size_t nm
 	return 1;
 }
 
-/* Makes the missing renditions, under the clip's lock: another medusa-cut
- * (or a duplicate record under -j) waits, then finds them made. */
-static char *make_missing(struct cutjob *j, unsigned long n)
+/* media_cut over the renditions to make (tr[0..nmake)): its arrays are
+ * made from them, and each result goes back to its rendition. */
+static int cut_renditions(const struct cutjob *j, unsigned long n, struct rend **tr, size_t nmake,
+    char *err, size_t errlen)
 {
-	char *clipdir = path_join(g.workdir, j->clip), *msg = NULL;
-	int lockfd = -1;
-	size_t np = g.nprofiles, nmake = 0;
-	const struct profile **tp = xcalloc(np, sizeof *tp);
-	const char **touts = xcalloc(np, sizeof *touts);
-	struct rend **tr = xcalloc(np, sizeof *tr);
-	if (mkdirs(clipdir) < 0 || (lockfd = dir_lock(clipdir)) < 0) {
-		msg = xasprintf("%s: %s", clipdir, strerror(errno));
-		goto out;
-	}
-	for (size_t i = 0; i < np && !msg; i++) {
-		struct rend *r = &j->r[i];
-		if (r->done || (r->done = load_done(j, r)))
-			continue;
-		if (!(msg = prepare(r))) {
-			tp[nmake] = r->p;
-			touts[nmake] = r->tmp;
-			tr[nmake++] = r;
-		}
-	}
-	if (msg || !nmake)
-		goto out;
-	char err[512], names[256] = "";
+	const struct profile **tp = xcalloc(nmake, sizeof *tp);
+	const char **touts = xcalloc(nmake, sizeof *touts);
 	struct media_result *res = xcalloc(nmake, sizeof *res);
-	for (size_t i = 0; i < nmake; i++)
+	char names[256] = "";
+	for (size_t i = 0; i < nmake; i++) {
+		tp[i] = tr[i]->p;
+		touts[i] = tr[i]->tmp;
 		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
 		    i ? "," : "", tp[i]->name);
+	}
 	struct progress pr = {.n = n, .clip = j->clip, .names = names};
+	int show = g.tty && !g.quiet;
 	int r = media_cut(j->src, j->s, j->e, nmake, tp, touts, res,
-	    g.tty && !g.quiet ? on_progress : NULL, &pr, err, sizeof err);
-	if (g.tty && !g.quiet)
+	    show ? on_progress : NULL, &pr, err, errlen);
+	if (show)
 		progress_end();
 	for (size_t i = 0; i < nmake; i++)
 		tr[i]->res = res[i];
 	free(res);
+	free(touts);
+	free(tp);
+	return r;
+}
+
+/* Makes the missing renditions, under the clip's lock: another medusa-cut
+ * (or a duplicate record under -j) waits, then finds them made. Each
+ * rendition (j->r) owns its temporary file until commit; free_job
+ * removes what is left. */
+static char *make_missing(struct cutjob *j, unsigned long n)
+{
+	char *clipdir = path_join(g.workdir, j->clip), *msg = NULL;
+	int lockfd = -1;
+	size_t nmake = 0;
+	struct rend **tr = xcalloc(g.nprofiles, sizeof *tr);   /* the ones to make */
+	if (mkdirs(clipdir) < 0 || (lockfd = dir_lock(clipdir)) < 0) {
+		msg = xasprintf("%s: %s", clipdir, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < g.nprofiles && !msg; i++) {
+		struct rend *r = &j->r[i];
+		if (r->done || (r->done = load_done(j, r)))
+			continue;
+		if (!(msg = prepare(r)))
+			tr[nmake++] = r;
+	}
+	if (msg || !nmake)
+		goto out;
+	char err[512];
+	int r = cut_renditions(j, n, tr, nmake, err, sizeof err);
 	if (r < 0 && copies_fail_alone(j, tr, nmake, err))
 		r = 0;
 	if (r < 0)
@@ -518,8 +533,6 @@ static char *make_missing(struct cutjob *j, unsigned long n)
 		if (!tr[i]->res.error[0])
 			msg = commit(j, tr[i]);
 out:
-	free(tp);
-	free(touts);
 	free(tr);
 	dir_unlock(lockfd);
 	free(clipdir);
@@ -810,8 +823,7 @@ int main(int argc, char **argv)
 	mode_t mask = umask(0);
 	umask(mask);
 	g.mode = 0666 & ~mask;
-	profile_check_encoders = 1;
-	config_open(dir, &g.cfg);
+	config_open_flags(dir, CONFIG_ENCODERS, &g.cfg);
 	select_profiles(plist);
 	if (out) {
 		int r = single(out, argv);

@@ -1,7 +1,7 @@
 /* medusa-meta: read and write sidecars and folder files; as a filter, turn
  * video records into clip records (medusa-meta(1)). */
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "metafile.h"
 #include "ndjson.h"

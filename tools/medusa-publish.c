@@ -7,7 +7,7 @@
  * previous generation used are listed in the metastore's garbage table and
  * removed only after the grace period, when no server lists them any more. */
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "metastore.h"
 #include "ndjson.h"

@@ -1,6 +1,6 @@
 /* medusa-recache: tell running frontyard servers to re-cache, with a
  * request signed by the publisher's Ed25519 key; or make that key pair. */
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "ndjson.h"
 #include "sign.h"

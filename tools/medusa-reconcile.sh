@@ -131,13 +131,26 @@ pipeline() {
 	st=("${PIPESTATUS[@]}")
 	mv -f -- "$log.tmp" "$log"
 }
+# The counts of the summary record that publish writes last (the log's last
+# line), read by one jq: published is empty, and so is every count, when
+# that line is no such record (the pipeline stopped before publish's end).
+read_summary() {
+	local line
+	line=$(tail -n 1 -- "$log" | jq -r '.summary | objects | select((.publish | type) == "object") |
+	    . as $s | [(.publish | .changed, .unchanged, .failed, .errors, .pruned, .damaged,
+	    .generation), .videos] | map(numbers // "" | tostring) +
+	    [if $s.complete == true then "1" else "" end] | join(",")' 2>/dev/null | head -n 1)
+	published=${line:+1}
+	IFS=, read -r changed unchanged failed errors pruned damaged gen videos complete <<<"$line"
+}
 pipeline
+read_summary
 # a rendition whose bytes did not match its record was removed by publish:
 # once more, and medusa-cut makes it again
-damaged=$(tail -n 1 -- "$log" | sed -n 's/.*"publish":{.*"damaged":\([0-9]*\).*/\1/p')
 if [ "${damaged:-0}" -gt 0 ]; then
 	warn "$damaged renditions in $MEDUSA_WORKDIR did not match their records and were removed: converting them again"
 	pipeline
+	read_summary
 fi
 t1=$(date +%s%N)
 
@@ -152,12 +165,8 @@ for i in "${!st[@]}"; do
 	[ "$rc" -eq 0 ] && rc=1
 done
 
-# The counts, from the summary record that publish writes last.
-summary=$(tail -n 1 -- "$log")
-num() { printf '%s\n' "$summary" | sed -n "s/.*\"publish\":{.*\"$1\":\([0-9]*\).*/\1/p"; }
-case $summary in
-*'"publish":'*) ;;
-*)	# what the metastore says now: publish may have committed and then
+if [ -z "$published" ]; then
+	# what the metastore says now: publish may have committed and then
 	# failed to write its records (a full disk under the work directory)
 	MEDUSA_GENERATION=
 	eval "$(medusa-publish -E "${args[@]}" 2>/dev/null)"
@@ -167,8 +176,8 @@ case $summary in
 		warn "the pipeline stopped before publishing (see the messages above); nothing was published or pruned${gen0:+, the frontyard is still at generation $gen0}"
 	fi
 	[ "$rc" -eq 0 ] && rc=1
-	exit "$rc" ;;
-esac
+	exit "$rc"
+fi
 # what was published, so that a later run with -S sends the hosts only
 # what is not converted yet (medusa-reconcile-hosts keeps that ledger)
 if [ "${#hosts[@]}" -gt 0 ]; then
@@ -176,10 +185,6 @@ if [ "${#hosts[@]}" -gt 0 ]; then
 elif command -v jq >/dev/null 2>&1 && command -v b2sum >/dev/null 2>&1; then
 	medusa-reconcile-hosts -C "$MEDUSA_ROOT" -w "$MEDUSA_WORKDIR" -L "$log" 2>/dev/null
 fi
-changed=$(num changed) unchanged=$(num unchanged) failed=$(num failed) errors=$(num errors)
-pruned=$(num pruned) gen=$(num generation)
-videos=$(printf '%s\n' "$summary" | sed -n 's/^{"summary":{.*"videos":\([0-9]*\).*/\1/p')
-case $summary in *'"complete":true'*) complete=1 ;; *) complete= ;; esac
 failed=$((failed + errors))
 [ "$failed" -gt 0 ] && [ "$rc" -eq 0 ] && rc=1
 if [ -n "$complete" ] && [ "${videos:-1}" -eq 0 ]; then

@@ -1,6 +1,6 @@
 /* medusa-scan: one NDJSON record per video of the backyard, in path order,
  * then a summary record (medusa-scan(1)). */
-#include "backyard.h"
+#include "config.h"
 #include "ndjson.h"
 #include "probe.h"
 #include "timefmt.h"

@@ -1,7 +1,7 @@
 /* medusa-serve: answer HTTP for the backyard or the frontyard, one
  * connection on stdin/stdout (inetd, tcpserver, systemd sockets) or one CGI
  * request. */
-#include "backyard.h"
+#include "config.h"
 #include "dirs.h"
 #include "hash.h"
 #include "http.h"

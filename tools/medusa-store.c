@@ -208,28 +208,237 @@ static int number(const char *s, int min, int max, const char *what)
 	return (int)v;
 }
 
+/* The options, as the commands read them. */
+struct opts {
+	int jobs, keep, dry, force, clean;
+	const char *metastore, *keyfile, *listing, *where, *dir;
+};
+
+/* Each command returns its exit code; main closes the store and stdout. */
+static int cmd_snapshot(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	long long gen;
+	int rc = EXIT_SOME;
+	/* the rule's values are read by the tag set of the backyard */
+	struct config cfg = {0};
+	int with_cfg = o->where && o->dir;
+	if (with_cfg)
+		config_open(o->dir, &cfg);
+	struct rule *r = rule_open(o->where, with_cfg ? &cfg : NULL);
+	json_object *out = NULL;
+	if (rmeta_snapshot(o->metastore, argv[0], &gen) == 0 &&
+	    !(r && rule_keep_only(argv[0], r, &out) < 0)) {
+		printf("{\"generation\":%lld,\"excluded\":%s}\n", gen,
+		    out ? json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN) : "[]");
+		rc = EXIT_ALLOK;
+	}
+	json_object_put(out);
+	rule_free(r);
+	if (with_cfg)
+		config_free(&cfg);
+	return rc;
+}
+
+static int cmd_keys(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	return rmeta_keys(o->metastore, stdout) < 0 ? EXIT_SOME : EXIT_ALLOK;
+}
+
+/* put -: the store is checked once before the workers open theirs */
+static int cmd_put_many(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	if (!(s = open_store()))
+		return EXIT_USAGE;
+	store_close(s);
+	return put_many(o->jobs);
+}
+
+static int cmd_put(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	return store_put_file(s, argv[0], argv[1], argc == 3 ? argv[2] : NULL, NULL, 0) < 0 ?
+	    EXIT_SOME : EXIT_ALLOK;
+}
+
+static int cmd_get(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	return store_get_file(s, argv[0], argv[1]) < 0 ? EXIT_SOME : EXIT_ALLOK;
+}
+
+static void free_keys(char **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+/* {"key","size","hash"} or {"key","missing":true} a key. */
+static int stat_one(struct store *s, const char *key)
+{
+	char hash[HASH_HEX_LEN + 1] = "";
+	long long size = 0;
+	if (!store_key_valid(key)) {
+		mwarn("%s: not a valid key", key);
+		return EXIT_SOME;
+	}
+	int st = store_stat(s, key, &size, hash, sizeof hash), rc = EXIT_ALLOK;
+	if (st < 0)
+		return EXIT_SOME;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "key", json_object_new_string(key));
+	if (st == 1) {
+		json_object_object_add(o, "size", json_object_new_int64(size));
+		json_object_object_add(o, "hash", hash[0] ? json_object_new_string(hash) : NULL);
+	} else {
+		json_object_object_add(o, "missing", json_object_new_boolean(1));
+		rc = EXIT_SOME;
+	}
+	if (ndjson_write(stdout, o) < 0)
+		rc = EXIT_SOME;
+	json_object_put(o);
+	return rc;
+}
+
+static int cmd_stat(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	size_t n;
+	char **keys = read_keys(argc, argv, &n);
+	int rc = EXIT_ALLOK;
+	for (size_t i = 0; i < n; i++)
+		if (stat_one(s, keys[i]) != EXIT_ALLOK)
+			rc = EXIT_SOME;
+	free_keys(keys, n);
+	return rc;
+}
+
+static int cmd_ls(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	return store_list(s, argc ? argv[0] : "", print_entry, NULL) != 0 ? EXIT_SOME : EXIT_ALLOK;
+}
+
+/* Every key is checked before any is removed. */
+static int cmd_rm(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	size_t n;
+	char **keys = read_keys(argc, argv, &n);
+	int rc = EXIT_ALLOK;
+	for (size_t i = 0; i < n; i++)
+		if (!store_key_removable(keys[i])) {
+			mwarn("%s: not a valid key", keys[i]);
+			rc = EXIT_SOME;
+		}
+	if (rc == EXIT_ALLOK && store_remove(s, (const char *const *)keys, n) < 0)
+		rc = EXIT_SOME;
+	free_keys(keys, n);
+	return rc;
+}
+
+static int cmd_push(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	return rmeta_push(s, o->metastore, o->keep, o->force, o->dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
+}
+
+/* -l LISTING: the store's listing is kept there, for the gc after */
+static int cmd_missing(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	FILE *l = o->listing ? fopen(o->listing, "w") : NULL;
+	if (o->listing && !l) {
+		mwarnerr("%s", o->listing);
+		return EXIT_SOME;
+	}
+	int rc = rmeta_missing(s, o->metastore, argv[0], l, stdout) < 0 ? EXIT_SOME : EXIT_ALLOK;
+	if (l && fclose(l) != 0) {
+		mwarnerr("%s", o->listing);
+		rc = EXIT_SOME;
+	}
+	return rc;
+}
+
+static int cmd_generation(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	return rmeta_show(s) < 0 ? EXIT_SOME : EXIT_ALLOK;
+}
+
+static int cmd_gc(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	const char *clean = o->clean ? (o->where ? o->where : "") : NULL;
+	return rmeta_gc(s, o->keep, o->keyfile, o->listing, o->dry, clean) < 0 ?
+	    EXIT_SOME : EXIT_ALLOK;
+}
+
+/* a store or a public URL: rmeta opens it */
+static int cmd_fetch(struct store *s, const struct opts *o, int argc, char **argv)
+{
+	return rmeta_fetch_url(store_url, argv[0], NULL) < 0 ? EXIT_SOME : EXIT_ALLOK;
+}
+
+/* What a command needs before it runs. */
+enum needs {
+	LOCAL,          /* no store */
+	STORE_URL,      /* -s, which the command opens itself */
+	STORE,          /* a store opened from -s */
+};
+
+struct command {
+	const char *name;
+	int min, max;           /* how many arguments; max -1: any number */
+	enum needs needs;
+	int metastore;          /* -m is needed */
+	int dash;               /* the one argument is "-" */
+	int key;                /* the first argument is a key, checked first */
+	int (*run)(struct store *s, const struct opts *o, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{"snapshot", 1, 1, LOCAL, 1, 0, 0, cmd_snapshot},
+	{"keys", 0, 0, LOCAL, 1, 0, 0, cmd_keys},
+	{"put", 1, 1, STORE_URL, 0, 1, 0, cmd_put_many},
+	{"put", 2, 3, STORE, 0, 0, 1, cmd_put},
+	{"get", 2, 2, STORE, 0, 0, 1, cmd_get},
+	{"stat", 1, -1, STORE, 0, 0, 0, cmd_stat},
+	{"ls", 0, 1, STORE, 0, 0, 0, cmd_ls},
+	{"rm", 1, -1, STORE, 0, 0, 0, cmd_rm},
+	{"push", 0, 0, STORE, 1, 0, 0, cmd_push},
+	{"missing", 1, 1, STORE, 1, 0, 0, cmd_missing},
+	{"generation", 0, 0, STORE, 0, 0, 0, cmd_generation},
+	{"gc", 0, 0, STORE, 0, 0, 0, cmd_gc},
+	{"fetch", 1, 1, STORE_URL, 0, 0, 0, cmd_fetch},
+};
+
+/* The command of that name that takes these arguments, or NULL. */
+static const struct command *find_command(const char *name, int argc, char **argv,
+    const struct opts *o)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const struct command *c = &commands[i];
+		if (!strcmp(c->name, name) && argc >= c->min && (c->max < 0 || argc <= c->max) &&
+		    (!c->metastore || o->metastore) && (!c->dash || !strcmp(argv[0], "-")) &&
+		    (c->needs == LOCAL || store_url))
+			return c;
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	int c, jobs = 8, keep = 2, dry = 0, force = 0, clean = 0, rc = EXIT_ALLOK;
-	const char *metastore = NULL, *keyfile = NULL, *listing = NULL, *where = NULL, *dir = NULL, *cmd;
-	struct store *s;
+	int c;
+	struct opts o = {.jobs = 8, .keep = 2};
 	static const struct option longopts[] = {
 		{"keep", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
 	while ((c = getopt_long(argc, argv, "+s:cj:k:l:m:nfx:C:W:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': clean = 1; break;
+		case 'c': o.clean = 1; break;
 		case 's': store_url = optarg; break;
-		case 'j': jobs = number(optarg, 1, 64, "-j"); break;
-		case 'k': keep = number(optarg, 0, 1000, "--keep"); break;
-		case 'l': listing = optarg; break;
-		case 'm': metastore = optarg; break;
-		case 'n': dry = 1; break;
-		case 'f': force = 1; break;
-		case 'x': keyfile = optarg; break;
-		case 'W': where = optarg; break;
-		case 'C': dir = optarg; break;
+		case 'j': o.jobs = number(optarg, 1, 64, "-j"); break;
+		case 'k': o.keep = number(optarg, 0, 1000, "--keep"); break;
+		case 'l': o.listing = optarg; break;
+		case 'm': o.metastore = optarg; break;
+		case 'n': o.dry = 1; break;
+		case 'f': o.force = 1; break;
+		case 'x': o.keyfile = optarg; break;
+		case 'W': o.where = optarg; break;
+		case 'C': o.dir = optarg; break;
 		default: usage();
 		}
 	}
@@ -237,148 +446,28 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
-	cmd = argv[0];
+	const char *name = argv[0];
 	argc--;
 	argv++;
 	/* subcommands may take -m after their name too */
 	if (argc >= 2 && !strcmp(argv[0], "-m")) {
-		metastore = argv[1];
+		o.metastore = argv[1];
 		argc -= 2;
 		argv += 2;
 	}
 	if (hash_init() < 0)
 		mdie(EXIT_USAGE, "cannot start libsodium");
-	/* local only: no store needed */
-	if (!strcmp(cmd, "snapshot") && argc == 1 && metastore) {
-		long long gen;
-		/* the rule's values are read by the tag set of the backyard */
-		struct config cfg = {0};
-		if (where && dir)
-			config_open(dir, &cfg);
-		struct rule *r = rule_open(where, where && dir ? &cfg : NULL);
-		json_object *out = NULL;
-		if (rmeta_snapshot(metastore, argv[0], &gen) < 0 ||
-		    (r && rule_keep_only(argv[0], r, &out) < 0))
-			return EXIT_SOME;
-		rule_free(r);
-		if (where && dir)
-			config_free(&cfg);
-		printf("{\"generation\":%lld,\"excluded\":%s}\n", gen,
-		    out ? json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN) : "[]");
-		json_object_put(out);
-		return close_stdout() < 0 ? EXIT_SOME : EXIT_ALLOK;
-	}
-	if (!strcmp(cmd, "keys") && argc == 0 && metastore) {
-		int st = rmeta_keys(metastore, stdout);
-		if (close_stdout() < 0)
-			st = -1;
-		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
-	}
-	if (!store_url)
+	const struct command *cmd = find_command(name, argc, argv, &o);
+	if (!cmd)
 		usage();
-	if (!strcmp(cmd, "put") && argc == 1 && !strcmp(argv[0], "-")) {
-		/* check the store once before the workers open theirs */
-		if (!(s = open_store()))
-			return EXIT_USAGE;
-		store_close(s);
-		rc = put_many(jobs);
-		return close_stdout() < 0 ? EXIT_SOME : rc;
-	}
-	if (!strcmp(cmd, "put") && (argc == 2 || argc == 3)) {
-		if (!store_key_valid(argv[0]))
-			mdie(EXIT_USAGE, "%s: not a valid key", argv[0]);
-	} else if (!strcmp(cmd, "get") && argc == 2) {
-		if (!store_key_valid(argv[0]))
-			mdie(EXIT_USAGE, "%s: not a valid key", argv[0]);
-	} else if (!strcmp(cmd, "stat") && argc >= 1) {
-	} else if (!strcmp(cmd, "ls") && argc <= 1) {
-	} else if (!strcmp(cmd, "rm") && argc >= 1) {
-	} else if (!strcmp(cmd, "push") && argc == 0 && metastore) {
-	} else if (!strcmp(cmd, "missing") && argc == 1 && metastore) {
-	} else if ((!strcmp(cmd, "generation") || !strcmp(cmd, "gc")) && argc == 0) {
-	} else if (!strcmp(cmd, "fetch") && argc == 1) {
-		/* a store or a public URL: rmeta opens it */
-		int st = rmeta_fetch_url(store_url, argv[0], NULL);
-		if (close_stdout() < 0)
-			st = -1;
-		return st < 0 ? EXIT_SOME : EXIT_ALLOK;
-	} else {
-		usage();
-	}
-	if (!(s = open_store()))
+	if (cmd->key && !store_key_valid(argv[0]))
+		mdie(EXIT_USAGE, "%s: not a valid key", argv[0]);
+	struct store *s = NULL;
+	if (cmd->needs == STORE && !(s = open_store()))
 		return EXIT_USAGE;
-	if (!strcmp(cmd, "put")) {
-		if (store_put_file(s, argv[0], argv[1], argc == 3 ? argv[2] : NULL, NULL, 0) < 0)
-			rc = EXIT_SOME;
-	} else if (!strcmp(cmd, "get")) {
-		if (store_get_file(s, argv[0], argv[1]) < 0)
-			rc = EXIT_SOME;
-	} else if (!strcmp(cmd, "stat")) {
-		size_t n;
-		char **keys = read_keys(argc, argv, &n);
-		for (size_t i = 0; i < n; i++) {
-			char hash[HASH_HEX_LEN + 1] = "";
-			long long size = 0;
-			int st = store_key_valid(keys[i]) ? store_stat(s, keys[i], &size, hash, sizeof hash) : -1;
-			json_object *o;
-			if (st < 0) {
-				if (!store_key_valid(keys[i]))
-					mwarn("%s: not a valid key", keys[i]);
-				rc = EXIT_SOME;
-				continue;
-			}
-			o = json_object_new_object();
-			json_object_object_add(o, "key", json_object_new_string(keys[i]));
-			if (st == 1) {
-				json_object_object_add(o, "size", json_object_new_int64(size));
-				json_object_object_add(o, "hash", hash[0] ? json_object_new_string(hash) : NULL);
-			} else {
-				json_object_object_add(o, "missing", json_object_new_boolean(1));
-				rc = EXIT_SOME;
-			}
-			if (ndjson_write(stdout, o) < 0)
-				rc = EXIT_SOME;
-			json_object_put(o);
-		}
-		for (size_t i = 0; i < n; i++)
-			free(keys[i]);
-		free(keys);
-	} else if (!strcmp(cmd, "ls")) {
-		if (store_list(s, argc ? argv[0] : "", print_entry, NULL) != 0)
-			rc = EXIT_SOME;
-	} else if (!strcmp(cmd, "rm")) {
-		size_t n;
-		char **keys = read_keys(argc, argv, &n);
-		for (size_t i = 0; i < n; i++)
-			if (!store_key_removable(keys[i])) {
-				mwarn("%s: not a valid key", keys[i]);
-				rc = EXIT_SOME;
-			}
-		if (rc == EXIT_ALLOK && store_remove(s, (const char *const *)keys, n) < 0)
-			rc = EXIT_SOME;
-		for (size_t i = 0; i < n; i++)
-			free(keys[i]);
-		free(keys);
-	} else if (!strcmp(cmd, "push")) {
-		rc = rmeta_push(s, metastore, keep, force, dry) < 0 ? EXIT_SOME : EXIT_ALLOK;
-	} else if (!strcmp(cmd, "missing")) {
-		FILE *l = listing ? fopen(listing, "w") : NULL;
-		if (listing && !l) {
-			mwarnerr("%s", listing);
-			rc = EXIT_SOME;
-		} else {
-			rc = rmeta_missing(s, metastore, argv[0], l, stdout) < 0 ? EXIT_SOME : EXIT_ALLOK;
-			if (l && fclose(l) != 0) {
-				mwarnerr("%s", listing);
-				rc = EXIT_SOME;
-			}
-		}
-	} else if (!strcmp(cmd, "generation")) {
-		rc = rmeta_show(s) < 0 ? EXIT_SOME : EXIT_ALLOK;
-	} else if (!strcmp(cmd, "gc")) {
-		rc = rmeta_gc(s, keep, keyfile, listing, dry, clean ? (where ? where : "") : NULL) < 0 ? EXIT_SOME : EXIT_ALLOK;
-	}
-	store_close(s);
+	int rc = cmd->run(s, &o, argc, argv);
+	if (s)
+		store_close(s);
 	if (close_stdout() < 0)
 		rc = EXIT_SOME;
 	return rc;

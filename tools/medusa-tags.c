@@ -1,6 +1,6 @@
 /* medusa-tags: print the tag set; check clip records against it
  * (medusa-tags(1)). */
-#include "backyard.h"
+#include "config.h"
 #include "ndjson.h"
 #include "tags.h"
 #include "util.h"

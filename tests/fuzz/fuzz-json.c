@@ -3,7 +3,7 @@
  * meta_format. Checks beyond "no crash": what meta_format writes parses
  * back, strictly, to an equal document (medusa-meta writes it to disk). */
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "ndjson.h"
 #include "sidecar.h"
@@ -24,7 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	char *p = path_join(tmpl, BACKYARD_CONFIG);
 	if (atomic_write(p, config_example, strlen(config_example), 0644) < 0 ||
-	    config_load(tmpl, &cfg) < 0)
+	    config_load(tmpl, 0, &cfg) < 0)
 		abort();
 	unlink(p);
 	rmdir(tmpl);

@@ -12,7 +12,8 @@ cat > "$T/by/backyard.medusa.json" <<'JSON'
   "full":   {"kind": "video", "crf": 40, "preset": "ultrafast", "audio": "none"},
   "poster": {"kind": "image", "width": 160},
   "orig":   {"kind": "copy", "container": "mkv"},
-  "orig4":  {"kind": "copy"}
+  "orig4":  {"kind": "copy"},
+  "peek":   {"kind": "preview", "container": "mp4", "seconds": 1, "width": 96, "preset": "ultrafast"}
 }}
 JSON
 cd "$T/by"
@@ -93,14 +94,25 @@ cutone full odd.mkv 0 0.4
 is "$(vprobe "$f" width,height)" "1920,1080" "1921x1081: even, never larger"
 is "$(aprobe "$f" codec_name)" "" "audio none: no audio track"
 
-# variable frame rate: 25 fps, then 10 fps, then 25 fps
+# variable frame rate: 25 fps, then 10 fps, then 25 fps; with B-frames the
+# packets all say 40 ms, even in the 10 fps part
 $FF -f lavfi -i "$SRC:duration=3,setpts='if(lt(N,25),N/25,if(lt(N,35),1+(N-25)/10,2+(N-35)/25))/TB'" \
-  -c:v libx264 -preset ultrafast -fps_mode vfr vfr.mp4
+  -c:v libx264 -preset ultrafast -bf 2 -fps_mode vfr vfr.mp4
 want=$(ffprobe -v error -select_streams v -show_entries frame=pts_time -of csv=p=0 vfr.mp4 |
   awk -F, '$1 >= 0.6 && $1 < 2.4' | wc -l | tr -d ' ')
 cutone 360p vfr.mp4 0.6 2.4
 is "$(vprobe "$f" nb_frames)" "$want" "vfr: every source frame in the range, none added"
 ok "vfr: duration to one frame" near "$(vprobe "$f" duration)" 1.8 0.1
+# ending in the 10 fps part: the last frame (1.9 s) is shown until the end
+# (1.95), not for a 25 fps frame's time
+cutone 360p vfr.mp4 0.6 1.95
+ok "vfr: ends on the clip's end, $(vprobe "$f" duration) s" near "$(vprobe "$f" duration)" 1.35 0.002
+ok "vfr: the record says so ($(rend "$rec" 360p duration))" near "$(rend "$rec" 360p duration)" 1.35 0.002
+# a clip shorter than one frame of the preview's 12 fps: one frame, not an
+# empty file
+cutone peek vfr.mp4 0.2 0.25
+is "$st:$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 "$f")" \
+  "0:1" "preview of 50 ms: one frame"
 
 # no audio
 $FF -f lavfi -i "$SRC:duration=1" -c:v libx264 -preset ultrafast mute.mp4

@@ -4,7 +4,7 @@
 # The filmstrip and the waveform line up with the video's time, the scene
 # changes come within a frame, clips overlap in lanes, a scene splits a
 # clip, an edge drag snaps to a scene, undo brings a deleted clip back with
-# its tags, plain messages as the user types, save warnings, the publish
+# its tags, plain messages as the user types, the server's save warning, the publish
 # status line after a real reconcile, strict CSP, a phone, screenshots.
 . "$MEDUSA_SRC/tests/lib.sh"
 . "$MEDUSA_SRC/tests/web/lib.sh"
@@ -13,8 +13,9 @@ web_require
 
 by=$T/backyard
 mkbackyard "$by"
-# posters only: the reconcile is quick
-jq '.profiles = {"poster": .profiles.poster}' "$by/backyard.medusa.json" > "$T/cfg" && mv "$T/cfg" "$by/backyard.medusa.json"
+# posters only: the reconcile is quick; kind is required and has no
+# default, so a clip saved without one gets the server's own warning
+jq '.profiles = {"poster": .profiles.poster} | del(.tags.kind.default)' "$by/backyard.medusa.json" > "$T/cfg" && mv "$T/cfg" "$by/backyard.medusa.json"
 ffmpeg -nostdin -loglevel error -y -f lavfi -i "testsrc2=size=320x240:rate=25:duration=2.4" \
     -f lavfi -i "smptebars=size=320x240:rate=25:duration=0.8" \
     -f lavfi -i "mandelbrot=size=320x240:rate=25,trim=duration=0.8" \
@@ -22,9 +23,9 @@ ffmpeg -nostdin -loglevel error -y -f lavfi -i "testsrc2=size=320x240:rate=25:du
     -filter_complex "[0][1][2]concat=n=3:v=1:a=0,format=yuv420p[v]" -map "[v]" -map 3:a \
     -c:v libx264 -preset ultrafast -g 25 -c:a aac -b:a 64k -t 4 "$by/cuts.mp4"
 cat > "$by/cuts.mp4.medusa.json" <<'JSON'
-{"clips": [{"id": "kyoto1", "start": 0.2, "end": 1.6, "tags": {"place": "Kyoto", "rating": 4, "people": ["Alice", "Bob"]}},
-           {"id": "middle2", "start": 1.0, "end": 2.0},
-           {"id": "scenes3", "start": 2.0, "end": 3.8}]}
+{"clips": [{"id": "kyoto1", "start": 0.2, "end": 1.6, "tags": {"place": "Kyoto", "rating": 4, "people": ["Alice", "Bob"], "kind": "travel"}},
+           {"id": "middle2", "start": 1.0, "end": 2.0, "tags": {"kind": "other"}},
+           {"id": "scenes3", "start": 2.0, "end": 3.8, "tags": {"kind": "nature"}}]}
 JSON
 medusa-reconcile -q -C "$by" >"$T/reconcile.out" 2>"$T/reconcile.err" || {
 	echo "1..1"; echo "not ok 1 - medusa-reconcile of the fixture"; sed 's/^/#   /' "$T/reconcile.err"; exit 1; }

@@ -18,6 +18,7 @@
 # and the files a page's reader is assumed to have (fixtures below).
 . "${MEDUSA_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$MEDUSA_SRC/tests/s3.sh"
+. "$MEDUSA_SRC/tests/t/0200-cut.sh"
 have_s3=1
 { command -v node >/dev/null && [ -f "$S3_NODE/s3rver/bin/s3rver.js" ]; } || have_s3=
 
@@ -95,6 +96,33 @@ man_script() {
 				}
 				printf "%s", line; line = ""
 			}' "$1" ;;
+	esac
+}
+
+# checks PAGE: what a page's examples made, measured (after its blocks ran)
+# (never empty: an empty list would match an empty output)
+demo_clips() {
+	_c=$(cd "$W/demo" && medusa-scan | medusa-meta clips | jq -r 'select(.clip) | .clip' | sort)
+	printf '%s\n' "${_c:-(no clips in the demo)}"
+}
+checks() {
+	case $1 in
+	medusa-cut.1)  # every rendition of the demo, and the one clip for a script
+		is "$(jq -r 'select(.renditions) | .clip' "$W/cut.ndjson" | sort)" "$(demo_clips)" \
+		    "$1: every clip of the demo has its renditions"
+		is "$(vprobe "$W/party.mp4" codec_name,width,height)" "h264,320,240" "$1: the single clip is made"
+		ok "$1: two seconds long" near "$(vprobe "$W/party.mp4" duration)" 2 0.04 ;;
+	medusa-publish.1)  # the publish of every clip, its URLs, and the metastore
+		is "$(jq -r 'select(.renditions[0].url) | .clip' "$W/demo/published.ndjson" | sort)" "$(demo_clips)" \
+		    "$1: every clip of the demo is published, with its URLs"
+		is "$(sqlite3 "$W/frontyard/metastore.sqlite" 'SELECT id FROM clips ORDER BY id')" "$(demo_clips)" \
+		    "$1: the metastore holds them"
+		# example 2 prints one clip's URLs, example 4 its files' keys
+		_files=$(jq -s '[.[] | select(.clip == "temple-gate") | .renditions[]] | length' "$W/demo/published.ndjson")
+		ok "$1: the URLs of temple-gate's $_files files" \
+		    test "${_files:-0}" -gt 0 -a "$(grep -c '/temple-gate/' "$W/out.2")" = "$_files"
+		ok "$1: the clips tagged with a place, and temple-gate's files" \
+		    test "$(grep -c '^temple-' "$W/out.3")" -ge 1 -a "$(grep -c 'temple-gate/' "$W/out.3")" -ge 1 ;;
 	esac
 }
 
@@ -180,8 +208,12 @@ for m in "$MEDUSA_SRC"/man/*.[1-8]; do
 			cat "$W/out.$i" "$W/err.$i" 2>/dev/null | head -20 | sed 's/^/#   /'
 		fi
 		is "$(grep -E 'usage:|not found|No such file' "$W/err.$i" || true)" "" "$page example $i: no usage error, missing command or file"
+		# a block's status is its last command's: an error before it
+		# (sqlite3 says "Error: ...", "Parse error: ...") is caught here
+		[ $want = 1 ] || is "$(grep -E 'Error|error:' "$W/err.$i" || true)" "" "$page example $i: no error on stderr"
 		i=$((i + 1))
 	done
+	checks "$page"
 	for pid in $(sort -u "$W/pids"); do kill "$pid" 2>/dev/null || :; done
 	[ -n "$S3_PID" ] && s3_stop
 	S3_PID=

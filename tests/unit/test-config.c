@@ -2,7 +2,7 @@
  * and the regression inputs that tests/fuzz found (each names its target). */
 #include "tap.h"
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "ndjson.h"
 #include "sidecar.h"
@@ -16,8 +16,9 @@
 static struct config cfg;
 static char errfile[64];
 
-/* config_load on text; "" when it loads, else its message without the file */
-static const char *load(const char *root, const char *text)
+/* config_load on text with flags; "" when it loads, else its message
+ * without the file */
+static const char *load_flags(const char *root, const char *text, int flags)
 {
 	static char err[1024];
 	char *p = path_join(root, BACKYARD_CONFIG);
@@ -27,7 +28,7 @@ static const char *load(const char *root, const char *text)
 	fflush(stderr);
 	if (!freopen(errfile, "w", stderr))
 		mdie(1, "%s: cannot open", errfile);
-	int r = config_load(root, &cfg);
+	int r = config_load(root, flags, &cfg);
 	fflush(stderr);
 	FILE *rd = fopen(errfile, "r");
 	err[0] = '\0';
@@ -42,6 +43,11 @@ static const char *load(const char *root, const char *text)
 	config_free(&cfg);
 	const char *m = strstr(err, BACKYARD_CONFIG ": ");
 	return m ? m + strlen(BACKYARD_CONFIG ": ") : err;
+}
+
+static const char *load(const char *root, const char *text)
+{
+	return load_flags(root, text, 0);
 }
 
 /* json_parse_strict: "" when it parses, else why */
@@ -157,6 +163,19 @@ int main(void)
 	    !config_is_video(&cfg, "mp4") && !config_is_video(&cfg, "a.xmp4"),
 	    "extensions match by suffix after a dot, never a bare dot name");
 	config_free(&cfg);
+	/* a profile's encoders are looked up only for a tool that encodes */
+	{
+		const char *p = "{\"profiles\": {\"x\": {\"kind\": \"video\", \"encoder\": \"no-such-enc\"}}}";
+		is_str(load(tmpl, p), "", "without CONFIG_ENCODERS an encoder is not looked up");
+		config_free(&cfg);
+		const char *w = load_flags(tmpl, p, CONFIG_ENCODERS);
+		ok(strstr(w, "profiles.x.encoder: encoder \"no-such-enc\" is not in this libavcodec") == w,
+		    "with CONFIG_ENCODERS a missing encoder is named: %s", w);
+		is_str(load_flags(tmpl, "{\"profiles\": {\"x\": {\"kind\": \"video\"}}}", CONFIG_ENCODERS), "",
+		    "with CONFIG_ENCODERS libx264 is found");
+		ok(cfg.nprofiles == 1 && cfg.profiles[0].check_encoders, "the profile keeps that it was checked");
+		config_free(&cfg);
+	}
 	is_str(load(tmpl, "{\"extensions\": [\"mp4.\"]}"), "extensions[0]: not a file extension", "a trailing dot");
 	is_str(load(tmpl, "{\"extensions\": [\".\"]}"), "extensions[0]: not a file extension", "a lone dot");
 	is_str(load(tmpl, "{\"extensions\": []}"), "extensions: must be a non-empty array of strings", "no extensions");

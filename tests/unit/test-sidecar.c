@@ -1,6 +1,6 @@
 #include "tap.h"
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "ndjson.h"
 #include "sidecar.h"
 #include "tags.h"
@@ -47,7 +47,7 @@ int main(void)
 	char *root = realpath(tmpl, NULL);
 	char *cpath = path_join(root, BACKYARD_CONFIG);
 	write_file(cpath, config_example);
-	ok(config_load(root, &cfg) == 0, "example config loads");
+	ok(config_load(root, 0, &cfg) == 0, "example config loads");
 
 	is_str(val("{\"tags\":{\"place\":\"Kyoto\"},\"clips\":[{\"start\":\"00:01:02.5\",\"end\":75,\"tags\":{\"rating\":4}}]}", -1),
 	    "", "the DESIGN example is valid");

@@ -1,6 +1,6 @@
 #include "tap.h"
 #include "atomic.h"
-#include "backyard.h"
+#include "config.h"
 #include "hash.h"
 #include "tags.h"
 #include "util.h"
@@ -18,7 +18,7 @@ static const char *load(const char *root, const char *text)
 	/* config_load reports on stderr: catch it */
 	fflush(stderr);
 	FILE *e = freopen("/tmp/medusa-test-tags.err", "w", stderr);
-	int r = config_load(root, &cfg);
+	int r = config_load(root, 0, &cfg);
 	fflush(stderr);
 	(void)e;
 	FILE *rd = fopen("/tmp/medusa-test-tags.err", "r");

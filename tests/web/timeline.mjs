@@ -204,19 +204,23 @@ try {
 	await p.fill('#ct-end', '2');
 	ok(await until(p, () => document.querySelector('#problems').hidden), 'fixing it clears the problem');
 
-	// save warnings (the server's "warnings" as the integrity API defines
-	// them; a stub adds one here to the real server's answer)
-	await p.route('**/api/videos/*/meta', async route => {
-		if (route.request().method() !== 'PUT') return route.continue();
-		const r = await route.fetch(), body = await r.json();
-		body.warnings = [{clip: body.meta.clips[1].id, path: 'clips[1].tags.kind', message: 'kind is required'}];
-		await route.fulfill({response: r, body: JSON.stringify(body)});
-	});
+	// a save warning, the server's own: Clip 2 is saved without the required
+	// kind (the config gives it no default), so it cannot be published
+	const kind = p.locator('#clipform [data-tag="kind"] select');
+	await kind.selectOption('');
+	ok(await until(p, () => /will not be published: kind is required/.test(document.querySelector('#cliplist > li[data-k]:nth-child(2) .missing').textContent)),
+		'clearing a required tag says the clip will not be published', await p.textContent('#cliplist > li[data-k]:nth-child(2)'));
 	await p.click('#save');
-	ok(await until(p, () => document.querySelector('#status').textContent === 'Saved, but Clip 2 will not be published: kind is required.'),
-		'a save warning is said in the page\'s words', await status(p));
-	ok(/Not published: kind is required/.test(await p.textContent('#cliplist > li[data-k]:nth-child(2)')), 'and marks the clip in the list');
-	await p.unroute('**/api/videos/*/meta');
+	const warned = 'Saved, but Clip 2 will not be published: kind is required: no value from the clip, the video, ' +
+		'its folders or a default, so this clip is not published.';
+	ok(await until(p, w => document.querySelector('#status').textContent === w, warned),
+		'the server\'s save warning is said on the page, naming the clip', await status(p));
+	ok(/Not published: kind is required: no value/.test(await p.textContent('#cliplist > li[data-k]:nth-child(2)')), 'and marks the clip in the list');
+	const back = await api('meta');
+	const c2 = back.body && back.body.meta && back.body.meta.clips[1];
+	is([back.status, c2 && c2.id, c2 && c2.start, c2 && c2.end, c2 && c2.tags && c2.tags.kind], [200, 'middle2', 1, 2, undefined],
+		'the clip was saved without kind: GET meta gives it back so', back.body);
+	is(sidecar().clips[1], c2, 'and the sidecar holds it as the server answered');
 
 	const vv = await axe(p);
 	ok(vv.length === 0, 'the timeline view has no serious accessibility violations', vv);

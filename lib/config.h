@@ -1,7 +1,7 @@
-/* backyard.h: finding the backyard root and loading its config,
+/* config.h: finding the backyard root and loading its config,
  * backyard.medusa.json (medusa-files(5)). */
-#ifndef MEDUSA_BACKYARD_H
-#define MEDUSA_BACKYARD_H
+#ifndef MEDUSA_CONFIG_H
+#define MEDUSA_CONFIG_H
 
 #include <stddef.h>
 #include <json-c/json.h>
@@ -31,6 +31,7 @@ struct profile {
 	char *canonical;        /* canonical JSON of spec: sorted keys, compact */
 	char *ext;              /* file extension without the dot: mp4, jpg, ... */
 	char *mime;             /* video/mp4, image/jpeg, ... */
+	int check_encoders;     /* its encoders were looked up (CONFIG_ENCODERS) */
 };
 
 struct config {
@@ -58,13 +59,22 @@ struct config {
  * Returns a new absolute path, or NULL after a message. */
 char *backyard_find_root(const char *dir);
 
+/* What config_load checks beyond the file itself (flags). */
+enum {
+	/* each profile's encoders are in this libavcodec (profile_parse): for a
+	 * tool that encodes; the others never load libavcodec */
+	CONFIG_ENCODERS = 1,
+};
+
 /* Loads and validates root/backyard.medusa.json. Errors name the file and
  * the JSON path ("backyard.medusa.json: tags.rating.type: ..."). 0, or -1
  * after a message (callers exit 2). */
-int config_load(const char *root, struct config *cfg);
+int config_load(const char *root, int flags, struct config *cfg);
 void config_free(struct config *cfg);
 
-/* backyard_find_root + config_load, exiting 2 on failure. */
+/* backyard_find_root + config_load, exiting 2 on failure; config_open is
+ * config_open_flags with no flags. */
+void config_open_flags(const char *dir, int flags, struct config *cfg);
 void config_open(const char *dir, struct config *cfg);
 
 const struct tagdef *config_tag(const struct config *cfg, const char *name);
