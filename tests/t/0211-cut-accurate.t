@@ -86,7 +86,6 @@ like "$(ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rota
 # parameter sets in-band, so the packets compared start after it
 accurate acc hevc.mp4 0.5 2.6 '[[0.5,1],[1.96,2.6]]' 1.04 1.96
 is "$(vprobe "$f" codec_tag_string)" hev1 "hevc.mp4: the sample entry allows parameter sets in-band"
-accurate acckv hevc.mp4 0.5 2.6 '[[0.5,1],[1.96,2.6]]' 1.04 1.96
 accurate acc hevc.ts 0.5 2.6 '[[0.5,1.023],[1.983,2.6]]' - -
 # closed GOPs (IDR pictures), Matroska; a start on a keyframe: no head,
 # so nothing in-band is added and the copied keyframe is the source's too
