@@ -17,6 +17,7 @@ struct copy {
 	AVCodecContext *dec;         /* one frame at a time, for really_key */
 	AVFrame *frame;
 	int *map;                    /* input stream -> output stream, or -1 */
+	struct mrecode *arec;        /* audio the container cannot hold, encoded again, or NULL */
 	const char *out;
 	int64_t start, end;          /* the clip, vtb */
 	int64_t kf;                  /* the keyframe the copy starts on, vtb */
@@ -28,16 +29,21 @@ struct copy {
 	size_t nheld, cap;
 	/* an accurate copy */
 	struct msplice *sp;          /* NULL for a keyframe copy */
-	int phase;                   /* ACC_HEAD, ACC_COPY, ACC_DONE */
+	int phase;                   /* ACC_HEAD, ACC_LEAD, ACC_COPY, ACC_DONE */
+	AVPacket *k1;                /* ACC_LEAD: the first keyframe to copy, held */
+	int64_t open_at;             /* an H.264 keyframe in the head that is no IDR, else AV_NOPTS_VALUE */
 	AVPacket **gop;              /* the GOP that may be the tail, held */
 	size_t ngop, gcap;
+	AVPacket **prev;             /* HEVC: the GOP before it, written (the tail's
+	                              * leading pictures need it decoded) */
+	size_t nprev, pcap;
 	int64_t head_end;            /* where the copied packets start (K1), vtb */
 	int64_t tail_start;          /* where the tail's re-encode starts, else AV_NOPTS_VALUE */
 	int nreenc;
 	int64_t reenc[2][2];
 };
 
-enum { ACC_HEAD, ACC_COPY, ACC_DONE };
+enum { ACC_HEAD, ACC_LEAD, ACC_COPY, ACC_DONE };
 #define ACC_FALLBACK 2 /* cannot splice here: a keyframe copy instead */
 
 static int64_t pkt_time(const AVPacket *p)
@@ -47,11 +53,14 @@ static int64_t pkt_time(const AVPacket *p)
 
 /* Whether a packet flagged as a keyframe really starts a picture on its
  * own: some demuxers flag P-frames (MPEG-2 in MPEG-TS), so it is decoded
- * alone. Without a decoder the flag is believed. */
+ * alone. Without a decoder the flag is believed. An H.264 keyframe must
+ * be an IDR: after a recovery point, pictures may still refer to those
+ * before it (an open GOP), and a copy from there decodes with errors. */
 static int really_key(void *arg, AVPacket *pkt)
 {
 	struct copy *c = arg;
-	if (!(pkt->flags & AV_PKT_FLAG_KEY))
+	if (!(pkt->flags & AV_PKT_FLAG_KEY) ||
+	    !msplice_clean_start(c->f.ic->streams[c->f.vi]->codecpar, pkt))
 		return 0;
 	if (!c->dec)
 		return 1;
@@ -97,9 +106,39 @@ static int write_out(struct copy *c, AVPacket *p, char *err, size_t errlen)
 	return e < 0 ? merr(err, errlen, e, "%s: writing", c->out) : 0;
 }
 
+/* Writes what the audio's encoder gave. */
+static int recode_out(struct copy *c, char *err, size_t errlen)
+{
+	AVPacket *p;
+	int r = 0;
+	while ((p = mrecode_take(c->arec))) {
+		if (r == 0) {
+			AVStream *o = c->oc->streams[c->map[c->f.ai]];
+			av_packet_rescale_ts(p, (AVRational){1, o->codecpar->sample_rate}, o->time_base);
+			p->stream_index = o->index;
+			int e = av_interleaved_write_frame(c->oc, p);
+			if (e < 0)
+				r = merr(err, errlen, e, "%s: writing", c->out);
+		}
+		av_packet_free(&p);
+	}
+	return r;
+}
+
+/* An audio packet to encode again: its samples from the copy's origin to
+ * its end. */
+static int recode_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
+{
+	if (mrecode_packet(c->arec, p, c->origin, c->end, c->f.vtb, err, errlen) < 0)
+		return -1;
+	return recode_out(c, err, errlen);
+}
+
 static int copy_write(struct copy *c, AVPacket *p, char *err, size_t errlen)
 {
 	int si = p->stream_index;
+	if (c->arec && si == c->f.ai)
+		return recode_write(c, p, err, errlen);
 	AVRational tb = c->f.ic->streams[si]->time_base;
 	int64_t t = pkt_time(p);
 	if (si != c->f.vi && t != AV_NOPTS_VALUE && audio_before(c, p, t, c->origin))
@@ -160,6 +199,25 @@ static int begin(struct copy *c, const struct profile_settings *s, char *err, si
 	return 0;
 }
 
+/* Audio the container cannot hold: encoded again as AAC when it can hold
+ * that, else left out; said so. 1 when it is encoded again. */
+static int audio_recode(struct copy *c, int idx, const char *format)
+{
+	const char *name = avcodec_get_name(c->f.ic->streams[idx]->codecpar->codec_id);
+	char why[200] = "";
+	if (avformat_query_codec(c->oc->oformat, AV_CODEC_ID_AAC, FF_COMPLIANCE_NORMAL) == 1 &&
+	    mrecode_new(&c->f, idx, !!(c->oc->oformat->flags & AVFMT_GLOBALHEADER), &c->arec, why,
+	    sizeof why) == 0) {
+		mwarn("%s: %s audio cannot go into %s: encoded again as AAC", c->f.path, name, format);
+		return 1;
+	}
+	mrecode_free(c->arec);
+	c->arec = NULL;
+	mwarn("%s: %s audio cannot go into %s%s%s: the copy has no audio", c->f.path, name, format,
+	    *why ? ", nor encoded again: " : "", why);
+	return 0;
+}
+
 /* Output streams for the video and the default audio track. */
 static int copy_streams(struct copy *c, const char *format, char *err, size_t errlen)
 {
@@ -171,20 +229,22 @@ static int copy_streams(struct copy *c, const char *format, char *err, size_t er
 			continue;
 		AVStream *in = ic->streams[i];
 		enum AVCodecID id = in->codecpar->codec_id;
+		int recode = 0;
 		if (avformat_query_codec(c->oc->oformat, id, FF_COMPLIANCE_NORMAL) == 0) {
 			if ((int)i == c->f.vi)
 				return merr(err, errlen, 0, "%s cannot go into %s without re-encoding",
 				    avcodec_get_name(id), format);
-			mwarn("%s: %s audio cannot go into %s: the copy has no audio", c->f.path,
-			    avcodec_get_name(id), format);
-			continue;
+			if (!(recode = audio_recode(c, (int)i, format)))
+				continue;
 		}
 		AVStream *o = avformat_new_stream(c->oc, NULL);
-		int e = o ? avcodec_parameters_copy(o->codecpar, in->codecpar) : AVERROR(ENOMEM);
+		int e = !o ? AVERROR(ENOMEM) : recode ? mrecode_params(c->arec, o->codecpar, &o->time_base)
+		    : avcodec_parameters_copy(o->codecpar, in->codecpar);
 		if (e < 0)
 			return merr(err, errlen, e, "output stream");
 		o->codecpar->codec_tag = 0;
-		o->time_base = in->time_base;
+		if (!recode)
+			o->time_base = in->time_base;
 		/* keep the rotation: a copy is the same picture */
 		size_t sz;
 		const uint8_t *dm = av_stream_get_side_data(in, AV_PKT_DATA_DISPLAYMATRIX, &sz);
@@ -238,14 +298,16 @@ static int video_before(struct copy *c, AVPacket *p, int64_t t, const struct pro
 /* --- an accurate copy --- */
 
 /* Writes what the splice encoded. It has no B-frames, so its decode times
- * may be put delay before its presentation times: delay is how far the
- * source's packet after it decodes before it shows, so the encoded
- * packets decode before the copied ones. */
-static int write_spliced(struct copy *c, int64_t delay, char *err, size_t errlen)
+ * may be put delay before its presentation times (delay: see splice_out).
+ * A head's last packet is sealed for what is copied after it. */
+static int write_spliced(struct copy *c, int64_t delay, int head, char *err, size_t errlen)
 {
-	AVPacket *p;
+	AVPacket *p, *next = msplice_take(c->sp);
 	int r = 0;
-	while ((p = msplice_take(c->sp))) {
+	while ((p = next)) {
+		next = msplice_take(c->sp);
+		if (r == 0 && head && !next)
+			r = msplice_seal(c->sp, p, err, errlen);
 		if (r == 0) {
 			p->dts = p->pts - delay;
 			p->stream_index = c->f.vi;
@@ -260,13 +322,21 @@ static int write_spliced(struct copy *c, int64_t delay, char *err, size_t errlen
 	return r;
 }
 
-static int64_t decode_delay(const AVPacket *p)
+/* How far before its presentation time a packet of a range [lo, hi) is
+ * decoded. A head's (next: the copied keyframe after it) ends a frame
+ * before next decodes: next's own delay. A tail's (next: the first packet
+ * not copied) starts where next would decode, or at lo when next decodes
+ * before lo (after its leading pictures, which were copied). */
+static int64_t splice_delay(const AVPacket *next, int64_t lo, int head)
 {
-	return p && p->pts != AV_NOPTS_VALUE && p->dts != AV_NOPTS_VALUE ? p->pts - p->dts : 0;
+	if (!next || next->pts == AV_NOPTS_VALUE || next->dts == AV_NOPTS_VALUE)
+		return 0;
+	int64_t d = head ? next->pts - next->dts : lo - next->dts;
+	return d > 0 ? d : 0;
 }
 
 /* A range re-encoded: [lo, hi) (vtb) went out as frames of our own. */
-static int splice_out(struct copy *c, int64_t lo, int64_t hi, const AVPacket *next,
+static int splice_out(struct copy *c, int64_t lo, int64_t hi, const AVPacket *next, int head,
     char *err, size_t errlen)
 {
 	if (msplice_finish(c->sp, err, errlen) < 0)
@@ -275,7 +345,7 @@ static int splice_out(struct copy *c, int64_t lo, int64_t hi, const AVPacket *ne
 		c->reenc[c->nreenc][0] = lo;
 		c->reenc[c->nreenc++][1] = hi;
 	}
-	return write_spliced(c, decode_delay(next), err, errlen);
+	return write_spliced(c, splice_delay(next, lo, head), head, err, errlen);
 }
 
 static int fallback(char *err, size_t errlen, const char *fmt, double t)
@@ -284,10 +354,24 @@ static int fallback(char *err, size_t errlen, const char *fmt, double t)
 	return ACC_FALLBACK;
 }
 
+static void drop_prev(struct copy *c)
+{
+	for (size_t i = 0; i < c->nprev; i++)
+		av_packet_free(&c->prev[i]);
+	c->nprev = 0;
+}
+
+/* Writes the first n packets of the GOP held and drops it; an HEVC GOP
+ * written whole is kept as prev. */
 static int gop_write(struct copy *c, size_t n, char *err, size_t errlen)
 {
-	int r = 0;
+	int r = 0, keep = c->sp && n == c->ngop &&
+	    c->f.ic->streams[c->f.vi]->codecpar->codec_id == AV_CODEC_ID_HEVC;
+	if (keep)
+		drop_prev(c);
 	for (size_t i = 0; i < c->ngop; i++) {
+		if (r == 0 && keep)
+			r = media_pkt_push(&c->prev, &c->nprev, &c->pcap, c->gop[i], err, errlen);
 		if (r == 0 && i < n)
 			r = copy_write(c, c->gop[i], err, errlen);
 		av_packet_free(&c->gop[i]);
@@ -320,37 +404,101 @@ static int acc_tail(struct copy *c, char *err, size_t errlen)
 	if (exact || !n)
 		return gop_write(c, cut, err, errlen);
 	AVPacket *k = c->gop[0];
-	c->tail_start = pkt_time(k);
 	if (!msplice_is_idr(c->sp, k))
 		return fallback(err, errlen, "the keyframe at %.3f s before the end is not an IDR picture",
-		    mfile_seconds(&c->f, c->tail_start, c->f.vtb));
-	if (msplice_begin(c->sp, c->tail_start, c->end, err, errlen) < 0)
+		    mfile_seconds(&c->f, pkt_time(k), c->f.vtb));
+	/* from its first picture shown in the copy: an HEVC CRA's leading
+	 * pictures show before it, and need the GOP before decoded */
+	int64_t lo = pkt_time(k);
+	for (size_t i = 1; i < n; i++) {
+		int64_t t = pkt_time(c->gop[i]);
+		if (t != AV_NOPTS_VALUE && t >= c->kf && t < lo)
+			lo = t;
+	}
+	c->tail_start = lo;
+	if (msplice_begin(c->sp, lo, c->end, err, errlen) < 0)
 		return -1;
+	for (size_t i = 0; lo < pkt_time(k) && i < c->nprev; i++)
+		if (msplice_packet(c->sp, c->prev[i], err, errlen) < 0)
+			return -1;
 	for (size_t i = 0; i < n; i++)
 		if (msplice_packet(c->sp, c->gop[i], err, errlen) < 0)
 			return -1;
-	int r = splice_out(c, c->tail_start, c->end, k, err, errlen);
+	int r = splice_out(c, lo, c->end, k, 0, err, errlen);
 	gop_write(c, 0, err, errlen);
 	return r;
 }
 
+/* A head that went past an H.264 keyframe that is no IDR picture: the
+ * copy cannot start there (the pictures after it may refer to pictures
+ * before it, which the head does not have), so it went on to an IDR. */
+static void open_gop_said(const struct copy *c, int64_t to)
+{
+	if (c->open_at != AV_NOPTS_VALUE)
+		mwarn("%s: the keyframe at %.3f s is not an IDR picture (an open GOP): re-encoded up to %.3f s",
+		    c->f.path, mfile_seconds(&c->f, c->open_at, c->f.vtb), mfile_seconds(&c->f, to, c->f.vtb));
+}
+
+/* The head ends: re-encoded up to the first keyframe copied (k1, whose
+ * leading pictures it covered), which is then held as the first GOP's. */
+static int acc_head_end(struct copy *c, char *err, size_t errlen)
+{
+	AVPacket *k = c->k1;
+	int64_t tk = pkt_time(k), to = tk < c->end ? tk : c->end;
+	int r = splice_out(c, c->start, to, k, 1, err, errlen);
+	if (r == 0 && tk < c->end && msplice_frames(c->sp))
+		r = msplice_first_copied(c->sp, k, err, errlen);
+	c->phase = tk < c->end ? ACC_COPY : ACC_DONE;
+	c->vdone = c->phase == ACC_DONE;
+	if (r == 0 && c->phase == ACC_COPY)
+		r = gop_hold(c, k, err, errlen);
+	av_packet_free(&c->k1);
+	open_gop_said(c, to);
+	return r;
+}
+
+/* No keyframe to copy from before the end: all of it is the head. */
+static int acc_head_all(struct copy *c, char *err, size_t errlen)
+{
+	c->phase = ACC_DONE;
+	c->vdone = 1;
+	c->head_end = c->end;
+	open_gop_said(c, c->end);
+	return splice_out(c, c->start, c->end, NULL, 1, err, errlen);
+}
+
 /* A video packet of an accurate copy, in decode order: decoded for the
- * head until the first keyframe at or after the start (K1), then held a
- * GOP at a time, each written when the next keyframe shows it is inside
- * the clip. 0, ACC_FALLBACK or -1, with err. */
+ * head until the first keyframe at or after the start (K1) and the
+ * pictures after it that show before it, then held a GOP at a time,
+ * each written when the next keyframe shows it is inside the clip. 0,
+ * ACC_FALLBACK or -1, with err. */
 static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t errlen)
 {
 	if (c->phase == ACC_HEAD) {
+		/* from a decode time at or past the end on, nothing shows before it */
+		int64_t dv = p->dts != AV_NOPTS_VALUE ? p->dts : tv;
+		if (dv != AV_NOPTS_VALUE && dv >= c->end)
+			return acc_head_all(c, err, errlen);
 		if (tv == AV_NOPTS_VALUE || tv < c->start || !(p->flags & AV_PKT_FLAG_KEY))
 			return msplice_packet(c->sp, p, err, errlen);
-		if (!msplice_is_idr(c->sp, p))
-			return fallback(err, errlen, "the first keyframe after the start (%.3f s) is not an "
-			    "IDR picture (an open GOP)", mfile_seconds(&c->f, tv, c->f.vtb));
-		if (splice_out(c, c->start, tv < c->end ? tv : c->end, p, err, errlen) < 0)
-			return -1;
+		if (!msplice_is_idr(c->sp, p)) {
+			if (c->open_at == AV_NOPTS_VALUE)
+				c->open_at = tv;
+			return msplice_packet(c->sp, p, err, errlen);
+		}
+		if (!(c->k1 = av_packet_clone(p)))
+			return merr(err, errlen, AVERROR(ENOMEM), "packet");
 		c->kf = c->head_end = tv;
-		c->phase = tv < c->end ? ACC_COPY : ACC_DONE;
-		c->vdone = c->phase == ACC_DONE;
+		c->phase = ACC_LEAD;
+		msplice_end_at(c->sp, tv);
+		return msplice_packet(c->sp, p, err, errlen);
+	}
+	if (c->phase == ACC_LEAD) {
+		/* K1's leading pictures: the head's, left out of the copy */
+		if (tv != AV_NOPTS_VALUE && tv < c->kf)
+			return msplice_packet(c->sp, p, err, errlen);
+		if (acc_head_end(c, err, errlen) < 0)
+			return -1;
 	}
 	if (c->phase != ACC_COPY)
 		return 0;
@@ -358,8 +506,9 @@ static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t 
 	int64_t dv = p->dts != AV_NOPTS_VALUE ? p->dts : tv;
 	if (dv != AV_NOPTS_VALUE && dv >= c->end)
 		return acc_tail(c, err, errlen);
+	/* a GOP ends where the next can be spliced onto: an IDR (IRAP) */
 	if ((p->flags & AV_PKT_FLAG_KEY) && c->ngop && tv != AV_NOPTS_VALUE && tv < c->end &&
-	    gop_write(c, c->ngop, err, errlen) < 0)
+	    msplice_is_idr(c->sp, p) && gop_write(c, c->ngop, err, errlen) < 0)
 		return -1;
 	return gop_hold(c, p, err, errlen);
 }
@@ -367,11 +516,10 @@ static int acc_video(struct copy *c, AVPacket *p, int64_t tv, char *err, size_t 
 /* The file ended: whatever is under way ends the clip. */
 static int acc_eof(struct copy *c, char *err, size_t errlen)
 {
-	if (c->phase == ACC_HEAD) {
-		c->phase = ACC_DONE;
-		c->head_end = c->end;
-		return splice_out(c, c->start, c->end, NULL, err, errlen);
-	}
+	if (c->phase == ACC_HEAD)
+		return acc_head_all(c, err, errlen);
+	if (c->phase == ACC_LEAD && acc_head_end(c, err, errlen) < 0)
+		return -1;
 	return c->phase == ACC_COPY ? acc_tail(c, err, errlen) : 0;
 }
 
@@ -486,7 +634,11 @@ static int copy_run(struct copy *c, long long start_ms, long long end_ms,
 	if (!c->started && c->kf != AV_NOPTS_VALUE && begin(c, s, err, errlen) < 0)
 		goto out;
 	if (!c->started) {
-		merr(err, errlen, 0, "no keyframe at or before %.3f s", start_ms / 1000.0);
+		if (c->f.ic->streams[c->f.vi]->codecpar->codec_id == AV_CODEC_ID_H264)
+			merr(err, errlen, 0, "no IDR picture at or before %.3f s: a copy from an I-picture "
+			    "that is not one (an open GOP) would not decode without errors", start_ms / 1000.0);
+		else
+			merr(err, errlen, 0, "no keyframe at or before %.3f s", start_ms / 1000.0);
 		goto out;
 	}
 	r = 0;
@@ -535,7 +687,7 @@ static int copy_once(const char *path, long long start_ms, long long end_ms,
     const struct profile_settings *sp, int accurate, const char *out, struct media_result *res,
     char *err, size_t errlen)
 {
-	struct copy c = {.kf = AV_NOPTS_VALUE, .data_end = AV_NOPTS_VALUE, .out = out};
+	struct copy c = {.kf = AV_NOPTS_VALUE, .data_end = AV_NOPTS_VALUE, .open_at = AV_NOPTS_VALUE, .out = out};
 	struct profile_settings s = *sp;
 	int r = -1, e;
 	memset(res, 0, sizeof *res);
@@ -568,6 +720,8 @@ static int copy_once(const char *path, long long start_ms, long long end_ms,
 	if ((r = copy_run(&c, start_ms, end_ms, &s, err, errlen)) != 0)
 		goto out;
 	r = -1;
+	if (c.arec && (mrecode_finish(c.arec, err, errlen) < 0 || recode_out(&c, err, errlen) < 0))
+		goto out;
 	if ((e = av_write_trailer(c.oc)) < 0 || (e = avio_closep(&c.oc->pb)) < 0) {
 		merr(err, errlen, e, "%s: finishing", out);
 		goto out;
@@ -593,7 +747,11 @@ out:
 	free(c.held);
 	gop_write(&c, 0, err, 0);
 	free(c.gop);
+	drop_prev(&c);
+	free(c.prev);
+	av_packet_free(&c.k1);
 	msplice_free(c.sp);
+	mrecode_free(c.arec);
 	free(c.map);
 	av_frame_free(&c.frame);
 	avcodec_free_context(&c.dec);

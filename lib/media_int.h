@@ -129,11 +129,23 @@ struct msplice;
 int msplice_new(struct mfile *f, struct msplice **out, char *err, size_t errlen);
 /* What the output's video stream must carry as extradata. */
 const uint8_t *msplice_extradata(const struct msplice *s, int *size);
+/* Whether a video packet of an H.264 or HEVC stream holds a picture that
+ * the ones after it need none before (an IDR, an HEVC CRA): a copy may
+ * start there. 1 for other codecs. */
+int msplice_clean_start(const AVCodecParameters *par, const AVPacket *pkt);
 /* Whether a source packet holds an IDR picture (a splice may follow it). */
 int msplice_is_idr(const struct msplice *s, const AVPacket *pkt);
+/* HEVC: the last packet of the head gets an end of sequence, so that the
+ * copied keyframe after it starts a new coded video sequence. 0 or -1. */
+int msplice_seal(struct msplice *s, AVPacket *last, char *err, size_t errlen);
+/* HEVC: the first copied keyframe after a head gets the source's
+ * parameter sets in front (the head carried its own). 0 or -1. */
+int msplice_first_copied(struct msplice *s, AVPacket *pkt, char *err, size_t errlen);
 /* A new range: the frames decoded from here with timestamps in [lo, hi)
  * (vtb) are encoded. 0 or -1. */
 int msplice_begin(struct msplice *s, int64_t lo, int64_t hi, char *err, size_t errlen);
+/* The range ends at hi (vtb) if not before. */
+void msplice_end_at(struct msplice *s, int64_t hi);
 /* A source packet, in decode order. 0 or -1. */
 int msplice_packet(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen);
 /* The range's end: drains decoder and encoder. 0 or -1. */
@@ -143,6 +155,49 @@ long long msplice_frames(const struct msplice *s);
 /* The next encoded packet (pts in vtb, the caller's to free), or NULL. */
 AVPacket *msplice_take(struct msplice *s);
 void msplice_free(struct msplice *s);
+
+/* A queue of packets, empty when zeroed (media_codec.c). */
+struct mpktq {
+	AVPacket **a;
+	size_t n, cap, head;      /* head: the next to take */
+};
+/* Appends a new reference to p. 0, or -1 with err. */
+int mpktq_push(struct mpktq *q, const AVPacket *p, char *err, size_t errlen);
+/* The oldest packet (the caller's to free), or NULL when empty. */
+AVPacket *mpktq_take(struct mpktq *q);
+/* Frees the packets left; mpktq_free the array too. */
+void mpktq_drop(struct mpktq *q);
+void mpktq_free(struct mpktq *q);
+typedef int media_pkt_fn(void *arg, AVPacket *p, char *err, size_t errlen);
+typedef int media_frame_fn(void *arg, AVFrame *fr, char *err, size_t errlen);
+/* Sends fr (NULL: the end) to enc and queues every packet it gives, each
+ * passed to fix first (NULL: none). 0, or -1 with err ("encoding what"). */
+int media_encode_into(AVCodecContext *enc, const AVFrame *fr, struct mpktq *q, media_pkt_fn *fix,
+    void *arg, const char *what, char *err, size_t errlen);
+/* Sends pkt (NULL drains) to dec and passes every frame it gives to each,
+ * in fr (unreferenced after); data that does not decode is skipped. 0, or
+ * -1 with err. */
+int media_decode_each(AVCodecContext *dec, const AVPacket *pkt, AVFrame *fr, media_frame_fn *each,
+    void *arg, const char *what, char *err, size_t errlen);
+
+/* Audio a copy's container cannot hold, encoded again as AAC
+ * (media_recode.c). */
+struct mrecode;
+/* For stream idx of f; global: the container wants the header apart. 0,
+ * or -1 with err; *out is then to be freed all the same. */
+int mrecode_new(struct mfile *f, int idx, int global, struct mrecode **out, char *err, size_t errlen);
+/* The output stream's parameters and time base. 0 or -1 (AVERROR). */
+int mrecode_params(const struct mrecode *r, AVCodecParameters *par, AVRational *tb);
+/* A source packet; the samples in [from, to) (tb) are kept, each at its
+ * distance from from in the output. 0 or -1. */
+int mrecode_packet(struct mrecode *r, const AVPacket *pkt, int64_t from, int64_t to, AVRational tb,
+    char *err, size_t errlen);
+/* The end: drains decoder and encoder. 0 or -1. */
+int mrecode_finish(struct mrecode *r, char *err, size_t errlen);
+/* The next encoded packet (pts in the output time base of mrecode_params,
+ * the caller's to free), or NULL. */
+AVPacket *mrecode_take(struct mrecode *r);
+void mrecode_free(struct mrecode *r);
 
 /* A file name for libavformat: "file:" in front, so that a name with a
  * colon ("a:b.mp4", ".x:y.tmp") is never taken for a protocol. Free it. */

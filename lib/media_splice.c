@@ -1,13 +1,19 @@
 /* The re-encoded ends of an accurate copy (media_copy.c): the partial GOP
  * at the head (and at the tail) decoded and encoded again with the
  * source's codec, profile, level, pixel format and colour tags, so that it
- * splices onto the source's own packets. H.264 only: libx264 is told a
- * parameter-set id the source does not use, and the output's decoder
- * configuration carries both the source's parameter sets and ours, so the
- * copied packets stay byte for byte what they were. */
+ * splices onto the source's own packets, which stay byte for byte what
+ * they were. H.264: libx264 is told a parameter-set id the source does not
+ * use, and the output's decoder configuration carries both the source's
+ * parameter sets and ours. HEVC: libx265 cannot choose its ids, so the
+ * parameter sets go in-band (an MP4 gets the hev1 sample entry that
+ * allows it): ours on our IDR, the source's again on the first copied
+ * keyframe, after an end of sequence that starts a new coded video
+ * sequence there (a CRA then drops its leading pictures, as the copy
+ * does: the head covers their times). */
 #include "media_int.h"
 #include "util.h"
 
+#include <libavcodec/bsf.h>
 #include <libavutil/opt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +24,11 @@ struct msplice {
 	struct mfile *f;
 	AVCodecContext *dec, *enc;
 	AVFrame *frame;
+	enum AVCodecID codec;      /* H.264 or HEVC */
 	int annexb;                /* the source's packets have start codes (MPEG-TS) */
+	int lensize;               /* else the bytes of their NAL sizes */
+	uint8_t *srcps;            /* HEVC: the source's VPS, SPS and PPS, framed as its packets */
+	size_t srcps_size;
 	int ps_id;                 /* the SPS and PPS id our encoder uses */
 	uint8_t *extradata;        /* the output stream's */
 	int extradata_size;
@@ -27,8 +37,7 @@ struct msplice {
 	int64_t lo, hi;            /* frames taken, vtb */
 	int64_t taken;             /* frames encoded since msplice_begin */
 	int used;                  /* ranges begun */
-	AVPacket **q;              /* encoded, not yet taken */
-	size_t nq, cap, qhead;
+	struct mpktq q;            /* encoded, not yet taken */
 };
 
 /* --- NAL units: walking the three framings libav gives us --- */
@@ -38,19 +47,22 @@ struct nal {
 	size_t n;
 };
 
-/* The next NAL unit of buf (annexb: start codes, else 4-byte big-endian
- * sizes), from *pos. 1 found, 0 at the end. */
-static int next_nal(const uint8_t *buf, size_t len, int annexb, size_t *pos, struct nal *out)
+/* The next NAL unit of buf from *pos: framed by start codes (lensize 0)
+ * or by big-endian sizes of lensize bytes. 1 found, 0 at the end. */
+static int next_nal(const uint8_t *buf, size_t len, int lensize, size_t *pos, struct nal *out)
 {
 	size_t i = *pos;
-	if (!annexb) {
-		if (i + 4 > len)
+	if (lensize) {
+		if (i + (size_t)lensize > len)
 			return 0;
-		size_t n = (size_t)buf[i] << 24 | (size_t)buf[i + 1] << 16 | (size_t)buf[i + 2] << 8 | buf[i + 3];
-		if (n == 0 || n > len - i - 4)
+		size_t n = 0;
+		for (int k = 0; k < lensize; k++)
+			n = n << 8 | buf[i + (size_t)k];
+		i += (size_t)lensize;
+		if (n == 0 || n > len - i)
 			return 0;
-		*out = (struct nal){buf + i + 4, n};
-		*pos = i + 4 + n;
+		*out = (struct nal){buf + i, n};
+		*pos = i + n;
 		return 1;
 	}
 	while (i + 3 <= len && !(buf[i] == 0 && buf[i + 1] == 0 && buf[i + 2] == 1))
@@ -73,14 +85,49 @@ static int is_annexb(const uint8_t *p, size_t n)
 	return n >= 3 && p[0] == 0 && p[1] == 0 && (p[2] == 1 || (n >= 4 && p[2] == 0 && p[3] == 1));
 }
 
-int msplice_is_idr(const struct msplice *s, const AVPacket *pkt)
+/* How the packets of an H.264 or HEVC stream frame their NAL units: the
+ * size field's bytes from the avcC or hvcC record, 0 for start codes. */
+static int nal_lensize(const AVCodecParameters *par)
 {
+	const uint8_t *x = par->extradata;
+	if (!x || par->extradata_size < 7 || x[0] != 1)
+		return 0;
+	if (par->codec_id == AV_CODEC_ID_HEVC)
+		return par->extradata_size >= 23 ? (x[21] & 3) + 1 : 0;
+	return (x[4] & 3) + 1;
+}
+
+/* Whether a NAL unit is a picture that decodes without any before it:
+ * an H.264 IDR, an HEVC IRAP (IDR, CRA, BLA: a CRA's leading pictures
+ * need the pictures before, but they show before it, and the copy drops
+ * them). An H.264 I-picture that is not an IDR is a recovery point: the
+ * pictures after it may still name pictures before it as references
+ * (x264's open GOPs do), and they would not decode. */
+static int nal_clean_start(enum AVCodecID codec, const struct nal *u)
+{
+	if (codec == AV_CODEC_ID_HEVC) {
+		int type = u->p[0] >> 1 & 0x3f;
+		return type >= 16 && type <= 23;
+	}
+	return (u->p[0] & 0x1f) == 5;
+}
+
+int msplice_clean_start(const AVCodecParameters *par, const AVPacket *pkt)
+{
+	if (par->codec_id != AV_CODEC_ID_H264 && par->codec_id != AV_CODEC_ID_HEVC)
+		return 1;
+	int lensize = nal_lensize(par);
 	size_t pos = 0;
 	struct nal u;
-	while (next_nal(pkt->data, (size_t)pkt->size, s->annexb, &pos, &u))
-		if ((u.p[0] & 0x1f) == 5)
+	while (next_nal(pkt->data, (size_t)pkt->size, lensize, &pos, &u))
+		if (nal_clean_start(par->codec_id, &u))
 			return 1;
 	return 0;
+}
+
+int msplice_is_idr(const struct msplice *s, const AVPacket *pkt)
+{
+	return msplice_clean_start(s->f->ic->streams[s->f->vi]->codecpar, pkt);
 }
 
 /* An unsigned Exp-Golomb number at bit *bit of p (n bytes); -1 when it
@@ -165,11 +212,11 @@ static int split_ps(const uint8_t *p, size_t n, struct nal *sps, int *nsps, stru
 	size_t tail;
 	if (avcc_units(p, n, sps, nsps, pps, npps, &tail) == 0)
 		return 0;
-	int annexb = is_annexb(p, n);
+	int lensize = is_annexb(p, n) ? 0 : 4;
 	size_t pos = 0;
 	struct nal u;
 	*nsps = *npps = 0;
-	while (next_nal(p, n, annexb, &pos, &u)) {
+	while (next_nal(p, n, lensize, &pos, &u)) {
 		int type = u.p[0] & 0x1f;
 		if (type == 7 && *nsps < 32)
 			sps[(*nsps)++] = u;
@@ -271,14 +318,26 @@ static const char *x264_profile(int profile)
 	}
 }
 
+static const char *x265_profile(int profile)
+{
+	switch (profile) {
+	case FF_PROFILE_HEVC_MAIN: return "main";
+	case FF_PROFILE_HEVC_MAIN_10: return "main10";
+	case FF_PROFILE_HEVC_MAIN_STILL_PICTURE: return "mainstillpicture";
+	default: return NULL; /* the range extensions: libx265 picks one from the pixel format */
+	}
+}
+
 /* An encoder set up as the source was encoded. 0, or -1 with err. */
 static int open_encoder(struct msplice *s, AVCodecContext **out, char *err, size_t errlen)
 {
-	const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+	int hevc = s->codec == AV_CODEC_ID_HEVC;
+	const char *name = hevc ? "libx265" : "libx264";
+	const AVCodec *codec = avcodec_find_encoder_by_name(name);
 	const AVStream *st = s->f->ic->streams[s->f->vi];
 	const AVCodecParameters *par = st->codecpar;
 	if (!codec)
-		return merr(err, errlen, 0, "no libx264 encoder");
+		return merr(err, errlen, 0, "no %s encoder", name);
 	AVCodecContext *e = *out = avcodec_alloc_context3(codec);
 	if (!e)
 		return merr(err, errlen, AVERROR(ENOMEM), "encoder");
@@ -293,29 +352,150 @@ static int open_encoder(struct msplice *s, AVCodecContext **out, char *err, size
 	e->chroma_sample_location = par->chroma_location;
 	e->time_base = s->f->vtb;
 	e->framerate = av_guess_frame_rate(s->f->ic, (AVStream *)st, NULL);
-	e->level = par->level > 0 ? par->level : FF_LEVEL_UNKNOWN;
 	/* no B-frames: decode order is presentation order, so the splice's
 	 * timestamps can be put just before the copied packets' */
 	e->max_b_frames = 0;
 	e->gop_size = 1 << 20;
-	e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	e->opaque = &s->f->log;
 	AVDictionary *o = NULL;
 	char params[64];
-	snprintf(params, sizeof params, "sps-id=%d:annexb=%d", s->ps_id, s->annexb);
-	av_dict_set(&o, "x264-params", params, 0);
+	const char *prof;
+	if (hevc) {
+		/* without a global header libx265 repeats its parameter sets
+		 * in-band on its IDR, which is what the splice needs */
+		av_dict_set(&o, "x265-params", "log-level=error", 0);
+		prof = x265_profile(par->profile);
+	} else {
+		e->level = par->level > 0 ? par->level : FF_LEVEL_UNKNOWN;
+		e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+		snprintf(params, sizeof params, "sps-id=%d:annexb=%d", s->ps_id, s->annexb);
+		av_dict_set(&o, "x264-params", params, 0);
+		prof = x264_profile(par->profile);
+	}
 	av_dict_set(&o, "preset", "veryfast", 0);
 	av_dict_set(&o, "crf", SPLICE_CRF, 0);
-	const char *prof = x264_profile(par->profile);
 	if (prof)
 		av_dict_set(&o, "profile", prof, 0);
 	int r = avcodec_open2(e, codec, &o);
 	av_dict_free(&o);
 	if (r < 0)
-		return merr(err, errlen, r, "opening libx264 as the source was encoded");
-	if (!e->extradata_size)
+		return merr(err, errlen, r, "opening %s as the source was encoded", name);
+	if (!hevc && !e->extradata_size)
 		return merr(err, errlen, 0, "libx264 gave no parameter sets");
 	return 0;
+}
+
+/* --- HEVC: parameter sets in-band --- */
+
+/* in Annex B (n bytes) framed with lensize-byte sizes (0: as it is) into
+ * a new buffer (with padding). 0 or -1. */
+static int reframe(const uint8_t *in, size_t n, int lensize, uint8_t **out, size_t *outn)
+{
+	size_t pos = 0, total = 0;
+	struct nal u;
+	while (next_nal(in, n, 0, &pos, &u))
+		total += (size_t)(lensize ? lensize : 4) + u.n;
+	uint8_t *w = *out = av_mallocz(total + AV_INPUT_BUFFER_PADDING_SIZE);
+	if (!w)
+		return -1;
+	for (pos = 0; next_nal(in, n, 0, &pos, &u);) {
+		int k = lensize ? lensize : 4;
+		for (int b = 0; b < k; b++)
+			*w++ = lensize ? (uint8_t)(u.n >> 8 * (k - 1 - b)) : b == 3;
+		memcpy(w, u.p, u.n);
+		w += u.n;
+	}
+	*outn = total;
+	return 0;
+}
+
+/* pkt's data becomes front, then what it was, then back. 0 or -1. */
+static int wrap(AVPacket *pkt, const uint8_t *front, size_t nf, const uint8_t *back, size_t nb)
+{
+	AVPacket *t = av_packet_alloc();
+	if (!t || av_new_packet(t, (int)(nf + (size_t)pkt->size + nb)) < 0 ||
+	    av_packet_copy_props(t, pkt) < 0) {
+		av_packet_free(&t);
+		return -1;
+	}
+	if (nf)
+		memcpy(t->data, front, nf);
+	if (pkt->size)
+		memcpy(t->data + nf, pkt->data, (size_t)pkt->size);
+	if (nb)
+		memcpy(t->data + nf + pkt->size, back, nb);
+	av_packet_unref(pkt);
+	av_packet_move_ref(pkt, t);
+	av_packet_free(&t);
+	return 0;
+}
+
+/* libx265's packets (Annex B) framed as the source's. */
+static int frame_as_source(struct msplice *s, AVPacket *pkt, char *err, size_t errlen)
+{
+	uint8_t *d;
+	size_t n;
+	if (!s->lensize)
+		return 0;
+	if (reframe(pkt->data, (size_t)pkt->size, s->lensize, &d, &n) < 0)
+		return merr(err, errlen, AVERROR(ENOMEM), "packet");
+	int size = pkt->size;
+	pkt->size = 0;
+	int r = wrap(pkt, d, n, NULL, 0);
+	av_free(d);
+	if (r < 0) {
+		pkt->size = size;
+		return merr(err, errlen, AVERROR(ENOMEM), "packet");
+	}
+	return 0;
+}
+
+/* The source's VPS, SPS and PPS framed as its packets: an hvcC record
+ * turned into Annex B by libavcodec's hevc_mp4toannexb, then sized. */
+static int source_ps(struct msplice *s, const AVCodecParameters *par, char *err, size_t errlen)
+{
+	if (s->annexb) {
+		s->srcps_size = (size_t)par->extradata_size;
+		s->srcps = av_memdup(par->extradata, s->srcps_size);
+		return s->srcps ? 0 : merr(err, errlen, AVERROR(ENOMEM), "extradata");
+	}
+	const AVBitStreamFilter *f = av_bsf_get_by_name("hevc_mp4toannexb");
+	AVBSFContext *b = NULL;
+	int e = f ? av_bsf_alloc(f, &b) : AVERROR_BSF_NOT_FOUND;
+	if (e >= 0)
+		e = avcodec_parameters_copy(b->par_in, par);
+	if (e >= 0)
+		e = av_bsf_init(b);
+	if (e >= 0 && reframe(b->par_out->extradata, (size_t)b->par_out->extradata_size, s->lensize,
+	    &s->srcps, &s->srcps_size) < 0)
+		e = AVERROR(ENOMEM);
+	av_bsf_free(&b);
+	if (e >= 0 && !s->srcps_size)
+		return merr(err, errlen, 0, "no HEVC parameter sets in the header");
+	return e < 0 ? merr(err, errlen, e, "the HEVC parameter sets") : 0;
+}
+
+int msplice_seal(struct msplice *s, AVPacket *last, char *err, size_t errlen)
+{
+	/* an end of sequence NAL unit (type 36) */
+	static const uint8_t eos[] = {0, 0, 0, 1, 0x48, 0x01};
+	uint8_t *d;
+	size_t n;
+	if (s->codec != AV_CODEC_ID_HEVC)
+		return 0;
+	if (reframe(eos, sizeof eos, s->lensize, &d, &n) < 0)
+		return merr(err, errlen, AVERROR(ENOMEM), "packet");
+	int r = wrap(last, NULL, 0, d, n);
+	av_free(d);
+	return r < 0 ? merr(err, errlen, AVERROR(ENOMEM), "packet") : 0;
+}
+
+int msplice_first_copied(struct msplice *s, AVPacket *pkt, char *err, size_t errlen)
+{
+	if (s->codec != AV_CODEC_ID_HEVC)
+		return 0;
+	return wrap(pkt, s->srcps, s->srcps_size, NULL, 0) < 0 ?
+	    merr(err, errlen, AVERROR(ENOMEM), "packet") : 0;
 }
 
 /* --- the splice --- */
@@ -324,6 +504,15 @@ static int open_encoder(struct msplice *s, AVCodecContext **out, char *err, size
 static const char *cannot(const struct mfile *f)
 {
 	const AVCodecParameters *par = f->ic->streams[f->vi]->codecpar;
+	if (par->codec_id == AV_CODEC_ID_HEVC) {
+		if (par->field_order != AV_FIELD_UNKNOWN && par->field_order != AV_FIELD_PROGRESSIVE)
+			return "interlaced HEVC";
+		if (!par->extradata_size)
+			return "HEVC without parameter sets in the header";
+		if (par->extradata[0] == 1 && nal_lensize(par) != 4)
+			return "HEVC with short NAL sizes";
+		return NULL;
+	}
 	if (par->codec_id != AV_CODEC_ID_H264)
 		return avcodec_get_name(par->codec_id);
 	if (par->field_order != AV_FIELD_UNKNOWN && par->field_order != AV_FIELD_PROGRESSIVE)
@@ -348,21 +537,31 @@ int msplice_new(struct mfile *f, struct msplice **out, char *err, size_t errlen)
 	}
 	struct msplice *s = *out = xcalloc(1, sizeof *s);
 	s->f = f;
+	s->codec = par->codec_id;
 	s->annexb = par->extradata[0] != 1;
-	s->ps_id = free_ps_id(par->extradata, (size_t)par->extradata_size, s->annexb);
+	s->lensize = nal_lensize(par);
+	s->ps_id = s->codec == AV_CODEC_ID_HEVC ? 0 :
+	    free_ps_id(par->extradata, (size_t)par->extradata_size, s->annexb);
 	if (s->ps_id < 0) {
 		merr(err, errlen, 0, "no accurate copy: cannot read the ids of the H.264 parameter sets");
 		return 1;
 	}
 	if (!(s->frame = av_frame_alloc()))
 		return merr(err, errlen, AVERROR(ENOMEM), "frame");
-	/* a source this libavcodec cannot decode, or libx264 encode as it
-	 * was (10-bit, 4:2:2 ...), is copied as it can be */
+	/* a source this libavcodec cannot decode, or libx264 or libx265
+	 * encode as it was, is copied as it can be */
 	char why[200];
 	if (media_decoder(f, f->vi, 0, &s->dec, why, sizeof why) < 0 ||
 	    open_encoder(s, &s->enc, why, sizeof why) < 0) {
 		merr(err, errlen, 0, "no accurate copy: %s", why);
 		return 1;
+	}
+	if (s->codec == AV_CODEC_ID_HEVC) {
+		/* the header stays the source's; ours go in-band */
+		s->extradata_size = par->extradata_size;
+		if (!(s->extradata = av_memdup(par->extradata, (size_t)par->extradata_size)))
+			return merr(err, errlen, AVERROR(ENOMEM), "extradata");
+		return source_ps(s, par, err, errlen);
 	}
 	s->encps_size = s->enc->extradata_size;
 	if (!(s->encps = av_memdup(s->enc->extradata, (size_t)s->encps_size)))
@@ -377,16 +576,9 @@ const uint8_t *msplice_extradata(const struct msplice *s, int *size)
 	return s->extradata;
 }
 
-static void drop_queue(struct msplice *s)
-{
-	for (size_t i = s->qhead; i < s->nq; i++)
-		av_packet_free(&s->q[i]);
-	s->nq = s->qhead = 0;
-}
-
 int msplice_begin(struct msplice *s, int64_t lo, int64_t hi, char *err, size_t errlen)
 {
-	drop_queue(s);
+	mpktq_drop(&s->q);
 	s->lo = lo;
 	s->hi = hi;
 	s->taken = 0;
@@ -397,67 +589,49 @@ int msplice_begin(struct msplice *s, int64_t lo, int64_t hi, char *err, size_t e
 	if (open_encoder(s, &s->enc, err, errlen) < 0)
 		return -1;
 	/* the output's header names the first encoder's parameter sets */
-	if (s->enc->extradata_size != s->encps_size ||
-	    memcmp(s->enc->extradata, s->encps, (size_t)s->encps_size) != 0)
+	if (s->codec == AV_CODEC_ID_H264 && (s->enc->extradata_size != s->encps_size ||
+	    memcmp(s->enc->extradata, s->encps, (size_t)s->encps_size) != 0))
 		return merr(err, errlen, 0, "libx264 gave other parameter sets for the tail");
 	return 0;
 }
 
-static int queue(struct msplice *s, AVPacket *p, char *err, size_t errlen)
+void msplice_end_at(struct msplice *s, int64_t hi)
 {
-	return media_pkt_push(&s->q, &s->nq, &s->cap, p, err, errlen);
+	if (hi < s->hi)
+		s->hi = hi;
+}
+
+/* libx265's packets framed as the source's, as they come out. */
+static int fix_packet(void *arg, AVPacket *p, char *err, size_t errlen)
+{
+	struct msplice *s = arg;
+	return s->codec == AV_CODEC_ID_HEVC ? frame_as_source(s, p, err, errlen) : 0;
 }
 
 /* Sends a frame (NULL: the end) and queues what comes out. */
 static int encode(struct msplice *s, AVFrame *fr, char *err, size_t errlen)
 {
-	int e = avcodec_send_frame(s->enc, fr);
-	if (e < 0)
-		return merr(err, errlen, e, "encoding the splice");
-	AVPacket *p = av_packet_alloc();
-	if (!p)
-		return merr(err, errlen, AVERROR(ENOMEM), "packet");
-	int r = 0;
-	while ((e = avcodec_receive_packet(s->enc, p)) >= 0) {
-		r = queue(s, p, err, errlen);
-		av_packet_unref(p);
-		if (r < 0)
-			break;
-	}
-	av_packet_free(&p);
-	if (r == 0 && e != AVERROR(EAGAIN) && e != AVERROR_EOF)
-		r = merr(err, errlen, e, "encoding the splice");
-	return r;
+	return media_encode_into(s->enc, fr, &s->q, fix_packet, s, "the splice", err, errlen);
 }
 
-/* Sends a packet (NULL drains) to the decoder; the frames in [lo, hi) go
- * to the encoder. */
+/* A decoded frame: encoded when it is in [lo, hi). */
+static int take_frame(void *arg, AVFrame *fr, char *err, size_t errlen)
+{
+	struct msplice *s = arg;
+	int64_t ts = fr->best_effort_timestamp;
+	if (ts == AV_NOPTS_VALUE || ts < s->lo || ts >= s->hi)
+		return 0;
+	atomic_store(&s->f->log.preroll, 0);
+	fr->pts = ts;
+	fr->pict_type = AV_PICTURE_TYPE_NONE;
+	s->taken++;
+	return encode(s, fr, err, errlen);
+}
+
+/* Sends a packet (NULL drains) to the decoder. */
 static int decode(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen)
 {
-	int e = avcodec_send_packet(s->dec, pkt);
-	if (e < 0 && e != AVERROR_EOF && e != AVERROR_INVALIDDATA)
-		return merr(err, errlen, e, "decoding the splice");
-	for (;;) {
-		e = avcodec_receive_frame(s->dec, s->frame);
-		if (e == AVERROR(EAGAIN) || e == AVERROR_EOF)
-			return 0;
-		if (e == AVERROR_INVALIDDATA)
-			continue;
-		if (e < 0)
-			return merr(err, errlen, e, "decoding the splice");
-		int64_t ts = s->frame->best_effort_timestamp;
-		int r = 0;
-		if (ts != AV_NOPTS_VALUE && ts >= s->lo && ts < s->hi) {
-			atomic_store(&s->f->log.preroll, 0);
-			s->frame->pts = ts;
-			s->frame->pict_type = AV_PICTURE_TYPE_NONE;
-			s->taken++;
-			r = encode(s, s->frame, err, errlen);
-		}
-		av_frame_unref(s->frame);
-		if (r < 0)
-			return -1;
-	}
+	return media_decode_each(s->dec, pkt, s->frame, take_frame, s, "the splice", err, errlen);
 }
 
 int msplice_packet(struct msplice *s, const AVPacket *pkt, char *err, size_t errlen)
@@ -479,23 +653,19 @@ long long msplice_frames(const struct msplice *s)
 
 AVPacket *msplice_take(struct msplice *s)
 {
-	if (s->qhead == s->nq) {
-		s->qhead = s->nq = 0;
-		return NULL;
-	}
-	return s->q[s->qhead++];
+	return mpktq_take(&s->q);
 }
 
 void msplice_free(struct msplice *s)
 {
 	if (!s)
 		return;
-	drop_queue(s);
-	free(s->q);
+	mpktq_free(&s->q);
 	av_frame_free(&s->frame);
 	avcodec_free_context(&s->dec);
 	avcodec_free_context(&s->enc);
 	av_free(s->extradata);
 	av_free(s->encps);
+	av_free(s->srcps);
 	free(s);
 }
