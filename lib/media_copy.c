@@ -25,6 +25,7 @@ struct copy {
 	int64_t data_end;            /* end of the last frame read (any copied stream), vtb */
 	int edits;                   /* the container has edit lists (MP4) */
 	int started, vdone, adone;
+	long long vpackets;          /* video packets written */
 	AVPacket **held;             /* from the keyframe until the start is settled */
 	size_t nheld, cap;
 	/* an accurate copy */
@@ -102,6 +103,8 @@ static int write_out(struct copy *c, AVPacket *p, char *err, size_t errlen)
 	av_packet_rescale_ts(p, tb, c->oc->streams[c->map[si]]->time_base);
 	p->stream_index = c->map[si];
 	p->pos = -1;
+	if (si == c->f.vi)
+		c->vpackets++;
 	int e = av_interleaved_write_frame(c->oc, p);
 	return e < 0 ? merr(err, errlen, e, "%s: writing", c->out) : 0;
 }
@@ -639,6 +642,11 @@ static int copy_run(struct copy *c, long long start_ms, long long end_ms,
 			    "that is not one (an open GOP) would not decode without errors", start_ms / 1000.0);
 		else
 			merr(err, errlen, 0, "no keyframe at or before %.3f s", start_ms / 1000.0);
+		goto out;
+	}
+	/* the video starts after the clip: audio alone is no copy of it */
+	if (!c->vpackets) {
+		merr(err, errlen, 0, "no video frame in the clip");
 		goto out;
 	}
 	r = 0;

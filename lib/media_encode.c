@@ -642,6 +642,8 @@ int mout_video(struct mout *o, AVFrame *f, int64_t ts, int64_t dur, char *err, s
 		 * else the first after it */
 		if (ts < o->start)
 			return 0;
+		if (ts >= o->end && !o->cand->buf[0])
+			return 0; /* past the clip: mout_finish says it had no frame */
 		if (ts <= o->target || !o->cand->buf[0]) {
 			av_frame_unref(o->cand);
 			int e = av_frame_ref(o->cand, f);

@@ -539,6 +539,29 @@ out:
 	return msg;
 }
 
+/* The clip's error when no profile could be made (a clip with no file is
+ * nothing to publish): the profiles' error when they agree ("no video frame
+ * in the clip"), else each profile's. */
+static char *all_failed(json_object *failed)
+{
+	size_t n = json_object_array_length(failed);
+	const char *first = jstr(json_object_array_get_idx(failed, 0), "error");
+	int same = 1;
+	for (size_t i = 1; i < n; i++)
+		same &= strcmp(jstr(json_object_array_get_idx(failed, i), "error"), first) == 0;
+	if (same)
+		return xstrdup(first);
+	char *msg = NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(failed, i);
+		char *m = xasprintf("%s%s%s: %s", msg ? msg : "no profile could be made: ",
+		    msg ? "; " : "", jstr(o, "profile"), jstr(o, "error"));
+		free(msg);
+		msg = m;
+	}
+	return msg;
+}
+
 /* Makes the missing renditions of one clip; NULL on success, else a new
  * error message for the whole clip. renditions gets one object per
  * profile made, failed one per profile that could not be (its error). A
@@ -568,6 +591,8 @@ static char *cut_clip(json_object *rec, unsigned long n, json_object *renditions
 			json_object_array_add(failed, o);
 		}
 	}
+	if (!msg && !json_object_array_length(renditions) && json_object_array_length(failed))
+		msg = all_failed(failed);
 	if (!msg)
 		json_object_object_add(rec, "fingerprint", json_object_new_string(j.fp));
 	free_job(&j);
@@ -766,8 +791,9 @@ static int single(const char *out, char **argv)
 	    g.tty && !g.quiet ? on_progress : NULL, &pr, err, sizeof err);
 	if (g.tty && !g.quiet)
 		progress_end();
-	if (r < 0) {
-		mwarn("%s: %s", argv[0], err);
+	if (r < 0 || res.error[0]) {
+		/* the one output failed alone: its file is garbage too */
+		mwarn("%s: %s", argv[0], r < 0 ? err : res.error);
 		unlink(tmp);
 		free(tmp);
 		return EXIT_SOME;

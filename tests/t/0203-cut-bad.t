@@ -133,6 +133,26 @@ rm -rf "$T/av1/w"
 fails "-q" 1 medusa-cut -q -C "$T/av1" -w "$T/av1/w" < "$T/av1/tiny.ndjson"
 is "$(lasterr)" "medusa-cut: tiny.mp4 clip tiny: av1: $(lastout | jq -r '.failed[0].error')" "-q: the libraries print nothing, medusa-cut its own message"
 
+# a clip before the video starts (audio from 0, video from 3 s): no
+# rendition has a frame of it, so the clip is an error; the poster is not
+# the first frame after the clip, the copy not its audio alone, and the
+# single-clip form leaves no file
+$FF -f lavfi -i sine=duration=5 -f lavfi -i "testsrc2=size=160x120:rate=25:duration=2" \
+  -map 0:a -map 1:v -c:v libx264 -preset ultrafast -c:a aac -f matroska "$T/av.mkv"
+$FF -i "$T/av.mkv" -itsoffset 3 -i "$T/av.mkv" -map 0:a -map 1:v -c copy -f mpegts latev.ts
+clip latev.ts early 0.5 1.5 > early.ndjson
+fails "a clip before the video starts: exit 1" 1 medusa-cut < early.ndjson
+is "$(lastout | jq -r '[.clip, .error, (.renditions | length)] | @tsv')" \
+  "early	no video frame in the clip	0" "an error record for the clip, no rendition"
+like "$(lasterr)" "^medusa-cut: latev.ts clip early: no video frame in the clip" "says so"
+is "$(find "$W/early" -type f \( -name '*.mp4' -o -name '*.jpg' -o -name '*.webm' \) 2>/dev/null)" "" "no file made"
+for p in 360p poster orig; do
+	fails "-o, $p: exit 1" 1 medusa-cut -p $p -o "$T/early.$p" latev.ts 0.5 1.5
+	like "$(lasterr)" "^medusa-cut: latev.ts: no video frame in the clip" "-o, $p: says so"
+	ok "-o, $p: no file" test ! -e "$T/early.$p"
+done
+is "$(ls -A "$T" | grep '^\.early\|tmp' || true)" "" "-o: no temporary file left"
+
 # an existing rendition whose record beside it is gone is made again
 rm "$(dirname "$f")/.360p.mp4.json"
 : > "$f"
