@@ -371,29 +371,40 @@ static char *prepare(struct rend *r)
 	return NULL;
 }
 
+/* "re-encoded 0.700-2.000 s, copied 2.000-3.933 s": an accurate copy's
+ * splice points, as -v prints them. */
+static void splice_text(const struct media_result *m, char *line, size_t n)
+{
+	line[0] = '\0';
+	for (int i = 0; i < m->nreenc; i++)
+		snprintf(line + strlen(line), n - strlen(line), "%sre-encoded %.3f-%.3f s",
+		    i ? ", " : "", m->reenc_ms[i][0] / 1000.0, m->reenc_ms[i][1] / 1000.0);
+	if (m->copied_ms[1] > m->copied_ms[0])
+		snprintf(line + strlen(line), n - strlen(line), "%scopied %.3f-%.3f s",
+		    m->nreenc ? ", " : "", m->copied_ms[0] / 1000.0, m->copied_ms[1] / 1000.0);
+	if (!line[0])
+		snprintf(line, n, "nothing to splice");
+}
+
 /* An accurate copy's record names the ranges it re-encoded; -v prints its
  * splice points. */
 static void add_splices(json_object *o, const struct cutjob *j, const struct rend *r)
 {
 	const struct media_result *m = &r->res;
 	json_object *a = json_object_new_array();
-	char line[256] = "";
 	for (int i = 0; i < m->nreenc; i++) {
 		json_object *pair = json_object_new_array();
 		json_object_array_add(pair, time_to_json(m->reenc_ms[i][0]));
 		json_object_array_add(pair, time_to_json(m->reenc_ms[i][1]));
 		json_object_array_add(a, pair);
-		snprintf(line + strlen(line), sizeof line - strlen(line), "%sre-encoded %.3f-%.3f s",
-		    i ? ", " : "", m->reenc_ms[i][0] / 1000.0, m->reenc_ms[i][1] / 1000.0);
 	}
 	json_object_object_add(o, "reencoded", a);
 	if (!g.verbose)
 		return;
-	if (m->copied_ms[1] > m->copied_ms[0])
-		snprintf(line + strlen(line), sizeof line - strlen(line), "%scopied %.3f-%.3f s",
-		    m->nreenc ? ", " : "", m->copied_ms[0] / 1000.0, m->copied_ms[1] / 1000.0);
+	char line[256];
+	splice_text(m, line, sizeof line);
 	pthread_mutex_lock(&g.mu);
-	mwarn("%s: clip %s, %s: %s", j->src, j->clip, r->p->name, line[0] ? line : "nothing to splice");
+	mwarn("%s: clip %s, %s: %s", j->src, j->clip, r->p->name, line);
 	pthread_mutex_unlock(&g.mu);
 }
 
@@ -806,6 +817,13 @@ static int single(const char *out, char **argv)
 		return EXIT_SOME;
 	}
 	free(tmp);
+	struct profile_settings ps;
+	profile_settings(g.profiles[0], &ps);
+	if (g.verbose && ps.kind == PROFILE_COPY && ps.accurate) {
+		char line[256];
+		splice_text(&res, line, sizeof line);
+		mwarn("%s: %s: %s", argv[0], g.profiles[0]->name, line);
+	}
 	return EXIT_ALLOK;
 }
 

@@ -114,6 +114,9 @@ is "$(rend "$rec" acc reencoded | jq -c .)" "[]" "m2.ts: nothing re-encoded"
 clip bf.mp4 verbose 2.5 4.3 | medusa-cut -v -p acc > /dev/null 2> "$T/err"
 like "$(cat "$T/err")" "bf.mp4: clip verbose, acc: re-encoded 2.500-3.000 s, re-encoded 4.000-4.300 s, copied 3.000-4.000 s" \
   "-v: the splice points"
+medusa-cut -v -p acc -o "$T/verbose.mp4" bf.mp4 2.5 4.3 2> "$T/err"
+like "$(cat "$T/err")" "bf.mp4: acc: re-encoded 2.500-3.000 s, re-encoded 4.000-4.300 s, copied 3.000-4.000 s" \
+  "-v -o: the same splice points"
 
 # the option is checked
 printf '{"profiles": {"p": {"kind": "copy", "accurate": "yes"}}}\n' > backyard.medusa.json
