@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int fsync_dir(const char *dir)
+int atomic_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -22,7 +22,7 @@ int fsync_dir(const char *dir)
 	return r < 0 && errno != EINVAL && errno != EROFS ? -1 : 0;
 }
 
-int tmpfile_beside(const char *path, char **tmp_path)
+int atomic_tmpfile_beside(const char *path, char **tmp_path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
@@ -39,7 +39,7 @@ int tmpfile_beside(const char *path, char **tmp_path)
 	return fd;
 }
 
-int commit_tmpfile(int fd, const char *tmp, const char *path)
+int atomic_commit_tmpfile(int fd, const char *tmp, const char *path)
 {
 	int e;
 	if (fsync(fd) < 0) {
@@ -56,7 +56,7 @@ int commit_tmpfile(int fd, const char *tmp, const char *path)
 	 * a crash; reporting -1 here would make callers claim the old file is
 	 * unchanged, so warn and report success. */
 	char *dir = path_dirname(path);
-	if (fsync_dir(dir) < 0)
+	if (atomic_fsync_dir(dir) < 0)
 		mwarnerr("%s: replaced, but syncing its folder failed (the change may not "
 		    "survive a crash)", path);
 	free(dir);
@@ -86,7 +86,7 @@ static int write_all(int fd, const void *buf, size_t len)
 int atomic_write(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	char *tmp;
-	int fd = tmpfile_beside(path, &tmp);
+	int fd = atomic_tmpfile_beside(path, &tmp);
 	if (fd < 0)
 		return -1;
 	int e;
@@ -98,14 +98,14 @@ int atomic_write(const char *path, const void *buf, size_t len, mode_t mode)
 		errno = e;
 		return -1;
 	}
-	int r = commit_tmpfile(fd, tmp, path);
+	int r = atomic_commit_tmpfile(fd, tmp, path);
 	e = errno;
 	free(tmp);
 	errno = e;
 	return r;
 }
 
-int read_file(const char *path, size_t max, char **buf, size_t *len)
+int atomic_read_file(const char *path, size_t max, char **buf, size_t *len)
 {
 	/* O_NONBLOCK: a FIFO put where a file should be must not hang us in
 	 * open(2) waiting for a writer; it is refused below */
@@ -169,7 +169,7 @@ fail:;
 	return -1;
 }
 
-int dir_lock(const char *dir)
+int atomic_dir_lock(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -185,7 +185,7 @@ int dir_lock(const char *dir)
 	return fd;
 }
 
-void dir_unlock(int fd)
+void atomic_dir_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);

@@ -17,23 +17,23 @@ int atomic_write(const char *path, const void *buf, size_t len, mode_t mode);
  * (ENOENT for a missing file, EISDIR for a directory, ENODEV for a FIFO,
  * socket or device: never blocks on one); files over max bytes fail with
  * EFBIG. */
-int read_file(const char *path, size_t max, char **buf, size_t *len);
+int atomic_read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /* An exclusive lock on a directory (flock on its fd), held until
- * dir_unlock; serializes check-then-replace of files inside it. -1 or fd. */
-int dir_lock(const char *dir);
-void dir_unlock(int fd);
+ * atomic_dir_unlock; serializes check-then-replace of files inside it. -1 or fd. */
+int atomic_dir_lock(const char *dir);
+void atomic_dir_unlock(int fd);
 
 /* fsync a directory by path. 0 or -1. */
-int fsync_dir(const char *dir);
+int atomic_fsync_dir(const char *dir);
 
 /* Creates a unique temporary file next to path (".name.tmp.XXXXXX"), open
  * for writing; *tmp_path receives its name (free it). fd or -1. */
-int tmpfile_beside(const char *path, char **tmp_path);
+int atomic_tmpfile_beside(const char *path, char **tmp_path);
 
 /* fsync fd, close it and rename tmp to path, fsync the directory. On failure
  * unlinks tmp, path is untouched: -1 with errno. 0 once the rename is done,
  * even when the directory fsync after it fails (that gets a warning). */
-int commit_tmpfile(int fd, const char *tmp, const char *path);
+int atomic_commit_tmpfile(int fd, const char *tmp, const char *path);
 
 #endif

@@ -309,7 +309,7 @@ int config_load(const char *root, int flags, struct config *cfg)
 	struct cerr c = {cfg->path};
 	char *text;
 	size_t len;
-	if (read_file(cfg->path, META_MAX_BYTES, &text, &len) < 0) {
+	if (atomic_read_file(cfg->path, META_MAX_BYTES, &text, &len) < 0) {
 		mwarnerr("%s", cfg->path);
 		return -1;
 	}

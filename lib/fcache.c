@@ -185,7 +185,7 @@ static void stamp_write(const struct fcache *fc, long long gen, const struct msi
 	st.magic = STAMP_MAGIC;
 	st.generation = gen;
 	st.sig = *sig;
-	int fd = tmpfile_beside(fc->stamp, &tmp);
+	int fd = atomic_tmpfile_beside(fc->stamp, &tmp);
 	if (fd < 0)
 		return;
 	/* other users' servers (inetd as nobody) read it too */
@@ -260,7 +260,7 @@ static int copy_quiet_db(const char *src, const char *dst)
 	int in = -1, out = -1, rc = -1;
 	if (access(wal, F_OK) == 0 || stat(src, &a) < 0)
 		goto done;
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0 || (out = tmpfile_beside(dst, &tmp)) < 0)
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0 || (out = atomic_tmpfile_beside(dst, &tmp)) < 0)
 		goto done;
 	char buf[1 << 16];
 	ssize_t k;
@@ -271,7 +271,7 @@ static int copy_quiet_db(const char *src, const char *dst)
 	    a.st_size != b.st_size || a.st_mtim.tv_sec != b.st_mtim.tv_sec ||
 	    a.st_mtim.tv_nsec != b.st_mtim.tv_nsec)
 		goto done;
-	rc = commit_tmpfile(out, tmp, dst);
+	rc = atomic_commit_tmpfile(out, tmp, dst);
 	out = -1;
 done:
 	if (out >= 0) {
@@ -409,17 +409,17 @@ struct findex *fcache_current(struct fcache *fc, int force, char *err, size_t er
 		}
 	}
 	/* one process reads the metastore and builds, the others wait */
-	int lock = fcache_dir(fc->cachedir) == 0 ? dir_lock(fc->cachedir) : -1;
+	int lock = fcache_dir(fc->cachedir) == 0 ? atomic_dir_lock(fc->cachedir) : -1;
 	if (lock >= 0 && !force && stamp_read(fc, &st) == 0 && msig_same(&now, &st.sig)) {
 		struct findex *fx = load(fc, st.generation, &now);
 		if (fx) {
-			dir_unlock(lock);
+			atomic_dir_unlock(lock);
 			hold(fc, fx, &now);
 			return fx;
 		}
 	}
 	struct findex *fx = refresh(fc, &now, lock >= 0, err, errlen);
-	dir_unlock(lock);
+	atomic_dir_unlock(lock);
 	if (fx) {
 		hold(fc, fx, &now);
 	} else if (fc->fx) {

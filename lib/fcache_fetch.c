@@ -147,7 +147,7 @@ int fcache_fetch_due(struct fcache_fetch *f, const char *cachedir, int refresh, 
 	int rc = 0;
 	if (!force && !due(stamp, refresh, now))
 		goto out;
-	int lock = fcache_dir(cachedir) == 0 ? dir_lock(cachedir) : -1;
+	int lock = fcache_dir(cachedir) == 0 ? atomic_dir_lock(cachedir) : -1;
 	/* another server may have fetched while this one waited */
 	if (force || due(stamp, refresh, time(NULL))) {
 		rc = ask(f);
@@ -158,7 +158,7 @@ int fcache_fetch_due(struct fcache_fetch *f, const char *cachedir, int refresh, 
 			close(fd);
 		}
 	}
-	dir_unlock(lock);
+	atomic_dir_unlock(lock);
 out:
 	free(stamp);
 	return rc;

@@ -56,7 +56,7 @@ int hash_file_hex(const char *path, char hex[HASH_HEX_LEN + 1])
 	return 0;
 }
 
-void etag_of_buffer(const void *buf, size_t n, char etag[ETAG_LEN + 1])
+void hash_etag(const void *buf, size_t n, char etag[ETAG_LEN + 1])
 {
 	unsigned char out[16];
 	crypto_generichash(out, sizeof out, buf, n, NULL, 0);

@@ -22,7 +22,7 @@ int hash_file_hex(const char *path, char hex[HASH_HEX_LEN + 1]);
 /* An etag: 16-byte BLAKE2b of the file's bytes as 32 hex digits. A missing
  * file has the etag of no bytes. */
 #define ETAG_LEN 32
-void etag_of_buffer(const void *buf, size_t n, char etag[ETAG_LEN + 1]);
+void hash_etag(const void *buf, size_t n, char etag[ETAG_LEN + 1]);
 
 /* Clip ids: 12 characters of [0-9a-z] (a base32 alphabet without i, l, o, u). */
 #define CLIP_ID_LEN 12

@@ -158,7 +158,7 @@ int http_json_text(struct http_conn *c, int status, const char *text, size_t len
     const char *extra)
 {
 	char tag[ETAG_LEN + 1], etag[ETAG_LEN + 3];
-	etag_of_buffer(text, len, tag);
+	hash_etag(text, len, tag);
 	snprintf(etag, sizeof etag, "\"%s\"", tag);
 	char *hdr = max_age > 0 ?
 	    xasprintf("ETag: %s\r\nCache-Control: public, max-age=%d\r\n%s", etag, max_age,

@@ -159,7 +159,7 @@ static void load(struct media_fpcache *c)
 {
 	char *buf;
 	size_t len;
-	if (read_file(c->path, (size_t)1 << 30, &buf, &len) < 0)
+	if (atomic_read_file(c->path, (size_t)1 << 30, &buf, &len) < 0)
 		return;
 	for (char *line = buf; line < buf + len;) {
 		char *nl = memchr(line, '\n', (size_t)(buf + len - line));

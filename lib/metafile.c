@@ -21,7 +21,7 @@ json_object *metafile_inherited(const struct config *cfg, const struct metafile 
 	json_object *owned = NULL, *sources = NULL;
 	/* a folder inherits what a file inside it would, but its own layer */
 	char *probe = t->folder ? xasprintf("%s%s-", t->rel, *t->rel ? "/" : "") : xstrdup(t->rel);
-	int r = meta_video_layers(cfg, probe, NULL, &layers, &nl, &owned, err, errlen);
+	int r = sidecar_video_layers(cfg, probe, NULL, &layers, &nl, &owned, err, errlen);
 	free(probe);
 	if (r < 0)
 		return NULL;
@@ -93,7 +93,7 @@ static json_object *shown_doc(const struct metafile *t, json_object *doc)
 /* The current state of the file under the lock: its view, its document
  * (NULL when it cannot be parsed) and whether it exists. */
 struct current {
-	struct meta_file m;
+	struct sidecar_file m;
 	int readable;
 	json_object *view;
 	char etag[ETAG_LEN + 1];
@@ -103,7 +103,7 @@ static void current_read(const struct config *cfg, const struct metafile *t, str
 {
 	char why[512], iwhy[512];
 	memset(c, 0, sizeof *c);
-	c->readable = meta_read(t->file_abs, &c->m, why, sizeof why) == 0;
+	c->readable = sidecar_read(t->file_abs, &c->m, why, sizeof why) == 0;
 	json_object *inh = metafile_inherited(cfg, t, iwhy, sizeof iwhy);
 	c->view = view_make(c->readable ? shown_doc(t, c->m.doc) : NULL, c->readable ? NULL : why,
 	    c->m.etag, inh, iwhy, c->etag);
@@ -111,7 +111,7 @@ static void current_read(const struct config *cfg, const struct metafile *t, str
 
 static void current_free(struct current *c)
 {
-	meta_file_free(&c->m);
+	sidecar_file_free(&c->m);
 	json_object_put(c->view);
 }
 
@@ -177,7 +177,7 @@ static int clip_warnings(const struct config *cfg, const struct metafile *t, jso
 	struct tag_layer *layers;
 	size_t nl;
 	json_object *owned;
-	if (meta_video_layers(cfg, t->rel, doc, &layers, &nl, &owned, err, errlen) < 0)
+	if (sidecar_video_layers(cfg, t->rel, doc, &layers, &nl, &owned, err, errlen) < 0)
 		return -1;
 	json_object *clips = json_object_object_get(doc, "clips");
 	size_t nclips = json_object_is_type(clips, json_type_array) ? json_object_array_length(clips) : 0;
@@ -226,7 +226,7 @@ static enum metafile_status validate(const struct config *cfg, const struct meta
 {
 	char why[1024];
 	if (t->folder)
-		return folder_validate(cfg, doc, why, sizeof why) < 0 ? invalid(res, why, 1) : METAFILE_SAVED;
+		return sidecar_folder_validate(cfg, doc, why, sizeof why) < 0 ? invalid(res, why, 1) : METAFILE_SAVED;
 	struct probe p;
 	long long dur = -1;
 	char pwhy[256];
@@ -242,7 +242,7 @@ static enum metafile_status write_doc(const struct metafile *t, json_object *doc
     char file_etag[ETAG_LEN + 1], struct metafile_result *res)
 {
 	size_t len;
-	char *buf = meta_format(doc, &len);
+	char *buf = sidecar_format(doc, &len);
 	struct stat st;
 	mode_t mode = stat(t->file_abs, &st) == 0 ? st.st_mode & 07777 : 0644;
 	enum metafile_status r = METAFILE_SAVED;
@@ -258,7 +258,7 @@ static enum metafile_status write_doc(const struct metafile *t, json_object *doc
 		    strerror(errno));
 		r = METAFILE_ERROR;
 	} else {
-		etag_of_buffer(buf, len, file_etag);
+		hash_etag(buf, len, file_etag);
 	}
 	free(buf);
 	return r;
@@ -274,7 +274,7 @@ enum metafile_status metafile_save(const struct config *cfg, const struct metafi
 	if (r != METAFILE_SAVED)
 		return r;
 	char *dir = path_dirname(t->file_abs);
-	int lock = dir_lock(dir);
+	int lock = atomic_dir_lock(dir);
 	free(dir);
 	if (lock < 0) {
 		snprintf(res->why, sizeof res->why, "cannot lock its folder: %s", strerror(errno));
@@ -308,6 +308,6 @@ enum metafile_status metafile_save(const struct config *cfg, const struct metafi
 	}
 out:
 	current_free(&c);
-	dir_unlock(lock);
+	atomic_dir_unlock(lock);
 	return r;
 }

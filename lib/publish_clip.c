@@ -178,7 +178,7 @@ static int mark_dirty(struct publish *p)
 		return 0;
 	int fd = open(p->dirty, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	char *dir = path_dirname(p->dirty);
-	int r = fd < 0 || fsync(fd) < 0 || fsync_dir(dir) < 0 ? -1 : 0;
+	int r = fd < 0 || fsync(fd) < 0 || atomic_fsync_dir(dir) < 0 ? -1 : 0;
 	if (r < 0)
 		mwarnerr("%s", p->dirty);
 	if (fd >= 0)

@@ -123,13 +123,13 @@ static int src_get(struct source *src, const char *key, const char *path)
 			rc = -1;
 		return rc;
 	}
-	fd = tmpfile_beside(path, &tmp);
+	fd = atomic_tmpfile_beside(path, &tmp);
 	if (fd < 0) {
 		mwarnerr("%s", path);
 		return -1;
 	}
 	rc = s3_get_fd(src->pub, key, fd);
-	if (rc == 1 && commit_tmpfile(fd, tmp, path) < 0) {
+	if (rc == 1 && atomic_commit_tmpfile(fd, tmp, path) < 0) {
 		mwarnerr("%s", path);
 		rc = -1;
 	} else if (rc != 1) {
@@ -178,7 +178,7 @@ static json_object *src_genobj(struct source *src, const char *dir, int *missing
 	if (st == 0)
 		*missing = 1;
 	if (st == 1) {
-		if (read_file(p, 1 << 20, &buf, &len) < 0) {
+		if (atomic_read_file(p, 1 << 20, &buf, &len) < 0) {
 			if (errno == EFBIG)
 				snprintf(broken, bn, "larger than 1 MiB");
 			else
@@ -673,7 +673,7 @@ static int write_clean(struct store *s, const char *dir, long long gen, int keep
 	long long size;
 	int rc = 0;
 	if (store_stat(s, RMETA_CLEAN_KEY, &size, NULL, 0) == 1 && size == (long long)strlen(want) &&
-	    store_get_file(s, RMETA_CLEAN_KEY, p) == 0 && read_file(p, strlen(want) + 1, &have, &len) == 0 &&
+	    store_get_file(s, RMETA_CLEAN_KEY, p) == 0 && atomic_read_file(p, strlen(want) + 1, &have, &len) == 0 &&
 	    len == strlen(want) && !memcmp(have, want, len))
 		goto out;
 	if (atomic_write(p, want, strlen(want), 0644) < 0) {
@@ -754,7 +754,7 @@ static int same_snapshot(const char *local, const char *skey)
 	char *p = from_path(local), *buf = NULL;
 	size_t len;
 	/* no record (a copy from before records were kept): the generation decides */
-	int same = read_file(p, 4096, &buf, &len) < 0 || strcmp(buf, skey) == 0;
+	int same = atomic_read_file(p, 4096, &buf, &len) < 0 || strcmp(buf, skey) == 0;
 	free(buf);
 	free(p);
 	return same;
@@ -804,7 +804,7 @@ static int fetch_install(const char *dl, const char *local, const char *skey)
 		mwarnerr("%s", p);
 	free(p);
 	d = path_dirname(local);
-	if (fsync_dir(d) < 0)
+	if (atomic_fsync_dir(d) < 0)
 		mwarnerr("%s", d);
 	free(d);
 	return 0;

@@ -57,9 +57,9 @@ static int video_item(const struct walk_item *it, void *arg)
 	int nclips = 0;
 	if (it->sidecar) {
 		char *abs = path_join(v->cfg->root, it->sidecar);
-		struct meta_file m;
+		struct sidecar_file m;
 		char why[512];
-		if (meta_read(abs, &m, why, sizeof why) < 0 ||
+		if (sidecar_read(abs, &m, why, sizeof why) < 0 ||
 		    sidecar_validate(v->cfg, m.doc, -1, why, sizeof why) < 0) {
 			state = "broken";
 			json_object_object_add(o, "error", json_object_new_string(why));
@@ -68,7 +68,7 @@ static int video_item(const struct walk_item *it, void *arg)
 			nclips = clips ? (int)json_object_array_length(clips) : 0;
 			state = nclips > 0 ? "clips" : "none";
 		}
-		meta_file_free(&m);
+		sidecar_file_free(&m);
 		free(abs);
 	}
 	json_object_object_add(o, "state", json_object_new_string(state));

@@ -107,7 +107,7 @@ static void tally_clips(struct tally *t, const char *rel, json_object *doc)
 	sidecar_assign_ids(doc, rel, 1);
 	json_object *clips = json_object_object_get(doc, "clips");
 	size_t n = clips ? json_object_array_length(clips) : 0;
-	if (meta_video_layers(t->cfg, rel, doc, &layers, &nl, &owned, why, sizeof why) < 0) {
+	if (sidecar_video_layers(t->cfg, rel, doc, &layers, &nl, &owned, why, sizeof why) < 0) {
 		t->invalid += (long long)n;
 		return;
 	}
@@ -136,14 +136,14 @@ static int tally_video(const struct walk_item *it, void *arg)
 	if (!it->st || !it->sidecar)
 		return 0;
 	char *abs = path_join(t->cfg->root, it->sidecar);
-	struct meta_file m;
+	struct sidecar_file m;
 	char why[512];
-	if (meta_read(abs, &m, why, sizeof why) < 0 ||
+	if (sidecar_read(abs, &m, why, sizeof why) < 0 ||
 	    sidecar_validate(t->cfg, m.doc, -1, why, sizeof why) < 0)
 		t->broken++;
 	else
 		tally_clips(t, it->path, m.doc);
-	meta_file_free(&m);
+	sidecar_file_free(&m);
 	free(abs);
 	return 0;
 }

@@ -61,7 +61,7 @@ static void remove_tree(const char *dir)
 static int make_entry(const char *base, const char *key, const char *video,
     char *err, size_t errlen)
 {
-	int lock = dir_lock(base);
+	int lock = atomic_dir_lock(base);
 	if (lock < 0) {
 		snprintf(err, errlen, "%s: cannot lock: %s", base, strerror(errno));
 		return -1;
@@ -93,9 +93,9 @@ static int make_entry(const char *base, const char *key, const char *video,
 		rc = -1;
 	}
 	if (rc == 0)
-		fsync_dir(base);
+		atomic_fsync_dir(base);
 out:
-	dir_unlock(lock);
+	atomic_dir_unlock(lock);
 	free(dir);
 	free(tmp);
 	return rc;
@@ -121,7 +121,7 @@ static int send_entry(struct http_conn *c, const char *dir, const struct kind *k
 	char *msg = NULL;
 	size_t len;
 	int rc;
-	if (read_file(ef, 4096, &msg, &len) == 0) {
+	if (atomic_read_file(ef, 4096, &msg, &len) == 0) {
 		char *m = xasprintf("the video cannot be read: %s", msg);
 		rc = http_error(c, 422, m);
 		free(m);

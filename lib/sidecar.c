@@ -67,15 +67,15 @@ static int etag_of_file(const char *path, char etag[ETAG_LEN + 1])
 	return 0;
 }
 
-int meta_read(const char *path, struct meta_file *m, char *err, size_t errlen)
+int sidecar_read(const char *path, struct sidecar_file *m, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
 	m->path = xstrdup(path);
 	char *text;
 	size_t len;
-	if (read_file(path, META_MAX_BYTES, &text, &len) < 0) {
+	if (atomic_read_file(path, META_MAX_BYTES, &text, &len) < 0) {
 		if (errno == ENOENT) {
-			etag_of_buffer("", 0, m->etag);
+			hash_etag("", 0, m->etag);
 			m->doc = empty_doc(is_folder_file(path));
 			return 0;
 		}
@@ -88,7 +88,7 @@ int meta_read(const char *path, struct meta_file *m, char *err, size_t errlen)
 		    e == ENODEV ? "not a regular file" : strerror(e));
 	}
 	m->exists = 1;
-	etag_of_buffer(text, len, m->etag);
+	hash_etag(text, len, m->etag);
 	char w[256];
 	m->doc = json_parse_strict(text, len, w, sizeof w);
 	free(text);
@@ -102,7 +102,7 @@ int meta_read(const char *path, struct meta_file *m, char *err, size_t errlen)
 	return 0;
 }
 
-void meta_file_free(struct meta_file *m)
+void sidecar_file_free(struct sidecar_file *m)
 {
 	free(m->path);
 	json_object_put(m->doc);
@@ -218,7 +218,7 @@ int sidecar_validate(const struct config *cfg, json_object *doc, long long durat
 	return r;
 }
 
-int folder_validate(const struct config *cfg, json_object *doc, char *err, size_t errlen)
+int sidecar_folder_validate(const struct config *cfg, json_object *doc, char *err, size_t errlen)
 {
 	static const char *const top[] = {"tags", NULL};
 	if (!json_object_is_type(doc, json_type_object))
@@ -282,15 +282,15 @@ static int current_etag(const char *path, char etag[ETAG_LEN + 1], mode_t *mode)
 	struct stat st;
 	if (stat(path, &st) == 0)
 		*mode = st.st_mode & 07777;
-	if (read_file(path, META_MAX_BYTES, &text, &len) < 0) {
+	if (atomic_read_file(path, META_MAX_BYTES, &text, &len) < 0) {
 		if (errno == EFBIG)
 			return etag_of_file(path, etag);
 		if (errno != ENOENT)
 			return -1;
-		etag_of_buffer("", 0, etag);
+		hash_etag("", 0, etag);
 		return 0;
 	}
-	etag_of_buffer(text, len, etag);
+	hash_etag(text, len, etag);
 	free(text);
 	return 0;
 }
@@ -390,7 +390,7 @@ static void ob_pretty(struct obuf *b, json_object *v, int indent)
 	ob_str(b, json_object_is_type(v, json_type_object) ? "}" : "]");
 }
 
-char *meta_format(json_object *doc, size_t *len)
+char *sidecar_format(json_object *doc, size_t *len)
 {
 	struct obuf b = {0};
 	ob_pretty(&b, doc, 0);
@@ -399,11 +399,11 @@ char *meta_format(json_object *doc, size_t *len)
 	return b.p;
 }
 
-int meta_write(const char *path, json_object *doc, const char *expect_etag,
+int sidecar_write(const char *path, json_object *doc, const char *expect_etag,
     char new_etag[ETAG_LEN + 1])
 {
 	size_t len;
-	char *buf = meta_format(doc, &len);
+	char *buf = sidecar_format(doc, &len);
 	char *dir = path_dirname(path);
 	int lock = -1, r = -1, e = 0;
 	if (len > META_MAX_BYTES) {
@@ -411,7 +411,7 @@ int meta_write(const char *path, json_object *doc, const char *expect_etag,
 		e = EFBIG;
 		goto out;
 	}
-	lock = dir_lock(dir);
+	lock = atomic_dir_lock(dir);
 	if (lock < 0) {
 		e = errno;
 		goto out;
@@ -431,10 +431,10 @@ int meta_write(const char *path, json_object *doc, const char *expect_etag,
 		goto out;
 	}
 	if (new_etag)
-		etag_of_buffer(buf, len, new_etag);
+		hash_etag(buf, len, new_etag);
 	r = 0;
 out:
-	dir_unlock(lock);
+	atomic_dir_unlock(lock);
 	free(dir);
 	free(buf);
 	errno = e;
@@ -452,7 +452,7 @@ static int link_inside(const char *root, const char *path)
 	return in;
 }
 
-int meta_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
+int sidecar_video_layers(const struct config *cfg, const char *video_rel, json_object *sidecar_doc,
     struct tag_layer **layers, size_t *nlayers, json_object **owned, char *err, size_t errlen)
 {
 	/* one layer per folder level, the video, and room for the clip */
@@ -469,7 +469,7 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 		char *fdir = path_join(cfg->root, dir);
 		char *fpath = path_join(fdir, FOLDER_META);
 		free(fdir);
-		struct meta_file m = {0};
+		struct sidecar_file m = {0};
 		char w[512];
 		struct stat st;
 		int r = 0;
@@ -481,13 +481,13 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 			snprintf(w, sizeof w, "a symbolic link leads out of the backyard");
 			r = -1;
 		} else {
-			r = meta_read(fpath, &m, w, sizeof w);
+			r = sidecar_read(fpath, &m, w, sizeof w);
 			if (r == 0 && m.exists)
-				r = folder_validate(cfg, m.doc, w, sizeof w);
+				r = sidecar_folder_validate(cfg, m.doc, w, sizeof w);
 		}
 		if (r < 0) {
 			vfail(err, errlen, "%s%s%s: %s", dir, *dir ? "/" : "", FOLDER_META, w);
-			meta_file_free(&m);
+			sidecar_file_free(&m);
 			free(fpath);
 			free(dir);
 			free(l);
@@ -505,7 +505,7 @@ int meta_video_layers(const struct config *cfg, const char *video_rel, json_obje
 			l[nl].tags = json_object_object_get(m.doc, "tags");
 			nl++;
 		}
-		meta_file_free(&m);
+		sidecar_file_free(&m);
 		free(fpath);
 next:
 		/* next folder down, or stop at the video's own folder */
@@ -533,7 +533,7 @@ int sidecar_check_effective(const struct config *cfg, const char *video_rel,
 	struct tag_layer *layers;
 	size_t nl;
 	json_object *owned;
-	if (meta_video_layers(cfg, video_rel, doc, &layers, &nl, &owned, err, errlen) < 0)
+	if (sidecar_video_layers(cfg, video_rel, doc, &layers, &nl, &owned, err, errlen) < 0)
 		return -2;
 	json_object *clips = json_object_object_get(doc, "clips");
 	size_t nclips = json_object_is_type(clips, json_type_array) ? json_object_array_length(clips) : 0;

@@ -106,7 +106,7 @@ static int copy_in(const char *src, const char *dst, const char *want, const cha
 		return -1;
 	}
 	char *tmp = NULL;
-	int out = tmpfile_beside(dst, &tmp);
+	int out = atomic_tmpfile_beside(dst, &tmp);
 	if (out < 0) {
 		mwarnerr("%s: %s", key, dst);
 		close(in);
@@ -167,7 +167,7 @@ static int copy_in(const char *src, const char *dst, const char *want, const cha
 		errno = EBADMSG;
 		return -1;
 	}
-	if (commit_tmpfile(out, tmp, dst) < 0) {
+	if (atomic_commit_tmpfile(out, tmp, dst) < 0) {
 		mwarnerr("%s: %s", key, dst);
 		free(tmp);
 		return -1;

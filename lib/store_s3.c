@@ -142,7 +142,7 @@ static int s3s_get_file(struct store *s, const char *key, const char *path)
 	struct s3store *p = s->priv;
 	char *tmp, *k;
 	int fd, rc;
-	fd = tmpfile_beside(path, &tmp);
+	fd = atomic_tmpfile_beside(path, &tmp);
 	if (fd < 0) {
 		mwarnerr("%s", path);
 		return -1;
@@ -158,7 +158,7 @@ static int s3s_get_file(struct store *s, const char *key, const char *path)
 		free(tmp);
 		return -1;
 	}
-	if (commit_tmpfile(fd, tmp, path) < 0) {
+	if (atomic_commit_tmpfile(fd, tmp, path) < 0) {
 		mwarnerr("%s", path);
 		free(tmp);
 		return -1;

@@ -360,7 +360,7 @@ static char *prepare(struct rend *r)
 	if (mkdirs(r->dir) < 0)
 		return xasprintf("%s: %s", r->dir, strerror(errno));
 	remove_stale(r->dir, r->file);
-	int fd = tmpfile_beside(r->file, &r->tmp);
+	int fd = atomic_tmpfile_beside(r->file, &r->tmp);
 	if (fd >= 0 && fchmod(fd, g.mode) < 0) {
 		close(fd);
 		fd = -1;
@@ -420,7 +420,7 @@ static char *commit(struct cutjob *j, struct rend *r)
 			close(fd);
 		return msg;
 	}
-	if (commit_tmpfile(fd, r->tmp, r->file) < 0)
+	if (atomic_commit_tmpfile(fd, r->tmp, r->file) < 0)
 		return xasprintf("%s: %s", r->file, strerror(errno));
 	free(r->tmp);
 	r->tmp = NULL;
@@ -521,7 +521,7 @@ static char *make_missing(struct cutjob *j, unsigned long n)
 	int lockfd = -1;
 	size_t nmake = 0;
 	struct rend **tr = xcalloc(g.nprofiles, sizeof *tr);   /* the ones to make */
-	if (mkdirs(clipdir) < 0 || (lockfd = dir_lock(clipdir)) < 0) {
+	if (mkdirs(clipdir) < 0 || (lockfd = atomic_dir_lock(clipdir)) < 0) {
 		msg = xasprintf("%s: %s", clipdir, strerror(errno));
 		goto out;
 	}
@@ -545,7 +545,7 @@ static char *make_missing(struct cutjob *j, unsigned long n)
 			msg = commit(j, tr[i]);
 out:
 	free(tr);
-	dir_unlock(lockfd);
+	atomic_dir_unlock(lockfd);
 	free(clipdir);
 	return msg;
 }
@@ -784,7 +784,7 @@ static int single(const char *out, char **argv)
 	if (time_parse(argv[2], &e, &why) < 0)
 		mdie(EXIT_USAGE, "end \"%s\": %s", argv[2], why);
 	char *tmp = NULL, err[512];
-	int fd = tmpfile_beside(out, &tmp);
+	int fd = atomic_tmpfile_beside(out, &tmp);
 	if (fd < 0 || fchmod(fd, g.mode) < 0) {
 		mwarnerr("%s", out);
 		if (fd >= 0) {
@@ -809,7 +809,7 @@ static int single(const char *out, char **argv)
 		free(tmp);
 		return EXIT_SOME;
 	}
-	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 || commit_tmpfile(fd, tmp, out) < 0) {
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 || atomic_commit_tmpfile(fd, tmp, out) < 0) {
 		mwarnerr("%s", out);
 		if (fd >= 0)
 			unlink(tmp);

@@ -190,7 +190,7 @@ static int cmd_get(int argc, char **argv)
 		if (jstr(v, *k))
 			json_object_object_add(rec, *k, json_object_new_string(jstr(v, *k)));
 	char why[512];
-	int valid = !meta ? -1 : folder ? folder_validate(&cfg, meta, why, sizeof why)
+	int valid = !meta ? -1 : folder ? sidecar_folder_validate(&cfg, meta, why, sizeof why)
 	    : sidecar_validate(&cfg, meta, -1, why, sizeof why);
 	/* printed anyway, so that it can be fixed and set back */
 	int printed = print_record(rec);
@@ -513,7 +513,7 @@ static int clips_of_video(json_object *rec, int *failed)
 	char why[1024], w[512];
 	json_object *err = NULL;
 	char *abs = NULL, *rel = NULL, *scpath = NULL;
-	struct meta_file m = {0};
+	struct sidecar_file m = {0};
 	struct tag_layer *layers = NULL;
 	json_object *owned = NULL;
 	int r = 0;
@@ -543,7 +543,7 @@ static int clips_of_video(json_object *rec, int *failed)
 		free(screl);
 		goto fail;
 	}
-	if (meta_read(scpath, &m, w, sizeof w) < 0) {
+	if (sidecar_read(scpath, &m, w, sizeof w) < 0) {
 		snprintf(why, sizeof why, "%s: %s", screl, w);
 		free(screl);
 		goto fail;
@@ -558,7 +558,7 @@ static int clips_of_video(json_object *rec, int *failed)
 	free(screl);
 	sidecar_assign_ids(m.doc, rel, 1);
 	size_t nl;
-	if (meta_video_layers(&cfg, rel, m.doc, &layers, &nl, &owned, why, sizeof why) < 0)
+	if (sidecar_video_layers(&cfg, rel, m.doc, &layers, &nl, &owned, why, sizeof why) < 0)
 		goto fail;
 	json_object *clips = json_object_object_get(m.doc, "clips");
 	size_t n = clips ? json_object_array_length(clips) : 0;
@@ -599,7 +599,7 @@ out:
 	}
 	free(layers);
 	json_object_put(owned);
-	meta_file_free(&m);
+	sidecar_file_free(&m);
 	free(scpath);
 	free(abs);
 	free(rel);

@@ -122,7 +122,7 @@ static char *read_token(const char *file)
 {
 	char *buf = NULL;
 	size_t len;
-	if (read_file(file, 4096, &buf, &len) < 0)
+	if (atomic_read_file(file, 4096, &buf, &len) < 0)
 		mdie(EXIT_USAGE, "%s: token file: %s", file, strerror(errno));
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (strlen(buf) < 16)

@@ -1,6 +1,6 @@
 /* libFuzzer target: json_parse_strict, then sidecar_validate and
- * folder_validate against the example tag set, sidecar_assign_ids and
- * meta_format. Checks beyond "no crash": what meta_format writes parses
+ * sidecar_folder_validate against the example tag set, sidecar_assign_ids and
+ * sidecar_format. Checks beyond "no crash": what sidecar_format writes parses
  * back, strictly, to an equal document (medusa-meta writes it to disk). */
 #include "atomic.h"
 #include "config.h"
@@ -41,18 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int valid = sidecar_validate(&cfg, doc, 60000, why, sizeof why) == 0;
 	if (valid)
 		sidecar_assign_ids(doc, "a/b.mp4", 1);
-	(void)folder_validate(&cfg, doc, why, sizeof why);
+	(void)sidecar_folder_validate(&cfg, doc, why, sizeof why);
 	size_t len;
-	char *text = meta_format(doc, &len);
+	char *text = sidecar_format(doc, &len);
 	if (strlen(text) != len)
 		abort();
 	json_object *back = json_parse_strict(text, len, why, sizeof why);
 	if (!back) {
-		fprintf(stderr, "meta_format wrote what does not parse back: %s\n%s", why, text);
+		fprintf(stderr, "sidecar_format wrote what does not parse back: %s\n%s", why, text);
 		abort();
 	}
 	if (!json_object_equal(doc, back)) {
-		fprintf(stderr, "meta_format changed the document:\n%s", text);
+		fprintf(stderr, "sidecar_format changed the document:\n%s", text);
 		abort();
 	}
 	/* what was valid, with its ids given, stays valid as written */

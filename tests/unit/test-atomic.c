@@ -31,7 +31,7 @@ int fsync(int fd)
 static char *slurp(const char *path)
 {
 	char *buf;
-	if (read_file(path, 1 << 20, &buf, NULL) < 0)
+	if (atomic_read_file(path, 1 << 20, &buf, NULL) < 0)
 		return NULL;
 	return buf;
 }
@@ -85,13 +85,13 @@ int main(void)
 	ok(entries(dir) == 1, "no temporary left");
 	fail_dir_fsync = 0;
 
-	/* commit_tmpfile directly, as medusa-cut and the directory store use it */
+	/* atomic_commit_tmpfile directly, as medusa-cut and the directory store use it */
 	char *tmp;
-	int fd = tmpfile_beside(f, &tmp);
-	ok(fd >= 0, "tmpfile_beside");
+	int fd = atomic_tmpfile_beside(f, &tmp);
+	ok(fd >= 0, "atomic_tmpfile_beside");
 	ok(tmp && strstr(tmp, "/.file name 'q'.json.tmp.") != NULL, "the temporary is a dot name beside: %s", tmp);
 	ok(write(fd, "four\n", 5) == 5, "write the temporary");
-	ok(commit_tmpfile(fd, tmp, f) == 0, "commit_tmpfile");
+	ok(atomic_commit_tmpfile(fd, tmp, f) == 0, "atomic_commit_tmpfile");
 	s = slurp(f);
 	is_str(s, "four\n", "committed");
 	free(s);
@@ -102,7 +102,7 @@ int main(void)
 	ok(atomic_write(missing, "x", 1, 0644) < 0 && errno == ENOENT, "a missing folder: ENOENT");
 	free(missing);
 
-	/* read_file limits */
+	/* atomic_read_file limits */
 	char *big = xmalloc(5000);
 	memset(big, 'x', 5000);
 	char *bf = path_join(dir, "big");
@@ -110,14 +110,14 @@ int main(void)
 	char *buf = NULL;
 	size_t len = 0;
 	errno = 0;
-	ok(read_file(bf, 4999, &buf, &len) < 0 && errno == EFBIG, "over the limit: EFBIG");
-	ok(read_file(bf, 5000, &buf, &len) == 0 && len == 5000, "at the limit: read whole");
+	ok(atomic_read_file(bf, 4999, &buf, &len) < 0 && errno == EFBIG, "over the limit: EFBIG");
+	ok(atomic_read_file(bf, 5000, &buf, &len) == 0 && len == 5000, "at the limit: read whole");
 	free(buf);
 	errno = 0;
-	ok(read_file(dir, 100, &buf, &len) < 0 && errno == EISDIR, "a folder: EISDIR");
+	ok(atomic_read_file(dir, 100, &buf, &len) < 0 && errno == EISDIR, "a folder: EISDIR");
 	char *empty = path_join(dir, "empty");
 	ok(atomic_write(empty, "", 0, 0644) == 0, "an empty file");
-	ok(read_file(empty, 10, &buf, &len) == 0 && len == 0 && buf[0] == '\0', "reads as empty");
+	ok(atomic_read_file(empty, 10, &buf, &len) == 0 && len == 0 && buf[0] == '\0', "reads as empty");
 	free(buf);
 
 	unlink(empty);

@@ -132,7 +132,7 @@ int main(void)
 	}
 	is_str(STRICT("{\"\xc0\xaf\": 1}"), "a name is not valid UTF-8", "an overlong name refused");
 	is_str(STRICT("{\"a\": \"\\ud83c\\udfac\"}"), "", "a surrogate pair is fine");
-	/* fuzz-json: NaN went into a sidecar and meta_format wrote it back */
+	/* fuzz-json: NaN went into a sidecar and sidecar_format wrote it back */
 	is_str(STRICT("{\"clips\": [{\"start\": NaN, \"end\": \"1:0~\"}, {\"ste\": {\"kind\": null}}]}"),
 	    "NaN or Infinity: not a JSON number", "fuzz-json crash 358a8db4: NaN time");
 

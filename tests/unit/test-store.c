@@ -91,7 +91,7 @@ int main(void)
 	ok(store_get_file(s, "clips/x/v/a.mp4", back) == 0, "get");
 	char *buf = NULL;
 	size_t len = 0;
-	ok(read_file(back, 100, &buf, &len) == 0 && len == 6 && memcmp(buf, "world!", 6) == 0,
+	ok(atomic_read_file(back, 100, &buf, &len) == 0 && len == 6 && memcmp(buf, "world!", 6) == 0,
 	    "get gives the bytes");
 	free(buf);
 
