@@ -197,6 +197,18 @@ static void query_parse(struct serve *s, struct http_conn *c, struct query *qy)
 		query_sort(s, qy);
 }
 
+/* The query of the request; a bad one is answered 400 here, -1 with the
+ * reply's status in *rc. */
+static int query_read(struct serve *s, struct http_conn *c, struct query *qy, int *rc)
+{
+	query_parse(s, c, qy);
+	if (!qy->msg)
+		return 0;
+	*rc = http_error(c, 400, qy->msg);
+	query_free(qy);
+	return -1;
+}
+
 static struct findex_sel *query_select(struct findex *fx, const struct query *qy)
 {
 	return findex_select(fx, qy->f->ng ? qy->f : NULL, qy->q);
@@ -207,12 +219,9 @@ static struct findex_sel *query_select(struct findex *fx, const struct query *qy
 static int get_clips(struct serve *s, struct http_conn *c, struct findex *fx)
 {
 	struct query qy;
-	query_parse(s, c, &qy);
-	if (qy.msg) {
-		int rc = http_error(c, 400, qy.msg);
-		query_free(&qy);
+	int rc;
+	if (query_read(s, c, &qy, &rc) < 0)
 		return rc;
-	}
 	struct findex_sel *sel = query_select(fx, &qy);
 	size_t total = findex_sel_count(sel), off = (size_t)qy.off, end = off + (size_t)qy.limit;
 	uint32_t ord[LIMIT_MAX];
@@ -239,7 +248,7 @@ static int get_clips(struct serve *s, struct http_conn *c, struct findex *fx)
 		p += sprintf(p, "],\"next\":\"%zu\"}\n", end);
 	else
 		p += sprintf(p, "],\"next\":null}\n");
-	int rc = reply(s, c, fx, out, (size_t)(p - out));
+	rc = reply(s, c, fx, out, (size_t)(p - out));
 	free(out);
 	findex_sel_free(sel);
 	query_free(&qy);
@@ -250,12 +259,9 @@ static int get_clips(struct serve *s, struct http_conn *c, struct findex *fx)
 static int get_facets(struct serve *s, struct http_conn *c, struct findex *fx)
 {
 	struct query qy;
-	query_parse(s, c, &qy);
-	if (qy.msg) {
-		int rc = http_error(c, 400, qy.msg);
-		query_free(&qy);
+	int rc;
+	if (query_read(s, c, &qy, &rc) < 0)
 		return rc;
-	}
 	struct findex_sel *sel = query_select(fx, &qy);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "generation", json_object_new_int64(head_int(fx, "generation")));
