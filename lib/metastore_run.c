@@ -92,14 +92,7 @@ void metastore_run_close(struct ms_run *run)
 int metastore_seen_row(struct ms_run *run, long long n)
 {
 	size_t byte = (size_t)n / 8;
-	if (byte >= run->nrows) {
-		size_t cap = run->nrows ? run->nrows : 4096;
-		while (cap <= byte)
-			cap *= 2;
-		run->rows = xrealloc(run->rows, cap);
-		memset(run->rows + run->nrows, 0, cap - run->nrows);
-		run->nrows = cap;
-	}
+	xgrow_zeroed(&run->rows, &run->nrows, byte, 4096);
 	unsigned char bit = (unsigned char)(1u << (n % 8));
 	if (run->rows[byte] & bit)
 		return 0;

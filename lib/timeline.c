@@ -341,14 +341,7 @@ static void on_audio_frame(struct tl *t, const AVFrame *f)
 		if (b < 0 || b >= MAX_PEAKS * 2)
 			continue;
 		size_t k = (size_t)b;
-		if (k >= t->cappeaks) {
-			size_t cap = t->cappeaks ? t->cappeaks : 1024;
-			while (cap <= k)
-				cap *= 2;
-			t->peaks = xrealloc(t->peaks, cap);
-			memset(t->peaks + t->cappeaks, 0, cap - t->cappeaks);
-			t->cappeaks = cap;
-		}
+		xgrow_zeroed(&t->peaks, &t->cappeaks, k, 1024);
 		double m = 0;
 		for (int ch = 0; ch < f->ch_layout.nb_channels; ch++) {
 			double v = fabs(sample_at(f, planar, fmt, ch, i));

@@ -115,6 +115,18 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+void xgrow_zeroed(unsigned char **p, size_t *cap, size_t i, size_t first)
+{
+	if (i < *cap)
+		return;
+	size_t n = *cap ? *cap : first;
+	while (n <= i)
+		n *= 2;
+	*p = xrealloc(*p, n);
+	memset(*p + *cap, 0, n - *cap);
+	*cap = n;
+}
+
 int close_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -24,6 +24,9 @@ noreturn void mdie(int code, const char *fmt, ...) __attribute__((format(printf,
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* Grows the zero-filled bytes *p (*cap of them) until index i is inside,
+ * doubling from at least first bytes; the new bytes are zero. */
+void xgrow_zeroed(unsigned char **p, size_t *cap, size_t i, size_t first);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -74,8 +74,28 @@ static void interleaving(void)
 	    THREADS * LINES);
 }
 
+/* xgrow_zeroed: the index fits, old bytes kept, new bytes zero */
+static void growing(void)
+{
+	unsigned char *p = NULL;
+	size_t cap = 0;
+	xgrow_zeroed(&p, &cap, 0, 16);
+	ok(cap == 16, "first growth: %zu bytes, want 16", cap);
+	p[3] = 7;
+	xgrow_zeroed(&p, &cap, 15, 16);
+	ok(cap == 16, "an index inside: no growth (%zu)", cap);
+	xgrow_zeroed(&p, &cap, 100, 16);
+	ok(cap == 128, "index 100: %zu bytes, want 128", cap);
+	int zero = 1;
+	for (size_t i = 16; i < cap; i++)
+		zero &= p[i] == 0;
+	ok(p[3] == 7 && zero, "old bytes kept, new ones zero");
+	free(p);
+}
+
 int main(void)
 {
 	interleaving();
+	growing();
 	return tap_done();
 }
